@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every bgpfilter test. As root it first installs the Debian packages the tests
+# use as real peers (bgpq4, BIRD 2, FRR, gobgpd, stayrtr, softflowd, nfdump, whois) when
+# they are missing. Under CI=true a missing peer fails its test instead of skipping it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PKGS="bgpq4 bird2 frr gobgpd stayrtr softflowd nfdump whois iproute2"
+missing=()
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "missing Debian packages (run as root to install): ${missing[*]}" >&2
+  fi
+fi
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt needed:"; echo "$unformatted"; exit 1; fi
+go vet ./...
+go test -race -count=1 -timeout 60m ./... "$@"
