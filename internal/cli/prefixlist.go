@@ -2,17 +2,251 @@ package cli
 
 import (
 	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
 
 	ucli "github.com/urfave/cli/v2"
+
+	"github.com/bgpfilter/bgpfilter/internal/atomicfile"
+	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/policy"
+	"github.com/bgpfilter/bgpfilter/render"
 )
 
-// PLACEHOLDER: replaced by the owner of the prefix-list command.
+// renderFlags are shared by prefix-list and as-path.
+func renderFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "format", Aliases: []string{"F"},
+			Usage: "output format: " + strings.Join(render.Formats(), ", ")},
+		&ucli.StringFlag{Name: "name", Aliases: []string{"l"},
+			Usage: "list name (default: derived from the objects; validated per vendor)"},
+		&ucli.StringFlag{Name: "template", Usage: "use this template `FILE` for the output"},
+		&ucli.StringFlag{Name: "template-dir", Usage: "override built-in templates from `DIR` (DIR/<vendor>/*.tmpl)"},
+		&ucli.StringFlag{Name: "output", Aliases: []string{"o"},
+			Usage: "write to `FILE` atomically (kept unchanged on any error) instead of stdout"},
+		&ucli.BoolFlag{Name: "fail-on-missing", Usage: "fail when a member set does not exist (default: warn)"},
+	}
+}
+
 func prefixListCommand() *ucli.Command {
+	flags := append([]ucli.Flag{
+		&ucli.BoolFlag{Name: "4", Usage: "IPv4 (the default family)"},
+		&ucli.BoolFlag{Name: "6", Usage: "IPv6"},
+		&ucli.BoolFlag{Name: "aggregate", Aliases: []string{"A"}, Usage: "lossless aggregation (bgpq4 -A)"},
+		&ucli.IntFlag{Name: "max-length", Aliases: []string{"m"}, Usage: "drop input prefixes longer than `M` (bgpq4 -m)"},
+		&ucli.IntFlag{Name: "more-specifics", Aliases: []string{"R"}, Usage: "permit more-specifics up to length `R` (bgpq4 -R)"},
+		&ucli.IntFlag{Name: "min-length", Aliases: []string{"r"}, Usage: "permit lengths from `L` on only (bgpq4 -r)"},
+		&ucli.BoolFlag{Name: "explain", Usage: "write the provenance of every entry to stderr"},
+	}, renderFlags()...)
 	return &ucli.Command{
-		Name:  "prefix-list",
-		Usage: "not yet implemented",
-		Action: func(*ucli.Context) error {
-			return exitErr(ExitUsage, errors.New("prefix-list: not yet implemented"))
+		Name:      "prefix-list",
+		Usage:     "prefix filter for AS-SETs, ASNs, route-sets and prefixes",
+		ArgsUsage: "OBJECT... (flags may also follow the objects)",
+		Flags:     flags,
+		Action: func(c *ucli.Context) error {
+			objects, err := permuteArgs(c, flags)
+			if err != nil {
+				return err
+			}
+			return runPrefixList(c, objects)
 		},
 	}
+}
+
+func runPrefixList(c *ucli.Context, objects []string) error {
+	if len(objects) == 0 {
+		return exitErr(ExitUsage, errors.New("prefix-list: no OBJECT given"))
+	}
+	if c.Bool("4") && c.Bool("6") {
+		return exitErr(ExitUsage, errors.New("prefix-list: -4 and -6 are exclusive; run twice for both families"))
+	}
+	family := 4
+	if c.Bool("6") {
+		family = 6
+	}
+	r, name, err := newRenderer(c, objects)
+	if err != nil {
+		return err
+	}
+	q, err := openIRR(c)
+	if err != nil {
+		return err
+	}
+	res := &irr.Resolver{Q: q, Sources: sourceList(c)}
+	pf, err := policy.BuildPrefixFilter(c.Context, q, res, objects, policy.Options{
+		Name: name, Family: family,
+		MaxLength: c.Int("max-length"), MoreSpecifics: c.Int("more-specifics"), MinLength: c.Int("min-length"),
+		Aggregate: c.Bool("aggregate"), FailOnMissing: c.Bool("fail-on-missing"), Logger: logger(c),
+	})
+	if err != nil {
+		return exitErr(policyExitCode(err), fmt.Errorf("prefix-list: %w", err))
+	}
+	warn(c, pf.Warnings)
+	out, err := r.PrefixList(pf)
+	if err != nil {
+		return exitErr(renderExitCode(err), fmt.Errorf("prefix-list: %w", err))
+	}
+	if c.Bool("explain") {
+		if err := pf.Explain(c.App.ErrWriter); err != nil {
+			return exitErr(ExitUsage, fmt.Errorf("prefix-list: --explain: %w", err))
+		}
+	}
+	return writeOutput(c, out)
+}
+
+// newRenderer loads the templates for --format and settles the list name: --name, or
+// one derived from the objects; an invalid name is an error naming the objects.
+func newRenderer(c *ucli.Context, objects []string) (*render.Renderer, string, error) {
+	format := c.String("format")
+	if format == "" {
+		return nil, "", exitErr(ExitUsage, fmt.Errorf("%s: --format is required (%s)", c.Command.Name, strings.Join(render.Formats(), ", ")))
+	}
+	r, err := render.New(format, render.Options{TemplateFile: c.String("template"), TemplateDir: c.String("template-dir")})
+	if err != nil {
+		return nil, "", exitErr(ExitUsage, fmt.Errorf("%s: %w", c.Command.Name, err))
+	}
+	name := c.String("name")
+	if name == "" {
+		name = render.DefaultName(format, objects)
+		if err := render.ValidateName(format, name); err != nil {
+			return nil, "", exitErr(ExitData, fmt.Errorf("%s: no valid list name can be derived from %s: %w; use --name",
+				c.Command.Name, quoteList(objects), err))
+		}
+	} else if err := render.ValidateName(format, name); err != nil {
+		return nil, "", exitErr(ExitData, fmt.Errorf("%s: --name: %w", c.Command.Name, err))
+	}
+	return r, name, nil
+}
+
+func quoteList(s []string) string {
+	q := make([]string, len(s))
+	for i, v := range s {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return strings.Join(q, ", ")
+}
+
+// warn logs non-fatal findings of a build.
+func warn(c *ucli.Context, warnings []string) {
+	log := logger(c)
+	for _, w := range warnings {
+		log.Warn(w)
+	}
+}
+
+// writeOutput writes the rendered bytes to --output (atomically) or stdout.
+func writeOutput(c *ucli.Context, out []byte) error {
+	if path := c.String("output"); path != "" {
+		if err := atomicfile.WriteFile(path, out, 0o644); err != nil {
+			return exitErr(ExitUsage, fmt.Errorf("%s: --output: %w", c.Command.Name, err))
+		}
+		return nil
+	}
+	if _, err := c.App.Writer.Write(out); err != nil {
+		return exitErr(ExitUsage, fmt.Errorf("%s: write: %w", c.Command.Name, err))
+	}
+	return nil
+}
+
+// policyExitCode maps a build error: unknown objects and missing members are data
+// errors (2), bad options usage errors (1), an unreachable source 3.
+func policyExitCode(err error) int {
+	switch {
+	case errors.Is(err, policy.ErrInvalidOption):
+		return ExitUsage
+	case errors.Is(err, policy.ErrUnknownObject), errors.Is(err, policy.ErrMissingMember), errors.Is(err, irr.ErrNotFound):
+		return ExitData
+	default:
+		return irrExitCode(err)
+	}
+}
+
+// renderExitCode maps a render error: an invalid name is a data error (2); a filter the
+// format cannot express or a template error is a usage error (1).
+func renderExitCode(err error) int {
+	if errors.Is(err, render.ErrInvalidName) {
+		return ExitData
+	}
+	return ExitUsage
+}
+
+// permuteArgs lets command flags follow the operands, as bgpq4 users type them
+// ("prefix-list AS-FOO -6 --format bird"): urfave/cli stops at the first operand, so the
+// remaining arguments are parsed here with the command's own flag definitions and the
+// flags found are set on c. "--" ends flag parsing; "-6A" splits into boolean flags.
+func permuteArgs(c *ucli.Context, flags []ucli.Flag) ([]string, error) {
+	args := c.Args().Slice()
+	if len(args) == 0 {
+		return nil, nil
+	}
+	fs := flag.NewFlagSet(c.Command.Name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	primary := make(map[string]string) // alias -> the name c knows the value by
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			primary[n] = f.Names()[0]
+		}
+		if err := f.Apply(fs); err != nil {
+			return nil, exitErr(ExitUsage, fmt.Errorf("%s: %w", c.Command.Name, err))
+		}
+	}
+	args = splitShortBools(fs, args)
+	var objects []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return nil, exitErr(ExitUsage, fmt.Errorf("%s: %w", c.Command.Name, err))
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if rest[0] == "--" {
+			objects = append(objects, rest[1:]...)
+			break
+		}
+		objects = append(objects, rest[0])
+		args = rest[1:]
+	}
+	var setErr error
+	fs.Visit(func(f *flag.Flag) {
+		if err := c.Set(primary[f.Name], f.Value.String()); err != nil && setErr == nil {
+			setErr = exitErr(ExitUsage, fmt.Errorf("%s: -%s: %w", c.Command.Name, f.Name, err))
+		}
+	})
+	return objects, setErr
+}
+
+// splitShortBools turns "-6A" into "-6", "-A" when every letter is a boolean flag.
+func splitShortBools(fs *flag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' && !strings.Contains(a, "=") {
+			ok := true
+			for _, ch := range a[1:] {
+				f := fs.Lookup(string(ch))
+				if f == nil {
+					ok = false
+					break
+				}
+				bf, isBool := f.Value.(interface{ IsBoolFlag() bool })
+				if !isBool || !bf.IsBoolFlag() {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				for _, ch := range a[1:] {
+					out = append(out, "-"+string(ch))
+				}
+				continue
+			}
+		}
+		out = append(out, a)
+	}
+	return out
 }

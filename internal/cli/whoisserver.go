@@ -1,18 +1,137 @@
 package cli
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
 
 	ucli "github.com/urfave/cli/v2"
+
+	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/whoisd"
 )
 
-// PLACEHOLDER: replaced by the owner of the whois-server command.
 func whoisServerCommand() *ucli.Command {
 	return &ucli.Command{
-		Name:  "whois-server",
-		Usage: "not yet implemented",
-		Action: func(*ucli.Context) error {
-			return exitErr(ExitUsage, errors.New("whois-server: not yet implemented"))
+		Name:      "whois-server",
+		Usage:     "serve the loaded IRR data over the IRRd whois protocol (bgpq4, whois and IRR tools as clients)",
+		UsageText: "bgpfilter --irr FILE... whois-server [--listen ADDR] [--max-conns N] [--idle-timeout D] [--metrics ADDR]",
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{Name: "listen", Value: "127.0.0.1:4343", EnvVars: []string{"BGPFILTER_WHOIS_LISTEN"},
+				Usage: "TCP address to serve on (IRRd uses port 43)"},
+			&ucli.IntFlag{Name: "max-conns", Value: 256, EnvVars: []string{"BGPFILTER_WHOIS_MAX_CONNS"},
+				Usage: "maximum concurrent client connections; extra ones are refused"},
+			&ucli.DurationFlag{Name: "idle-timeout", Value: 30 * time.Second, EnvVars: []string{"BGPFILTER_WHOIS_IDLE_TIMEOUT"},
+				Usage: "close a connection idle for this long (clients may change it with !t)"},
+			&ucli.DurationFlag{Name: "write-timeout", Value: 30 * time.Second, EnvVars: []string{"BGPFILTER_WHOIS_WRITE_TIMEOUT"},
+				Usage: "drop a client that reads none of its replies for this long"},
+			&ucli.StringFlag{Name: "metrics", EnvVars: []string{"BGPFILTER_WHOIS_METRICS"},
+				Usage: "serve Prometheus metrics on http://ADDR/metrics"},
 		},
+		Action: runWhoisServer,
 	}
+}
+
+func runWhoisServer(c *ucli.Context) error {
+	if c.NArg() > 0 {
+		return exitErr(ExitUsage, fmt.Errorf("whois-server: unexpected arguments %q", c.Args().Slice()))
+	}
+	if c.Int("max-conns") <= 0 {
+		return exitErr(ExitUsage, errors.New("whois-server: --max-conns must be positive"))
+	}
+	log := logger(c)
+	ix, err := loadIndexForServer(c)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	srv := whoisd.New(ix, whoisd.Options{
+		MaxConns:     c.Int("max-conns"),
+		IdleTimeout:  c.Duration("idle-timeout"),
+		WriteTimeout: c.Duration("write-timeout"),
+		QueryTimeout: c.Duration("timeout"),
+		Logger:       log,
+	})
+	ln, err := net.Listen("tcp", c.String("listen"))
+	if err != nil {
+		return exitErr(ExitUnavailable, fmt.Errorf("whois-server: %w", err))
+	}
+	if addr := c.String("metrics"); addr != "" {
+		mln, err := net.Listen("tcp", addr)
+		if err != nil {
+			ln.Close()
+			return exitErr(ExitUnavailable, fmt.Errorf("whois-server: metrics: %w", err))
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", srv.MetricsHandler())
+		hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+		go hs.Serve(mln)
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			hs.Shutdown(sctx)
+		}()
+		fmt.Fprintf(c.App.ErrWriter, "whois-server: metrics on http://%s/metrics\n", mln.Addr())
+	}
+	fmt.Fprintf(c.App.ErrWriter, "whois-server: listening on %s\n", ln.Addr())
+	if err := srv.Serve(ctx, ln); err != nil {
+		return exitErr(ExitUnavailable, err)
+	}
+	log.Info("whois-server stopped")
+	return nil
+}
+
+// loadIndexForServer loads the --irr files into an *irr.Index (the server needs the
+// index itself, not only an irr.Querier), honouring --strict and --sources.
+func loadIndexForServer(c *ucli.Context) (*irr.Index, error) {
+	var paths []string
+	for _, s := range c.StringSlice("irr") {
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			if strings.Contains(p, "://") {
+				return nil, exitErr(ExitUsage, fmt.Errorf("whois-server: --irr %s: the server serves local RPSL files or directories only", p))
+			}
+			paths = append(paths, p)
+		}
+	}
+	if len(paths) == 0 {
+		return nil, exitErr(ExitUsage, errors.New("whois-server: no IRR data: give RPSL files with --irr FILE (repeatable)"))
+	}
+	log := logger(c)
+	start := time.Now()
+	ix, rep, err := irr.Load(c.Context, paths, irr.LoadOptions{Strict: c.Bool("strict")})
+	if err != nil {
+		var oe *irr.ObjectError
+		if errors.As(err, &oe) {
+			return nil, exitErr(ExitData, fmt.Errorf("whois-server: %w", err))
+		}
+		return nil, exitErr(ExitUnavailable, fmt.Errorf("whois-server: %w", err))
+	}
+	if rep.Skipped > 0 {
+		log.Warn("skipped malformed RPSL objects", "count", rep.Skipped, "first", rep.Malformed[0].Error())
+	}
+	if list := c.String("sources"); list != "" {
+		var srcs []string
+		for _, s := range strings.Split(list, ",") {
+			if s = strings.ToUpper(strings.TrimSpace(s)); s != "" {
+				srcs = append(srcs, s)
+			}
+		}
+		if err := ix.SetDefaultSources(srcs); err != nil {
+			return nil, exitErr(ExitData, fmt.Errorf("whois-server: --sources: %w (loaded: %s)", err, strings.Join(ix.AllSources(), ",")))
+		}
+	}
+	log.Info("IRR data loaded", "files", rep.Files, "objects", rep.Objects, "sources", ix.AllSources(), "took", time.Since(start).Round(time.Millisecond))
+	return ix, nil
 }

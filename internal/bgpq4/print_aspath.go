@@ -1,0 +1,483 @@
+package bgpq4
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/bgpfilter/bgpfilter/prefixset"
+)
+
+// formatList is bgpq4's -F printer: one expansion of the user format per entry.
+func (p *printer) formatList() {
+	f := p.c.format
+	p.each(func(e prefixset.Entry) {
+		lo, hi := e.Prefix.Bits(), e.Prefix.Bits()
+		if e.Agg {
+			lo, hi = e.Min, e.Max
+		}
+		p.formatEntry(e.Prefix, lo, hi)
+	})
+	if len(f) < 2 || !(f[len(f)-2] == '\\' && f[len(f)-1] == 'n') {
+		p.s("\n")
+	}
+}
+
+func (p *printer) formatEntry(pf netip.Prefix, lo, hi int) {
+	f := p.c.format
+	b := p.buf[:0]
+	for i := 0; i < len(f); i++ {
+		ch := f[i]
+		switch {
+		case ch == '%' && i+1 == len(f):
+			// bgpq4 reports the terminating NUL, which cuts its message short
+			p.buf = b
+			p.flushBuf()
+			p.w.Flush()
+			p.errf("ERROR:Unknown format char '")
+			return
+		case ch == '%':
+			i++
+			switch f[i] {
+			case 'r', 'n':
+				b = appendAddr(b, pf.Addr())
+			case 'l':
+				b = appendInt(b, pf.Bits())
+			case 'a':
+				b = appendInt(b, lo)
+			case 'A':
+				b = appendInt(b, hi)
+			case '%':
+				b = append(b, '%')
+			case 'N':
+				b = append(b, p.c.name...)
+			case 'm':
+				b = appendAddr(b, maskAddr(pf, false))
+			case 'i':
+				b = appendAddr(b, maskAddr(pf, true))
+			default:
+				p.buf = b
+				p.flushBuf()
+				p.w.Flush()
+				p.errf("ERROR:Unknown format char '%c'\n", f[i])
+				return
+			}
+		case ch == '\\' && i+1 == len(f):
+			// bgpq4 reads past the end of the format here (undefined behaviour); stop
+			p.buf = b
+			p.flushBuf()
+			return
+		case ch == '\\':
+			i++
+			switch f[i] {
+			case 'n':
+				b = append(b, '\n')
+			case 't':
+				b = append(b, '\t')
+			default:
+				b = append(b, f[i])
+			}
+		default:
+			b = append(b, ch)
+		}
+	}
+	p.buf = b
+	p.flushBuf()
+}
+
+// errf reports a format error on stderr.
+func (p *printer) errf(format string, a ...any) {
+	if p.errw != nil {
+		fmt.Fprintf(p.errw, format, a...)
+	}
+}
+
+// maskAddr returns the netmask (or inverse mask) of pf's length as an address.
+func maskAddr(pf netip.Prefix, inverse bool) netip.Addr {
+	n := pf.Bits()
+	if pf.Addr().Is4() {
+		var b [4]byte
+		for i := 0; i < 32; i++ {
+			if (i < n) != inverse {
+				b[i/8] |= 0x80 >> (i % 8)
+			}
+		}
+		return netip.AddrFrom4(b)
+	}
+	var b [16]byte
+	for i := 0; i < 128; i++ {
+		if (i < n) != inverse {
+			b[i/8] |= 0x80 >> (i % 8)
+		}
+	}
+	return netip.AddrFrom16(b)
+}
+
+func u(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
+
+// splitPeer removes the peer ASN (-f/-G/-H argument) from the list and reports
+// whether it was a member.
+func (p *printer) splitPeer() ([]uint32, bool) {
+	out := make([]uint32, 0, len(p.asns))
+	found := false
+	for _, a := range p.asns {
+		if a == p.c.asnumber {
+			found = true
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, found
+}
+
+// groups calls f for each line of at most width ASNs (0 = unlimited) with the line
+// index.
+func groups(asns []uint32, width int, f func(line []uint32)) {
+	if width <= 0 {
+		width = len(asns)
+	}
+	for len(asns) > 0 {
+		n := width
+		if n > len(asns) {
+			n = len(asns)
+		}
+		f(asns[:n])
+		asns = asns[n:]
+	}
+}
+
+func join(asns []uint32, sep string) string {
+	var b strings.Builder
+	for i, a := range asns {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(u(a))
+	}
+	return b.String()
+}
+
+func (p *printer) aspath() *exit {
+	c := p.c
+	name, peer, w := c.name, u(c.asnumber), c.width
+	switch c.vendor {
+	case vJuniper:
+		rest, found := p.splitPeer()
+		p.s("policy-options {\nreplace:\n as-path-group " + name + " {\n")
+		line := 0
+		if found {
+			p.s("  as-path a0 \"^" + peer + "(" + peer + ")*$\";\n")
+			line++
+		}
+		groups(rest, w, func(g []uint32) {
+			p.s("  as-path a" + strconv.Itoa(line) + " \"^" + peer + "(.)*(" + join(g, "|") + ")$\";\n")
+			line++
+		})
+		if line == 0 {
+			p.s("  as-path aNone \"!.*\";\n")
+		}
+		p.s(" }\n}\n")
+	case vCisco, vArista:
+		p.s("no ip as-path access-list " + name + "\n")
+		if len(p.asns) == 0 {
+			p.s("ip as-path access-list " + name + " deny .*\n")
+			return nil
+		}
+		rest, found := p.splitPeer()
+		if found {
+			p.s("ip as-path access-list " + name + " permit ^" + peer + "(_" + peer + ")*$\n")
+		}
+		groups(rest, w, func(g []uint32) {
+			p.s("ip as-path access-list " + name + " permit ^" + peer + "(_[0-9]+)*_(" + join(g, "|") + ")$\n")
+		})
+	case vCiscoXR:
+		rest, found := p.splitPeer()
+		p.s("as-path-set " + name)
+		comma := false
+		if found {
+			p.s("\n  ios-regex '^" + peer + "(_" + peer + ")*$'")
+			comma = true
+		}
+		groups(rest, w, func(g []uint32) {
+			if comma {
+				p.s(",")
+			}
+			comma = true
+			p.s("\n  ios-regex '^" + peer + "(_[0-9]+)*_(" + join(g, "|") + ")$'")
+		})
+		p.s("\nend-set\n")
+	case vJSON:
+		p.jsonASNs()
+	case vBIRD:
+		p.birdASNs()
+	case vOpenBGPD:
+		if len(p.asns) == 0 {
+			p.s("deny from AS " + peer + "\n")
+			return nil
+		}
+		for _, a := range p.asns {
+			p.s("allow from AS " + peer + " AS " + u(a) + "\n")
+		}
+	case vNokia:
+		rest, found := p.splitPeer()
+		p.s("configure router policy-options\nbegin\nno as-path-group \"" + name + "\"\n")
+		p.s("as-path-group \"" + name + "\"\n")
+		line := 1
+		if found {
+			p.s("  entry 1 expression \"" + peer + "+\"\n")
+			line++
+		}
+		groups(rest, w, func(g []uint32) {
+			p.s("  entry " + strconv.Itoa(line) + " expression \"" + peer + ".*[" + join(g, " ") + "]\"\n")
+			line++
+		})
+		p.s("exit\ncommit\n")
+	case vNokiaMD:
+		rest, found := p.splitPeer()
+		p.s("/configure policy-options\ndelete as-path-group \"" + name + "\"\n")
+		p.s("as-path-group \"" + name + "\" {\n")
+		line := 1
+		if found {
+			p.s("  entry 1 {\n    expression \"" + peer + "+\"\n  }\n")
+			line++
+		}
+		groups(rest, w, func(g []uint32) {
+			p.s("  entry " + strconv.Itoa(line) + " {\n    expression \"" + peer + ".*[" + join(g, " ") + "]\"\n  }\n")
+			line++
+		})
+		p.s("}\n")
+	case vHuawei:
+		p.s("undo ip as-path-filter " + name + "\n")
+		if len(p.asns) == 0 {
+			p.s("ip as-path-filter " + name + " deny .*\n")
+			return nil
+		}
+		rest, found := p.splitPeer()
+		if found {
+			p.s("ip as-path-filter " + name + " permit ^" + peer + "(_" + peer + ")*$\n")
+		}
+		groups(rest, w, func(g []uint32) {
+			p.s("ip as-path-filter " + name + " permit ^" + peer + "(_[0-9]+)*_(" + join(g, "|") + ")$\n")
+		})
+	case vHuaweiXPL:
+		// bgpq4 1.16 still prints a stray comma after the name when the peer ASN is
+		// not a member ("xpl as-path-list NN,").
+		rest, found := p.splitPeer()
+		p.s("xpl as-path-list " + name)
+		if found {
+			p.s("\n  regular ^" + peer + "(_" + peer + ")*$")
+		}
+		groups(rest, w, func(g []uint32) {
+			p.s(",\n  regular ^" + peer + "(_[0-9]+)*_(" + join(g, "|") + ")$")
+		})
+		p.s("\nend-list\n")
+	default:
+		return fatal("Unknown vendor %d\n", c.vendor)
+	}
+	return nil
+}
+
+func (p *printer) oaspath() *exit {
+	c := p.c
+	name, peer, w := c.name, u(c.asnumber), c.width
+	switch c.vendor {
+	case vJuniper:
+		rest, found := p.splitPeer()
+		p.s("policy-options {\nreplace:\n as-path-group " + name + " {\n")
+		line := 0
+		if found {
+			p.s("  as-path a0 \"^" + peer + "(" + peer + ")*$\";\n")
+			line++
+		}
+		groups(rest, w, func(g []uint32) {
+			p.s("  as-path a" + strconv.Itoa(line) + " \"^(.)*(" + join(g, "|") + ")$\";\n")
+			line++
+		})
+		if line == 0 {
+			p.s(" as-path aNone \"!.*\";\n")
+		}
+		p.s(" }\n}\n")
+	case vCisco, vArista:
+		p.s("no ip as-path access-list " + name + "\n")
+		if len(p.asns) == 0 {
+			p.s("ip as-path access-list " + name + " deny .*\n")
+			return nil
+		}
+		rest, found := p.splitPeer()
+		if found {
+			p.s("ip as-path access-list " + name + " permit ^(_" + peer + ")*$\n")
+		}
+		groups(rest, w, func(g []uint32) {
+			p.s("ip as-path access-list " + name + " permit ^(_[0-9]+)*_(" + join(g, "|") + ")$\n")
+		})
+	case vCiscoXR:
+		rest, found := p.splitPeer()
+		p.s("as-path-set " + name)
+		comma := false
+		if found {
+			p.s("\n  ios-regex '^(_" + peer + ")*$'")
+			comma = true
+		}
+		groups(rest, w, func(g []uint32) {
+			if comma {
+				p.s(",")
+			}
+			comma = true
+			p.s("\n  ios-regex '^(_[0-9]+)*_(" + join(g, "|") + ")$'")
+		})
+		p.s("\nend-set\n")
+	case vOpenBGPD:
+		if len(p.asns) == 0 {
+			p.s("deny to AS " + peer + "\n")
+			return nil
+		}
+		for _, a := range p.asns {
+			p.s("allow to AS " + peer + " AS " + u(a) + "\n")
+		}
+	case vNokia:
+		// bgpq4 prints no space before the name and no exit/commit here.
+		rest, found := p.splitPeer()
+		p.s("configure router policy-options\nbegin\nno as-path-group\"" + name + "\"\n")
+		p.s("as-path-group \"" + name + "\"\n")
+		line := 1
+		if found {
+			p.s("  entry 1 expression \"" + peer + "+\"\n")
+			line++
+		}
+		groups(rest, w, func(g []uint32) {
+			p.s("  entry " + strconv.Itoa(line) + " expression \".*[" + join(g, " ") + "]\"\n")
+			line++
+		})
+	case vNokiaMD:
+		rest, found := p.splitPeer()
+		p.s("/configure policy-options\ndelete as-path-group \"" + name + "\"\n")
+		p.s("as-path-group \"" + name + "\" {\n")
+		line := 1
+		if found {
+			p.s("  entry 1 {\n    expression \"" + peer + "+\"\n  }\n")
+			line++
+		}
+		groups(rest, w, func(g []uint32) {
+			p.s("  entry " + strconv.Itoa(line) + " {\n    expression \".*[" + join(g, " ") + "]\"\n  }\n")
+			line++
+		})
+		p.s("}\n")
+	case vHuawei:
+		p.s("undo ip as-path-filter " + name + "\n")
+		rest, found := p.splitPeer()
+		if found {
+			p.s("ip as-path-filter " + name + " permit ^(_" + peer + ")*$\n")
+		}
+		if len(rest) == 0 {
+			p.s("ip as-path-filter " + name + " deny .*\n")
+			return nil
+		}
+		groups(rest, w, func(g []uint32) {
+			p.s("ip as-path-filter " + name + " permit ^(_[0-9]+)*_(" + join(g, "|") + ")$\n")
+		})
+	case vHuaweiXPL:
+		rest, found := p.splitPeer()
+		p.s("xpl as-path-list " + name)
+		comma := false
+		if found {
+			p.s("\n  regular ^(_" + peer + ")*$")
+			comma = true
+		}
+		groups(rest, w, func(g []uint32) {
+			if comma {
+				p.s(",")
+			}
+			comma = true
+			p.s("\n  regular ^(_[0-9]+)*_(" + join(g, "|") + ")$")
+		})
+		p.s("\nend-list\n")
+	default:
+		return fatal("Unknown vendor %d\n", c.vendor)
+	}
+	return nil
+}
+
+func (p *printer) aslist() *exit {
+	c := p.c
+	if c.vendor != vJuniper {
+		return fatal("Unknown vendor %d\n", c.vendor)
+	}
+	rest, found := p.splitPeer()
+	// bgpq4 1.16 drops AS0 from as-lists (bgp/bgpq4#117).
+	if len(rest) > 0 && rest[0] == 0 {
+		rest = rest[1:]
+	}
+	p.s("policy-options {\nreplace:\n as-list-group " + c.name + " {\n")
+	line := 0
+	if found {
+		p.s("  as-list a0 members " + u(c.asnumber) + ";\n")
+		line++
+	}
+	groups(rest, c.width, func(g []uint32) {
+		p.s("  as-list a" + strconv.Itoa(line) + " members [ " + join(g, " ") + " ];\n")
+		line++
+	})
+	p.s(" }\n}\n")
+	return nil
+}
+
+func (p *printer) asset() *exit {
+	switch p.c.vendor {
+	case vJSON:
+		p.jsonASNs()
+	case vBIRD:
+		p.birdASNs()
+	case vOpenBGPD:
+		p.s("as-set " + p.c.name + " {")
+		groups(p.asns, p.c.width, func(g []uint32) {
+			p.s("\n\t" + join(g, " "))
+		})
+		p.s("\n}\n")
+	default:
+		return fatal("as-sets (-t) supported for JSON, OpenBGPD, and BIRD only\n")
+	}
+	return nil
+}
+
+func (p *printer) jsonASNs() {
+	p.s("{\"" + p.c.name + "\": [")
+	first := true
+	groups(p.asns, p.c.width, func(g []uint32) {
+		for i, a := range g {
+			if !first {
+				p.s(",")
+			}
+			first = false
+			if i == 0 {
+				p.s("\n  ")
+			}
+			p.s(u(a))
+		}
+	})
+	p.s("\n]}\n")
+}
+
+func (p *printer) birdASNs() {
+	p.s(p.c.name + " = [")
+	if len(p.asns) == 0 {
+		p.s("];\n")
+		return
+	}
+	first := true
+	groups(p.asns, p.c.width, func(g []uint32) {
+		for i, a := range g {
+			switch {
+			case i == 0 && !first:
+				p.s(",\n    ")
+			case i == 0:
+				p.s("\n    ")
+			default:
+				p.s(", ")
+			}
+			first = false
+			p.s(u(a))
+		}
+	})
+	p.s("\n];\n")
+}

@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/bgpfilter/bgpfilter/irr"
+)
+
+// defaultIRR is used when --irr is not given.
+const defaultIRR = "whois://whois.radb.net"
+
+// irrSpecs returns the --irr values (default whois://whois.radb.net).
+func irrSpecs(c *ucli.Context) []string {
+	var specs []string
+	for _, s := range c.StringSlice("irr") {
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				specs = append(specs, p)
+			}
+		}
+	}
+	if len(specs) == 0 {
+		specs = []string{defaultIRR}
+	}
+	return specs
+}
+
+// sourceList returns the --sources list, upper-cased, or nil.
+func sourceList(c *ucli.Context) []string {
+	var out []string
+	for _, s := range strings.Split(c.String("sources"), ",") {
+		if s = strings.ToUpper(strings.TrimSpace(s)); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// openIRR opens the IRR data named by the global --irr flags: RPSL files, .gz files or
+// directories are loaded into one irr.Index (sources in load order, then reordered by
+// --sources); --strict makes a malformed object fatal; otherwise the number of
+// malformed objects is logged as a warning (not with --quiet). The error carries an
+// exit code: 2 for bad data or an unknown --sources name, 3 for an unavailable source.
+// whois:// specs go to openRemote (irrremote.go); they cannot be mixed with files. The
+// caller releases the Querier with closeIRR.
+func openIRR(c *ucli.Context) (irr.Querier, error) {
+	var paths, remote []string
+	for _, spec := range irrSpecs(c) {
+		if isRemoteSpec(spec) {
+			remote = append(remote, spec)
+			continue
+		}
+		paths = append(paths, spec)
+	}
+	switch {
+	case len(remote) > 0 && len(paths) > 0:
+		return nil, exitErr(ExitUsage, errors.New("--irr: whois:// servers and local files cannot be mixed"))
+	case len(remote) > 0:
+		return openRemote(c, remote)
+	}
+	log := logger(c)
+	ix, rep, err := irr.Load(c.Context, paths, irr.LoadOptions{
+		Strict: c.Bool("strict"),
+	})
+	if err != nil {
+		var oe *irr.ObjectError
+		if errors.As(err, &oe) {
+			return nil, exitErr(ExitData, err)
+		}
+		return nil, exitErr(ExitUnavailable, err)
+	}
+	if rep.Skipped > 0 {
+		first := rep.Malformed[0]
+		log.Warn("skipped malformed RPSL objects", "count", rep.Skipped, "first", first.Error())
+		for _, m := range rep.Malformed {
+			log.Debug("malformed RPSL object", "file", m.File, "line", m.Line, "error", m.Msg)
+		}
+	}
+	log.Debug("IRR data loaded", "files", rep.Files, "bytes", rep.Bytes, "objects", rep.Objects)
+	if srcs := sourceList(c); len(srcs) > 0 {
+		if err := ix.SetDefaultSources(srcs); err != nil {
+			return nil, exitErr(ExitData, fmt.Errorf("--sources: %w (loaded: %s)", err, strings.Join(ix.AllSources(), ",")))
+		}
+	}
+	return ix, nil
+}
+
+// irrExitCode maps an IRR error to an exit code.
+func irrExitCode(err error) int {
+	switch {
+	case errors.Is(err, irr.ErrUnavailable), errors.Is(err, irr.ErrUnknownSource), errors.Is(err, context.DeadlineExceeded):
+		return ExitUnavailable
+	default:
+		return ExitData
+	}
+}

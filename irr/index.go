@@ -1,0 +1,477 @@
+package irr
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/bgpfilter/bgpfilter/irr/rpsl"
+)
+
+// ErrNotFound means an object (usually the root set of an expansion) does not exist in
+// the selected sources.
+var ErrNotFound = errors.New("IRR object not found")
+
+// ObjectError is a malformed or rejected RPSL object, located by file and line.
+type ObjectError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *ObjectError) Error() string {
+	if e.File == "" {
+		return fmt.Sprintf("irr: line %d: %s", e.Line, e.Msg)
+	}
+	return fmt.Sprintf("irr: %s:%d: %s", e.File, e.Line, e.Msg)
+}
+
+// Index is an in-memory IRR database: every object by source, class and key
+// (case-insensitive), as-sets and route-sets with their members, and route/route6
+// origins per address family. It implements Querier with IRRd 4 semantics. All methods
+// are safe for concurrent use; writes (Add, Delete, Apply) take a write lock.
+type Index struct {
+	mu       sync.RWMutex
+	order    []string // default source list: load order, or SetDefaultSources
+	srcs     map[string]*source
+	sorted   atomic.Pointer[[]routeEntry] // lazily built table for FindRoutes
+	sortedMu sync.Mutex
+	texts    arena
+}
+
+type routeKey struct {
+	p      pkey
+	origin ASN
+}
+
+type rpslSet struct {
+	name      string // as written in the primary key
+	class     string // "as-set" or "route-set"
+	members   []string
+	mbrsByRef []string // upper-case maintainer names or "ANY"
+}
+
+// memberOfRef is an aut-num or route that names a set in member-of, with its mnt-by.
+type memberOfRef struct {
+	mnts []string
+}
+
+type source struct {
+	name   string
+	idx    uint16
+	objs   map[string]textRef  // class "\x00" UPPER(key) → object text
+	byKey  map[string][]string // UPPER(key) → classes (routes are looked up by prefix)
+	sets   map[string]*rpslSet // UPPER(name)
+	routes map[routeKey]textRef
+	origin [2]map[ASN][]pkey
+	// member-of back-references for mbrs-by-ref (RFC 2622 §5.1, §5.2)
+	asMemberOf    map[string]map[ASN]memberOfRef
+	routeMemberOf map[string]map[routeKey]memberOfRef
+}
+
+func newSource(name string) *source {
+	return &source{
+		name:          name,
+		objs:          make(map[string]textRef),
+		byKey:         make(map[string][]string),
+		sets:          make(map[string]*rpslSet),
+		routes:        make(map[routeKey]textRef),
+		origin:        [2]map[ASN][]pkey{make(map[ASN][]pkey), make(map[ASN][]pkey)},
+		asMemberOf:    make(map[string]map[ASN]memberOfRef),
+		routeMemberOf: make(map[string]map[routeKey]memberOfRef),
+	}
+}
+
+// NewIndex returns an empty Index.
+func NewIndex() *Index {
+	return &Index{srcs: make(map[string]*source)}
+}
+
+// record is an object validated and decomposed for indexing.
+type record struct {
+	source   string
+	class    string
+	key      string // UPPER primary key (routes: prefix + origin)
+	text     []byte
+	set      *rpslSet
+	route    *routeKey
+	asn      ASN
+	isAutNum bool
+	memberOf []string
+	mnts     []string
+}
+
+func (r *record) storeKey() string { return r.class + "\x00" + r.key }
+
+func fam(p netip.Prefix) int {
+	if p.Addr().Is4() {
+		return 0
+	}
+	return 1
+}
+
+func kfam(k pkey) int {
+	if k.v6 {
+		return 1
+	}
+	return 0
+}
+
+// prepare validates o and decomposes it. defaultSource is used when o has no source.
+func prepare(o *rpsl.Object, defaultSource string) (*record, error) {
+	bad := func(format string, args ...any) error {
+		return &ObjectError{File: o.File, Line: o.Line, Msg: fmt.Sprintf("%s %s: ", o.Class, truncKey(o.Key)) + fmt.Sprintf(format, args...)}
+	}
+	src := o.Source()
+	switch n := o.Count("source"); {
+	case n > 1:
+		return nil, bad("multiple source attributes")
+	case n == 0 && defaultSource == "":
+		return nil, bad("no source attribute")
+	case n == 0:
+		src = strings.ToUpper(defaultSource)
+	}
+	if !validSourceName(src) {
+		return nil, bad("invalid source %q", src)
+	}
+	r := &record{source: src, class: o.Class, key: strings.ToUpper(strings.TrimSpace(o.Key))}
+	switch o.Class {
+	case "as-set", "route-set":
+		if strings.ContainsAny(r.key, " \t,") {
+			return nil, bad("invalid set name")
+		}
+		s := &rpslSet{name: strings.TrimSpace(o.Key), class: o.Class}
+		for _, a := range o.Attrs {
+			switch a.Name {
+			case "members", "mp-members":
+				s.members = append(s.members, rpsl.SplitList(a.Value)...)
+			case "mbrs-by-ref":
+				for _, m := range rpsl.SplitList(a.Value) {
+					s.mbrsByRef = append(s.mbrsByRef, strings.ToUpper(m))
+				}
+			}
+		}
+		r.set = s
+	case "aut-num":
+		asn, err := ParseASN(strings.TrimSpace(o.Key))
+		if err != nil {
+			return nil, bad("invalid AS number")
+		}
+		r.asn, r.isAutNum, r.key = asn, true, asn.String()
+	case "route", "route6":
+		p, err := netip.ParsePrefix(strings.TrimSpace(o.Key))
+		if err != nil || p.Masked() != p {
+			return nil, bad("invalid prefix")
+		}
+		if (o.Class == "route") != p.Addr().Is4() {
+			return nil, bad("address family does not match the class")
+		}
+		if o.Count("origin") != 1 {
+			return nil, bad("needs exactly one origin attribute")
+		}
+		asn, err := ParseASN(strings.TrimSpace(o.Get("origin")))
+		if err != nil {
+			return nil, bad("invalid origin %q", truncKey(o.Get("origin")))
+		}
+		r.route = &routeKey{p: toKey(p), origin: asn}
+		r.key = p.String() + asn.String()
+	}
+	if r.key == "" {
+		return nil, bad("empty primary key")
+	}
+	if r.isAutNum || r.route != nil {
+		for _, v := range o.GetAll("member-of") {
+			for _, m := range rpsl.SplitList(v) {
+				r.memberOf = append(r.memberOf, strings.ToUpper(m))
+			}
+		}
+		if len(r.memberOf) > 0 {
+			for _, v := range o.GetAll("mnt-by") {
+				for _, m := range rpsl.SplitList(v) {
+					r.mnts = append(r.mnts, strings.ToUpper(m))
+				}
+			}
+		}
+	}
+	r.text = o.AppendText(nil)
+	return r, nil
+}
+
+func truncKey(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "..."
+	}
+	return s
+}
+
+// validSourceName accepts IRR source names: letters, digits, '-' and '_'.
+func validSourceName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (ix *Index) source(name string, create bool) *source {
+	s := ix.srcs[name]
+	if s == nil && create {
+		s = newSource(name)
+		s.idx = uint16(len(ix.srcs))
+		ix.srcs[name] = s
+		ix.order = append(ix.order, name)
+	}
+	return s
+}
+
+// insert indexes r, replacing an existing object with the same class and key. The
+// caller holds the write lock.
+func (ix *Index) insert(r *record) {
+	s := ix.source(r.source, true)
+	if r.route != nil {
+		if old, ok := s.routes[*r.route]; ok {
+			ix.removeText(s, r.class, old)
+		}
+		s.routes[*r.route] = ix.texts.add(r.text)
+		f := kfam(r.route.p)
+		s.origin[f][r.route.origin] = append(s.origin[f][r.route.origin], r.route.p)
+		for _, set := range r.memberOf {
+			m := s.routeMemberOf[set]
+			if m == nil {
+				m = make(map[routeKey]memberOfRef)
+				s.routeMemberOf[set] = m
+			}
+			m[*r.route] = memberOfRef{mnts: r.mnts}
+		}
+		ix.sorted.Store(nil)
+		return
+	}
+	sk := r.storeKey()
+	if old, ok := s.objs[sk]; ok {
+		ix.removeText(s, r.class, old)
+	}
+	s.objs[sk] = ix.texts.add(r.text)
+	lk := strings.ToUpper(strings.TrimSpace(r.key))
+	if !slices.Contains(s.byKey[lk], r.class) {
+		s.byKey[lk] = append(s.byKey[lk], r.class)
+	}
+	if r.set != nil {
+		s.sets[r.key] = r.set
+	}
+	if r.isAutNum {
+		for _, set := range r.memberOf {
+			m := s.asMemberOf[set]
+			if m == nil {
+				m = make(map[ASN]memberOfRef)
+				s.asMemberOf[set] = m
+			}
+			m[r.asn] = memberOfRef{mnts: r.mnts}
+		}
+	}
+}
+
+// removeText unindexes the stored object text of class in s.
+func (ix *Index) removeText(s *source, class string, ref textRef) {
+	sc := rpsl.NewScanner(strings.NewReader(ix.texts.get(ref)), "index")
+	o, err := sc.Next()
+	if err != nil {
+		return
+	}
+	o.Class = class
+	r, err := prepare(o, s.name)
+	if err != nil {
+		return
+	}
+	r.source = s.name
+	ix.remove(s, r)
+}
+
+// remove unindexes r from s. The caller holds the write lock.
+func (ix *Index) remove(s *source, r *record) bool {
+	if r.route != nil {
+		if _, ok := s.routes[*r.route]; !ok {
+			return false
+		}
+		delete(s.routes, *r.route)
+		f := kfam(r.route.p)
+		list := s.origin[f][r.route.origin]
+		if i := slices.Index(list, r.route.p); i >= 0 {
+			list = slices.Delete(list, i, i+1)
+		}
+		if len(list) == 0 {
+			delete(s.origin[f], r.route.origin)
+		} else {
+			s.origin[f][r.route.origin] = list
+		}
+		for _, set := range r.memberOf {
+			if m := s.routeMemberOf[set]; m != nil {
+				delete(m, *r.route)
+				if len(m) == 0 {
+					delete(s.routeMemberOf, set)
+				}
+			}
+		}
+		ix.sorted.Store(nil)
+		return true
+	}
+	sk := r.storeKey()
+	if _, ok := s.objs[sk]; !ok {
+		return false
+	}
+	delete(s.objs, sk)
+	lk := strings.ToUpper(strings.TrimSpace(r.key))
+	if cl := slices.DeleteFunc(s.byKey[lk], func(c string) bool { return c == r.class }); len(cl) == 0 {
+		delete(s.byKey, lk)
+	} else {
+		s.byKey[lk] = cl
+	}
+	if r.set != nil {
+		if cur := s.sets[r.key]; cur != nil && cur.class == r.class {
+			delete(s.sets, r.key)
+		}
+	}
+	if r.isAutNum {
+		for _, set := range r.memberOf {
+			if m := s.asMemberOf[set]; m != nil {
+				delete(m, r.asn)
+				if len(m) == 0 {
+					delete(s.asMemberOf, set)
+				}
+			}
+		}
+	}
+	return true
+}
+
+// Add validates o and indexes it, replacing an object with the same source, class and
+// primary key (for routes: prefix and origin). An object without a source attribute is
+// rejected. The returned error is an *ObjectError.
+func (ix *Index) Add(o *rpsl.Object) error {
+	r, err := prepare(o, "")
+	if err != nil {
+		return err
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.insert(r)
+	return nil
+}
+
+// Delete removes the object with o's source, class and primary key. It returns an error
+// wrapping ErrNotFound when there is none.
+func (ix *Index) Delete(o *rpsl.Object) error {
+	r, err := prepare(o, "")
+	if err != nil {
+		return err
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.deleteLocked(r)
+}
+
+func (ix *Index) deleteLocked(r *record) error {
+	s := ix.source(r.source, false)
+	if s == nil {
+		return fmt.Errorf("irr: delete %s %s (%s): %w", r.class, r.key, r.source, ErrNotFound)
+	}
+	// Unindex what was stored (the stored member-of may differ from the delete's text).
+	var old textRef
+	var ok bool
+	if r.route != nil {
+		old, ok = s.routes[*r.route]
+	} else {
+		old, ok = s.objs[r.storeKey()]
+	}
+	if !ok {
+		return fmt.Errorf("irr: delete %s %s (%s): %w", r.class, r.key, r.source, ErrNotFound)
+	}
+	ix.removeText(s, r.class, old)
+	return nil
+}
+
+// Apply deletes and then adds objects under one write lock, so a concurrent query sees
+// either none or all of the batch. Every add is validated first: if one is malformed
+// nothing is applied. Deletes of objects that do not exist are skipped and reported in
+// the returned error (wrapping ErrNotFound) after the rest of the batch was applied.
+func (ix *Index) Apply(adds, deletes []*rpsl.Object) error {
+	addRecs := make([]*record, 0, len(adds))
+	for _, o := range adds {
+		r, err := prepare(o, "")
+		if err != nil {
+			return fmt.Errorf("irr: apply: %w", err)
+		}
+		addRecs = append(addRecs, r)
+	}
+	delRecs := make([]*record, 0, len(deletes))
+	for _, o := range deletes {
+		r, err := prepare(o, "")
+		if err != nil {
+			return fmt.Errorf("irr: apply: %w", err)
+		}
+		delRecs = append(delRecs, r)
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	var errs []error
+	for _, r := range delRecs {
+		if err := ix.deleteLocked(r); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, r := range addRecs {
+		ix.insert(r)
+	}
+	return errors.Join(errs...)
+}
+
+// SetDefaultSources replaces the default source list (what Sources returns and what a
+// nil source list means). Every name must be loaded; names are case-insensitive.
+func (ix *Index) SetDefaultSources(list []string) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	var order []string
+	for _, n := range list {
+		n = strings.ToUpper(strings.TrimSpace(n))
+		if n == "" {
+			continue
+		}
+		if ix.srcs[n] == nil {
+			return fmt.Errorf("irr: source %s: %w", n, ErrUnknownSource)
+		}
+		if !slices.Contains(order, n) {
+			order = append(order, n)
+		}
+	}
+	ix.order = order
+	return nil
+}
+
+// Stats returns the number of objects per class across all sources.
+func (ix *Index) Stats() map[string]int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make(map[string]int)
+	for _, s := range ix.srcs {
+		for k := range s.objs {
+			c, _, _ := strings.Cut(k, "\x00")
+			out[c]++
+		}
+		for k := range s.routes {
+			if !k.p.v6 {
+				out["route"]++
+			} else {
+				out["route6"]++
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,183 @@
+package irr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+
+	"github.com/bgpfilter/bgpfilter/irr/rpsl"
+)
+
+// MaxReportedErrors caps LoadReport.Malformed; later errors are only counted.
+const MaxReportedErrors = 100
+
+// LoadOptions controls Load.
+type LoadOptions struct {
+	// Strict makes the first malformed object an error (its file:line in the message).
+	Strict bool
+	// DefaultSource is the source of objects without a source attribute; when empty
+	// such objects are malformed.
+	DefaultSource string
+	// Progress, when set, is called now and then with the bytes read so far (on disk,
+	// so compressed for .gz files) and the total size of all files.
+	Progress func(bytesRead, total int64)
+}
+
+// LoadReport summarises a Load.
+type LoadReport struct {
+	Files     int
+	Bytes     int64          // bytes read from disk
+	Objects   map[string]int // objects indexed, per class
+	Malformed []ObjectError  // the first MaxReportedErrors malformed objects
+	Skipped   int            // malformed objects skipped (all of them, not only the listed ones)
+}
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// Load reads RPSL files (plain or gzip; a directory means its files in sorted order)
+// into a new Index. Sources become the default list in the order they are first seen.
+// Malformed objects are counted and skipped unless opt.Strict; an unreadable file or a
+// corrupt gzip stream is always an error.
+func Load(ctx context.Context, paths []string, opt LoadOptions) (*Index, *LoadReport, error) {
+	ix := NewIndex()
+	rep, err := ix.LoadFiles(ctx, paths, opt)
+	if err != nil {
+		return nil, rep, err
+	}
+	return ix, rep, nil
+}
+
+// LoadFiles adds RPSL files to ix, as Load does.
+func (ix *Index) LoadFiles(ctx context.Context, paths []string, opt LoadOptions) (*LoadReport, error) {
+	rep := &LoadReport{Objects: make(map[string]int)}
+	var files []string
+	var total int64
+	for _, p := range paths {
+		fs, err := rpsl.Files(p)
+		if err != nil {
+			return rep, fmt.Errorf("irr: load %s: %w", p, err)
+		}
+		for _, f := range fs {
+			if st, err := os.Stat(f); err == nil {
+				total += st.Size()
+			}
+		}
+		files = append(files, fs...)
+	}
+	var done atomic.Int64
+	for _, f := range files {
+		if err := ix.loadFile(ctx, f, opt, rep, &done, total); err != nil {
+			rep.Bytes = done.Load()
+			return rep, err
+		}
+		rep.Files++
+	}
+	rep.Bytes = done.Load()
+	if opt.Progress != nil {
+		opt.Progress(rep.Bytes, total)
+	}
+	return rep, nil
+}
+
+// loadFile scans and validates objects in one goroutine and indexes them in another,
+// in batches, so that a load uses two cores.
+func (ix *Index) loadFile(ctx context.Context, path string, opt LoadOptions, rep *LoadReport, done *atomic.Int64, total int64) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("irr: load: %w", err)
+	}
+	defer f.Close()
+	sc := rpsl.NewScanner(countingReader{f, done}, path)
+	defer sc.Close()
+
+	batches := make(chan []*record, 8)
+	consumed := make(chan struct{})
+	go func() {
+		defer close(consumed)
+		for batch := range batches {
+			ix.mu.Lock()
+			for _, r := range batch {
+				ix.insert(r)
+				rep.Objects[r.class]++
+			}
+			ix.mu.Unlock()
+		}
+	}()
+	err = ix.scanFile(ctx, sc, path, opt, rep, done, total, batches)
+	close(batches)
+	<-consumed
+	return err
+}
+
+func (ix *Index) scanFile(ctx context.Context, sc *rpsl.Scanner, path string, opt LoadOptions, rep *LoadReport,
+	done *atomic.Int64, total int64, batches chan<- []*record) error {
+	malformed := func(e ObjectError) error {
+		if opt.Strict {
+			return fmt.Errorf("irr: load (strict): %w", &e)
+		}
+		rep.Skipped++
+		if len(rep.Malformed) < MaxReportedErrors {
+			rep.Malformed = append(rep.Malformed, e)
+		}
+		return nil
+	}
+	const batchSize = 512
+	batch := make([]*record, 0, batchSize)
+	defer func() {
+		if len(batch) > 0 {
+			batches <- batch
+		}
+	}()
+	for n := 0; ; n++ {
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("irr: load %s: %w", path, err)
+			}
+			if opt.Progress != nil && n > 0 {
+				opt.Progress(done.Load(), total)
+			}
+		}
+		o, err := sc.Next()
+		if err == io.EOF {
+			return nil
+		}
+		var se *rpsl.SyntaxError
+		if errors.As(err, &se) {
+			if err := malformed(ObjectError{File: se.File, Line: se.Line, Msg: se.Msg}); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("irr: load: %w", err)
+		}
+		r, err := prepare(o, opt.DefaultSource)
+		if err != nil {
+			var oe *ObjectError
+			if errors.As(err, &oe) {
+				if err := malformed(*oe); err != nil {
+					return err
+				}
+				continue
+			}
+			return err
+		}
+		batch = append(batch, r)
+		if len(batch) == batchSize {
+			batches <- batch
+			batch = make([]*record, 0, batchSize)
+		}
+	}
+}

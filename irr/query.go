@@ -1,0 +1,402 @@
+package irr
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/bgpfilter/bgpfilter/irr/rpsl"
+)
+
+var _ Querier = (*Index)(nil)
+
+// selected returns the sources to consult, in order: the given names (upper-cased,
+// unknown ones skipped) or the default list. The caller holds the read lock.
+func (ix *Index) selected(sources []string) []*source {
+	names := ix.order
+	if len(sources) > 0 {
+		names = sources
+	}
+	out := make([]*source, 0, len(names))
+	for _, n := range names {
+		if s := ix.srcs[strings.ToUpper(strings.TrimSpace(n))]; s != nil && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Sources returns the default source list in priority order.
+func (ix *Index) Sources(ctx context.Context) ([]string, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return slices.Clone(ix.order), nil
+}
+
+// AllSources returns every loaded source, in load order, whether or not it is in the
+// default list.
+func (ix *Index) AllSources() []string {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make([]string, 0, len(ix.srcs))
+	for n := range ix.srcs {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CheckSources returns an error wrapping ErrUnknownSource when a name is not loaded.
+func (ix *Index) CheckSources(ctx context.Context, sources []string) error {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	var unknown []string
+	for _, n := range sources {
+		if ix.srcs[strings.ToUpper(strings.TrimSpace(n))] == nil {
+			unknown = append(unknown, n)
+		}
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("irr: %s: %w", strings.Join(unknown, ","), ErrUnknownSource)
+	}
+	return nil
+}
+
+// findSet returns the set called name (case-insensitive) from the first source that
+// holds it, and that source.
+func findSet(srcs []*source, name string) (*rpslSet, *source) {
+	key := strings.ToUpper(name)
+	for _, s := range srcs {
+		if set := s.sets[key]; set != nil {
+			return set, s
+		}
+	}
+	return nil, nil
+}
+
+// mntMatch reports whether an object maintained by mnts may join a set whose
+// mbrs-by-ref is refs (RFC 2622 §5.1: ANY admits every maintainer).
+func mntMatch(refs, mnts []string) bool {
+	for _, r := range refs {
+		if r == "ANY" {
+			return true
+		}
+		if slices.Contains(mnts, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// directMembers returns the members of set as written plus its mbrs-by-ref matches:
+// the aut-nums (for an as-set) or route prefixes (for a route-set) of any selected
+// source whose member-of names the set and whose mnt-by is in mbrs-by-ref (or any, for
+// ANY), as IRRd finds them.
+func directMembers(set *rpslSet, srcs []*source) []string {
+	out := slices.Clone(set.members)
+	if len(set.mbrsByRef) == 0 {
+		return out
+	}
+	key := strings.ToUpper(set.name)
+	for _, s := range srcs {
+		if set.class == "as-set" {
+			for asn, ref := range s.asMemberOf[key] {
+				if mntMatch(set.mbrsByRef, ref.mnts) {
+					out = append(out, asn.String())
+				}
+			}
+			continue
+		}
+		for rk, ref := range s.routeMemberOf[key] {
+			if mntMatch(set.mbrsByRef, ref.mnts) {
+				out = append(out, rk.p.prefix().String())
+			}
+		}
+	}
+	return out
+}
+
+// IsSetName reports whether a member token names an as-set or route-set rather than an
+// ASN or a prefix: it starts with "AS-" or "RS-" or is hierarchical (contains ':' and
+// is not an IPv6 prefix). A range operator suffix is ignored.
+func IsSetName(tok string) bool {
+	name, _, _ := strings.Cut(tok, "^")
+	u := strings.ToUpper(name)
+	if strings.HasPrefix(u, "AS-") || strings.HasPrefix(u, "RS-") {
+		return true
+	}
+	if strings.Contains(u, ":") && !strings.Contains(u, "/") {
+		for _, part := range strings.Split(u, ":") {
+			if strings.HasPrefix(part, "AS-") || strings.HasPrefix(part, "RS-") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// IsRouteSetName reports whether a set name names a route-set: its last "AS-" or "RS-"
+// component (hierarchical names are split at ':') starts with "RS-".
+func IsRouteSetName(name string) bool {
+	name, _, _ = strings.Cut(name, "^")
+	parts := strings.Split(strings.ToUpper(name), ":")
+	for i := len(parts) - 1; i >= 0; i-- {
+		switch {
+		case strings.HasPrefix(parts[i], "RS-"):
+			return true
+		case strings.HasPrefix(parts[i], "AS-"):
+			return false
+		}
+	}
+	return false
+}
+
+// Members answers "!i<name>" and "!i<name>,1" (see Querier). The result is
+// deduplicated and sorted as strings, as IRRd does.
+func (ix *Index) Members(ctx context.Context, sources []string, name string, recursive bool) ([]string, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	srcs := ix.selected(sources)
+	set, s := findSet(srcs, name)
+	if set == nil {
+		return nil, false, nil
+	}
+	if !recursive {
+		return sortUnique(directMembers(set, srcs)), true, nil
+	}
+	if set.class == "as-set" {
+		asns := ix.expandASNs(srcs, set, s)
+		out := make([]string, 0, len(asns))
+		for a := range asns {
+			out = append(out, a.String())
+		}
+		return sortUnique(out), true, nil
+	}
+	return sortUnique(ix.expandRouteSet(srcs, set)), true, nil
+}
+
+// expandASNs resolves an as-set recursively to its ASNs; loops and unknown sets are
+// dropped silently (IRRd "!i…,1").
+func (ix *Index) expandASNs(srcs []*source, root *rpslSet, rootSrc *source) map[ASN]struct{} {
+	asns := make(map[ASN]struct{})
+	seen := map[string]bool{strings.ToUpper(root.name): true}
+	type item struct {
+		set *rpslSet
+		src *source
+	}
+	queue := []item{{root, rootSrc}}
+	for len(queue) > 0 {
+		it := queue[0]
+		queue = queue[1:]
+		for _, m := range directMembers(it.set, srcs) {
+			if a, err := ParseASN(m); err == nil {
+				asns[a] = struct{}{}
+				continue
+			}
+			if !IsSetName(m) || strings.Contains(m, "^") {
+				continue
+			}
+			k := strings.ToUpper(m)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			// An as-set holds ASNs and as-sets only (RFC 2622 §5.1).
+			if set, s := findSet(srcs, m); set != nil && set.class == "as-set" {
+				queue = append(queue, item{set, s})
+			}
+		}
+	}
+	return asns
+}
+
+// expandRouteSet resolves a route-set recursively as IRRd's "!i<rs>,1" does: prefixes
+// and ranges as written, the prefixes of member ASNs (both families) and of the ASNs of
+// member as-sets, nested route-sets followed. Like IRRd, it does not apply range
+// operators to set or AS members ("AS64496^+", "RS-FOO^24"): such members name no
+// object and are dropped (the native Resolver applies them, RFC 2622 §5.2).
+func (ix *Index) expandRouteSet(srcs []*source, root *rpslSet) []string {
+	var out []string
+	seen := map[string]bool{strings.ToUpper(root.name): true}
+	queue := []*rpslSet{root}
+	addASN := func(a ASN) {
+		for f := 0; f < 2; f++ {
+			for _, s := range srcs {
+				for _, k := range s.origin[f][a] {
+					out = append(out, k.prefix().String())
+				}
+			}
+		}
+	}
+	for len(queue) > 0 {
+		set := queue[0]
+		queue = queue[1:]
+		for _, m := range directMembers(set, srcs) {
+			if _, err := ParsePrefixRange(m); err == nil {
+				out = append(out, m)
+				continue
+			}
+			if a, err := ParseASN(m); err == nil {
+				addASN(a)
+				continue
+			}
+			if !IsSetName(m) || strings.Contains(m, "^") {
+				continue
+			}
+			k := strings.ToUpper(m)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			sub, s := findSet(srcs, m)
+			switch {
+			case sub == nil:
+			case sub.class == "as-set":
+				for a := range ix.expandASNs(srcs, sub, s) {
+					addASN(a)
+				}
+			default:
+				queue = append(queue, sub)
+			}
+		}
+	}
+	return out
+}
+
+// composeOps returns the single operator equivalent to applying inner and then outer
+// to a plain prefix, where it is expressible; otherwise outer (the later operator
+// decides the lengths, RFC 2622 §5.2).
+func composeOps(inner, outer RangeOp) RangeOp {
+	if inner.Kind == OpMinus && outer.Kind == OpPlus {
+		return inner // {p^-}^+ = p^-
+	}
+	return outer
+}
+
+func sortUnique(list []string) []string {
+	sort.Strings(list)
+	return slices.Compact(list)
+}
+
+// SetPrefixes answers "!a4<set>" / "!a6<set>": the prefixes, of one family, of every
+// origin the as-set recursively contains. As in IRRd, only as-sets are looked up: a
+// route-set name is not found.
+func (ix *Index) SetPrefixes(ctx context.Context, sources []string, name string, v6 bool) ([]netip.Prefix, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	srcs := ix.selected(sources)
+	set, s := findSet(srcs, name)
+	if set == nil || set.class != "as-set" {
+		return nil, false, nil
+	}
+	f := 0
+	if v6 {
+		f = 1
+	}
+	var keys []pkey
+	for a := range ix.expandASNs(srcs, set, s) {
+		for _, src := range srcs {
+			keys = append(keys, src.origin[f][a]...)
+		}
+	}
+	return sortKeys(keys), true, nil
+}
+
+// sortKeys sorts and deduplicates keys (in place) and converts them to prefixes.
+func sortKeys(keys []pkey) []netip.Prefix {
+	slices.SortFunc(keys, comparePKey)
+	keys = slices.Compact(keys)
+	out := make([]netip.Prefix, len(keys))
+	for i, k := range keys {
+		out[i] = k.prefix()
+	}
+	return out
+}
+
+// Routes answers "!gas<N>" / "!6as<N>" for every ASN: the union over the selected
+// sources, deduplicated and sorted, one entry per requested ASN.
+func (ix *Index) Routes(ctx context.Context, sources []string, asns []ASN, v6 bool) ([][]netip.Prefix, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	srcs := ix.selected(sources)
+	f := 0
+	if v6 {
+		f = 1
+	}
+	out := make([][]netip.Prefix, len(asns))
+	var keys []pkey
+	for i, a := range asns {
+		keys = keys[:0]
+		for _, s := range srcs {
+			keys = append(keys, s.origin[f][a]...)
+		}
+		out[i] = sortKeys(keys)
+	}
+	return out, nil
+}
+
+// Lookup is a plain whois lookup: every object of any class whose primary key equals
+// key (case-insensitive; for routes the prefix), in source order, then class order of
+// loading. The objects are fresh copies the caller may keep.
+func (ix *Index) Lookup(sources []string, key string) []*rpsl.Object {
+	key = strings.TrimSpace(key)
+	ix.mu.RLock()
+	srcs := ix.selected(sources)
+	var texts []string
+	tx := &ix.texts
+	uk := strings.ToUpper(key)
+	if a, err := ParseASN(key); err == nil {
+		uk = a.String()
+	}
+	p, perr := netip.ParsePrefix(key)
+	for _, s := range srcs {
+		for _, c := range s.byKey[uk] {
+			if t, ok := s.objs[c+"\x00"+uk]; ok {
+				texts = append(texts, tx.get(t))
+			}
+		}
+		if perr == nil {
+			var origins []ASN
+			for rk := range ix.routesByPrefix(s, p) {
+				origins = append(origins, rk)
+			}
+			slices.Sort(origins)
+			for _, o := range origins {
+				texts = append(texts, tx.get(s.routes[routeKey{toKey(p), o}]))
+			}
+		}
+	}
+	ix.mu.RUnlock()
+	out := make([]*rpsl.Object, 0, len(texts))
+	for _, t := range texts {
+		if o, err := rpsl.NewScanner(strings.NewReader(t), "index").Next(); err == nil {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// routesByPrefix returns the origins of the route objects of s for exactly p.
+func (ix *Index) routesByPrefix(s *source, p netip.Prefix) map[ASN]struct{} {
+	out := make(map[ASN]struct{})
+	tab := ix.routeTable()
+	i := sort.Search(len(tab), func(i int) bool { return ComparePrefix(tab[i].p, p) >= 0 })
+	for ; i < len(tab) && tab[i].p == p; i++ {
+		if tab[i].src == s.idx {
+			out[tab[i].origin] = struct{}{}
+		}
+	}
+	return out
+}

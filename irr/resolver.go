@@ -1,0 +1,329 @@
+package irr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Defaults for Resolver limits.
+const (
+	DefaultMaxDepth = 32
+	DefaultParallel = 8
+)
+
+// ErrLimit means an expansion exceeded Resolver.MaxDepth or Resolver.MaxSize.
+var ErrLimit = errors.New("IRR expansion limit exceeded")
+
+// Resolver expands AS-SETs, route-sets, ASNs and prefixes with correct RPSL semantics
+// through non-recursive Members queries, so it works the same on a local Index and on
+// a remote whois server. The zero MaxDepth means DefaultMaxDepth; zero MaxSize means no
+// size limit.
+type Resolver struct {
+	Q        Querier
+	Sources  []string // default source list for member lookups; nil: the Querier's
+	MaxDepth int      // sets on the longest path from the root, root included
+	MaxSize  int      // maximum number of ASNs plus prefix ranges
+	Parallel int      // concurrent Members queries per nesting level; 0: DefaultParallel
+}
+
+// Missing is a member set that does not exist, with the set path that referenced it
+// (root first, the referencing set last).
+type Missing struct {
+	Name string
+	Path []string
+}
+
+// Expansion is the result of Resolver.Expand.
+type Expansion struct {
+	// ASNs reached through as-sets, route-sets or given directly: sorted, unique.
+	ASNs []ASN
+	// ASNRanges holds the range operator of ASNs that are members of a route-set
+	// with an operator ("AS64496^+"): their route prefixes are to be widened by it.
+	ASNRanges map[ASN]RangeOp
+	// Prefixes are the route-set prefix members (and prefix arguments) with their
+	// ranges, operators on enclosing set members applied; sorted, unique.
+	Prefixes []PrefixRange
+	// Paths holds, for every ASN, the first set path (root first) that reached it;
+	// a directly given ASN has an empty path.
+	Paths map[ASN][]string
+	// PrefixPaths holds the first set path that reached each prefix range.
+	PrefixPaths map[PrefixRange][]string
+	// Missing lists unknown member sets and the path that referenced them.
+	Missing []Missing
+	// Loops lists set paths that came back to a set already on the path (the
+	// repeated set last).
+	Loops [][]string
+	// Sets lists every set that was expanded, in expansion order, with its members as
+	// the server returned them (for --tree).
+	Sets []SetNode
+}
+
+// SetNode is one expanded set and its direct members.
+type SetNode struct {
+	Name    string
+	Path    []string // root first, this set last
+	Members []string
+}
+
+// Expand expands the named objects: AS-SETs and route-sets (optionally
+// "SOURCE::NAME", whose root is looked up in SOURCE only and its members in the
+// default list), ASNs ("AS64496") and prefixes or prefix ranges. An unknown root set is
+// an error wrapping ErrNotFound; a depth or size overflow an error wrapping ErrLimit.
+// Unknown member sets and loops are reported in the Expansion, not as errors.
+func (r *Resolver) Expand(ctx context.Context, names ...string) (*Expansion, error) {
+	maxDepth := r.MaxDepth
+	if maxDepth <= 0 {
+		maxDepth = DefaultMaxDepth
+	}
+	e := &Expansion{Paths: make(map[ASN][]string), PrefixPaths: make(map[PrefixRange][]string)}
+	asns := make(map[ASN]bool)
+	prefixes := make(map[PrefixRange]bool)
+	size := 0
+	grow := func(what string) error {
+		size++
+		if r.MaxSize > 0 && size > r.MaxSize {
+			return fmt.Errorf("irr: expand %s: more than %d entries: %w", what, r.MaxSize, ErrLimit)
+		}
+		return nil
+	}
+	plain := make(map[ASN]bool)
+	addASN := func(a ASN, path []string, op RangeOp) error {
+		switch {
+		case op.Kind == OpNone:
+			plain[a] = true
+			delete(e.ASNRanges, a)
+		case !plain[a]:
+			if e.ASNRanges == nil {
+				e.ASNRanges = make(map[ASN]RangeOp)
+			}
+			if _, ok := e.ASNRanges[a]; !ok {
+				e.ASNRanges[a] = op
+			}
+		}
+		if asns[a] {
+			return nil
+		}
+		asns[a] = true
+		e.Paths[a] = slices.Clone(path)
+		return grow(a.String())
+	}
+	addPrefix := func(pr PrefixRange, path []string) error {
+		if prefixes[pr] {
+			return nil
+		}
+		prefixes[pr] = true
+		e.PrefixPaths[pr] = slices.Clone(path)
+		return grow(pr.String())
+	}
+
+	type item struct {
+		name    string
+		sources []string // nil: r.Sources
+		path    []string // sets before this one
+		op      RangeOp
+	}
+	var queue []item
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		if a, err := ParseASN(n); err == nil {
+			if err := addASN(a, nil, RangeOp{}); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if pr, err := ParsePrefixRange(n); err == nil {
+			if err := addPrefix(pr, nil); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		src, name, hasSrc := strings.Cut(n, "::")
+		if !hasSrc {
+			name, src = n, ""
+		}
+		if !IsSetName(name) {
+			return nil, fmt.Errorf("irr: expand %s: not an AS-SET, route-set, ASN or prefix", n)
+		}
+		it := item{name: name}
+		if hasSrc {
+			it.sources = []string{strings.ToUpper(src)}
+		}
+		queue = append(queue, it)
+	}
+
+	expanded := make(map[string]bool) // [SOURCE::]UPPER(name)+op
+	keyOf := func(it item) string {
+		k := strings.ToUpper(it.name) + it.op.String()
+		if it.sources != nil {
+			k = strings.Join(it.sources, ",") + "::" + k
+		}
+		return k
+	}
+	type answer struct {
+		members []string
+		found   bool
+	}
+	parallel := r.Parallel
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	// Breadth first, one nesting level at a time: the Members queries of a level run
+	// concurrently (a remote server answers them in parallel or pipelined), and the
+	// answers are then processed in queue order, so the result is deterministic.
+	for len(queue) > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("irr: expand: %w", err)
+		}
+		var level []item
+		for _, it := range queue {
+			k := keyOf(it)
+			if expanded[k] {
+				continue
+			}
+			expanded[k] = true
+			if len(it.path)+1 > maxDepth {
+				return nil, fmt.Errorf("irr: expand %s: nesting deeper than %d (%s): %w",
+					it.name, maxDepth, strings.Join(append(slices.Clone(it.path), it.name), " > "), ErrLimit)
+			}
+			level = append(level, it)
+		}
+		queue = nil
+		answers := make([]answer, len(level))
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(parallel)
+		for i, it := range level {
+			sources := it.sources
+			if sources == nil {
+				sources = r.Sources
+			}
+			g.Go(func() error {
+				members, found, err := r.Q.Members(gctx, sources, it.name, false)
+				if err != nil {
+					return fmt.Errorf("irr: expand %s: %w", it.name, err)
+				}
+				answers[i] = answer{members, found}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+		for i, it := range level {
+			members, found := answers[i].members, answers[i].found
+			if !found {
+				if len(it.path) == 0 {
+					where := ""
+					if it.sources != nil {
+						where = " in " + strings.Join(it.sources, ",")
+					}
+					return nil, fmt.Errorf("irr: expand %s%s: %w", it.name, where, ErrNotFound)
+				}
+				e.Missing = append(e.Missing, Missing{Name: it.name, Path: slices.Clone(it.path)})
+				continue
+			}
+			path := append(slices.Clone(it.path), it.name)
+			e.Sets = append(e.Sets, SetNode{Name: it.name, Path: path, Members: members})
+			asSet := !IsRouteSetName(it.name)
+			for _, m := range members {
+				if asSet && (IsRouteSetName(m) || !IsSetName(m) && !IsASN(m)) {
+					continue // an as-set holds ASNs and as-sets only (RFC 2622 §5.1)
+				}
+				if err := r.member(m, it.op, path, addASN, addPrefix, func(name string, op RangeOp) {
+					for _, p := range path {
+						if strings.EqualFold(p, name) {
+							e.Loops = append(e.Loops, append(slices.Clone(path), name))
+							return
+						}
+					}
+					queue = append(queue, item{name: name, path: path, op: op})
+				}); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	e.ASNs = make([]ASN, 0, len(asns))
+	for a := range asns {
+		e.ASNs = append(e.ASNs, a)
+	}
+	slices.Sort(e.ASNs)
+	e.Prefixes = make([]PrefixRange, 0, len(prefixes))
+	for p := range prefixes {
+		e.Prefixes = append(e.Prefixes, p)
+	}
+	slices.SortFunc(e.Prefixes, CompareRange)
+	return e, nil
+}
+
+// member classifies one member token of a set reached with operator outer.
+func (r *Resolver) member(m string, outer RangeOp, path []string,
+	addASN func(ASN, []string, RangeOp) error, addPrefix func(PrefixRange, []string) error,
+	addSet func(string, RangeOp)) error {
+	if strings.EqualFold(m, "ANY") {
+		return nil
+	}
+	if pr, err := ParsePrefixRange(m); err == nil {
+		if outer.Kind != OpNone {
+			var ok bool
+			if pr, ok = pr.Apply(outer); !ok {
+				return nil
+			}
+		}
+		return addPrefix(pr, path)
+	}
+	name, op, err := SplitRangeOp(m)
+	if err != nil {
+		return nil // a malformed operator contributes nothing
+	}
+	if op.Kind == OpNone {
+		op = outer
+	} else if outer.Kind != OpNone {
+		op = composeOps(op, outer)
+	}
+	if a, err := ParseASN(name); err == nil {
+		return addASN(a, path, op)
+	}
+	if IsSetName(name) {
+		addSet(name, op)
+	}
+	return nil
+}
+
+// AllPrefixes returns the union of the route-set prefixes and the route prefixes of the
+// ASNs of e, of one family, from q (ASN ranges applied), sorted and unique. It is the
+// usual next step of a prefix filter.
+func (e *Expansion) AllPrefixes(ctx context.Context, q Querier, sources []string, v6 bool) ([]PrefixRange, error) {
+	var out []PrefixRange
+	for _, p := range e.Prefixes {
+		if p.Prefix.Addr().Is6() == v6 {
+			out = append(out, p)
+		}
+	}
+	routes, err := q.Routes(ctx, sources, e.ASNs, v6)
+	if err != nil {
+		return nil, fmt.Errorf("irr: routes: %w", err)
+	}
+	for i, a := range e.ASNs {
+		op, ranged := e.ASNRanges[a]
+		for _, p := range routes[i] {
+			pr := PrefixRange{Prefix: p, Min: p.Bits(), Max: p.Bits()}
+			if ranged {
+				var ok bool
+				if pr, ok = pr.Apply(op); !ok {
+					continue
+				}
+			}
+			out = append(out, pr)
+		}
+	}
+	slices.SortFunc(out, CompareRange)
+	return slices.Compact(out), nil
+}

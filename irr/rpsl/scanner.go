@@ -1,0 +1,318 @@
+package rpsl
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Limits that keep memory bounded on hostile input. A longer line or a larger object is
+// reported as a SyntaxError and skipped. Real aut-nums reach 1.5 MB (RIPE-NONAUTH has
+// one with 40,000 lines), hence 4 MiB per object.
+const (
+	MaxLineBytes   = 64 << 10
+	MaxObjectBytes = 4 << 20
+)
+
+// SyntaxError is a malformed object. The Scanner has skipped to the next object when
+// it returns one, so scanning can continue.
+type SyntaxError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+}
+
+// Scanner reads RPSL objects one at a time from a plain or gzip-compressed stream
+// (detected by its magic bytes). Empty lines separate objects; lines starting with '%'
+// or '#' are comments and ignored.
+type Scanner struct {
+	name  string
+	src   io.Reader
+	r     *bufio.Reader
+	gz    *gzip.Reader
+	ready bool
+	line  int
+	err   error // sticky read error (io.EOF at the end)
+
+	names map[string]string // interned lower-case attribute names
+	val   []byte
+	raw   []byte
+}
+
+// NewScanner returns a Scanner over r; name is used in error messages (usually the file
+// path).
+func NewScanner(r io.Reader, name string) *Scanner {
+	return &Scanner{name: name, src: r, names: make(map[string]string)}
+}
+
+// Name returns the name given to NewScanner.
+func (s *Scanner) Name() string { return s.name }
+
+func (s *Scanner) init() error {
+	s.ready = true
+	br := bufio.NewReaderSize(s.src, MaxLineBytes+1)
+	magic, _ := br.Peek(2)
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("rpsl: %s: gzip: %w", s.name, err)
+		}
+		s.gz = gz
+		br = bufio.NewReaderSize(gz, MaxLineBytes+1)
+	}
+	s.r = br
+	return nil
+}
+
+// readLine returns the next line without its line ending. tooLong reports a line over
+// MaxLineBytes (its content is discarded). err is io.EOF only when no line is left.
+func (s *Scanner) readLine() (line []byte, tooLong bool, err error) {
+	line, err = s.r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		tooLong = true
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = s.r.ReadSlice('\n')
+		}
+		line = nil
+		if err == io.EOF {
+			err = nil
+		}
+	}
+	if err != nil {
+		if err == io.EOF && (len(line) > 0 || tooLong) {
+			err = nil
+		} else {
+			return nil, false, err
+		}
+	}
+	s.line++
+	line = bytes.TrimRight(line, "\r\n")
+	if len(line) > MaxLineBytes {
+		return nil, true, nil
+	}
+	return line, tooLong, nil
+}
+
+// Next returns the next object, io.EOF at the end of the input, a *SyntaxError for a
+// malformed object (scanning may continue), or another error when reading fails (the
+// Scanner is then unusable).
+func (s *Scanner) Next() (*Object, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	if !s.ready {
+		if err := s.init(); err != nil {
+			s.err = err
+			return nil, err
+		}
+	}
+	var (
+		obj     *Object
+		synErr  *SyntaxError
+		size    int
+		inAttr  bool
+		curName string
+		curLine int
+		contd   bool
+	)
+	fail := func(line int, format string, args ...any) {
+		if synErr == nil {
+			synErr = &SyntaxError{File: s.name, Line: line, Msg: fmt.Sprintf(format, args...)}
+		}
+	}
+	finishAttr := func() {
+		if !inAttr {
+			return
+		}
+		inAttr = false
+		if synErr != nil {
+			return
+		}
+		value := string(s.val)
+		raw := value
+		if contd || !bytes.Equal(s.raw, s.val) {
+			raw = string(s.raw)
+		}
+		if obj == nil {
+			obj = &Object{Class: curName, Key: value, File: s.name, Line: curLine, Attrs: make([]Attr, 0, 12)}
+		}
+		obj.Attrs = append(obj.Attrs, Attr{Name: curName, Value: value, Raw: raw, Line: curLine})
+	}
+	finish := func() (*Object, error) {
+		finishAttr()
+		if synErr != nil {
+			return nil, synErr
+		}
+		if obj.Key == "" {
+			return nil, &SyntaxError{File: s.name, Line: obj.Line, Msg: fmt.Sprintf("%s object without a primary key", obj.Class)}
+		}
+		return obj, nil
+	}
+	started, startLine := false, 0
+	for {
+		line, tooLong, err := s.readLine()
+		if err != nil {
+			if err != io.EOF {
+				s.err = fmt.Errorf("rpsl: read %s: %w", s.name, err)
+				return nil, s.err
+			}
+			s.err = io.EOF
+			if started {
+				return finish()
+			}
+			return nil, io.EOF
+		}
+		if tooLong {
+			started = true
+			fail(s.line, "line longer than %d bytes", MaxLineBytes)
+			continue
+		}
+		// Only an empty line ends an object; a line of white space inside an object
+		// is an empty continuation line (as IRRd reads it).
+		if len(line) == 0 || !started && len(bytes.TrimSpace(line)) == 0 {
+			if started {
+				return finish()
+			}
+			continue
+		}
+		if line[0] == '%' || line[0] == '#' {
+			continue
+		}
+		if !started {
+			started, startLine = true, s.line
+		}
+		size += len(line) + 1
+		if size > MaxObjectBytes {
+			fail(s.line, "object starting at line %d larger than %d bytes", startLine, MaxObjectBytes)
+			continue
+		}
+		if synErr != nil {
+			continue
+		}
+		switch line[0] {
+		case ' ', '\t', '+':
+			if !inAttr {
+				fail(s.line, "continuation line before any attribute")
+				continue
+			}
+			contd = true
+			s.raw = append(s.raw, '\n')
+			if kept := bytes.TrimRight(line, " \t\r"); len(kept) > 0 {
+				s.raw = append(s.raw, kept...)
+			} else {
+				s.raw = append(s.raw, line[0]) // keep the marker: an empty line would end the object
+			}
+			piece := bytes.TrimSpace(stripComment(line[1:]))
+			if len(piece) > 0 {
+				if len(s.val) > 0 {
+					s.val = append(s.val, ' ')
+				}
+				s.val = append(s.val, piece...)
+			}
+			continue
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon < 0 {
+			fail(s.line, "line is neither an attribute nor a continuation: %q", truncate(line))
+			continue
+		}
+		name := line[:colon]
+		if !validName(name) {
+			fail(s.line, "invalid attribute name %q", truncate(name))
+			continue
+		}
+		finishAttr()
+		inAttr, contd, curLine = true, false, s.line
+		curName = s.intern(name)
+		rest := line[colon+1:]
+		s.raw = append(s.raw[:0], bytes.TrimSpace(rest)...)
+		s.val = append(s.val[:0], bytes.TrimSpace(stripComment(rest))...)
+	}
+}
+
+// Close releases the gzip reader, if any. It does not close the underlying reader.
+func (s *Scanner) Close() error {
+	if s.gz != nil {
+		return s.gz.Close()
+	}
+	return nil
+}
+
+func (s *Scanner) intern(b []byte) string {
+	if n, ok := s.names[string(b)]; ok {
+		return n
+	}
+	n := strings.ToLower(string(b))
+	if len(s.names) < 1024 {
+		s.names[string(b)] = n
+	}
+	return n
+}
+
+func stripComment(b []byte) []byte {
+	if i := bytes.IndexByte(b, '#'); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
+func truncate(b []byte) string {
+	if len(b) > 40 {
+		return string(b[:40]) + "..."
+	}
+	return string(b)
+}
+
+// validName reports whether b is an RPSL attribute name: a letter followed by letters,
+// digits, '-' or '_'.
+func validName(b []byte) bool {
+	if len(b) == 0 || len(b) > 64 {
+		return false
+	}
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '-' || c == '_'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Files expands path into the RPSL files to read: the path itself when it is a file, or
+// every regular file of a directory (not recursive, hidden files skipped) in sorted
+// order.
+func Files(path string) ([]string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("rpsl: %w", err)
+	}
+	if !st.IsDir() {
+		return []string{path}, nil
+	}
+	ents, err := os.ReadDir(path)
+	if err != nil {
+		return nil, fmt.Errorf("rpsl: %w", err)
+	}
+	var out []string
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") || !e.Type().IsRegular() {
+			continue
+		}
+		out = append(out, filepath.Join(path, e.Name()))
+	}
+	sort.Strings(out)
+	return out, nil
+}

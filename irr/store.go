@@ -1,0 +1,93 @@
+package irr
+
+import (
+	"encoding/binary"
+	"net/netip"
+)
+
+// pkey is a prefix as a comparable value without pointers, so that the route maps and
+// per-origin lists of a million routes cost the garbage collector nothing to scan.
+type pkey struct {
+	hi, lo uint64
+	bits   uint8
+	v6     bool
+}
+
+func toKey(p netip.Prefix) pkey {
+	a := p.Addr()
+	if a.Is4() {
+		b := a.As4()
+		return pkey{hi: uint64(binary.BigEndian.Uint32(b[:])), bits: uint8(p.Bits())}
+	}
+	b := a.As16()
+	return pkey{hi: binary.BigEndian.Uint64(b[:8]), lo: binary.BigEndian.Uint64(b[8:]), bits: uint8(p.Bits()), v6: true}
+}
+
+func (k pkey) prefix() netip.Prefix {
+	if !k.v6 {
+		var b [4]byte
+		binary.BigEndian.PutUint32(b[:], uint32(k.hi))
+		return netip.PrefixFrom(netip.AddrFrom4(b), int(k.bits))
+	}
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], k.hi)
+	binary.BigEndian.PutUint64(b[8:], k.lo)
+	return netip.PrefixFrom(netip.AddrFrom16(b), int(k.bits))
+}
+
+// comparePKey orders like ComparePrefix: IPv4 first, then address, then length.
+func comparePKey(a, b pkey) int {
+	switch {
+	case a.v6 != b.v6:
+		if !a.v6 {
+			return -1
+		}
+		return 1
+	case a.hi != b.hi:
+		if a.hi < b.hi {
+			return -1
+		}
+		return 1
+	case a.lo != b.lo:
+		if a.lo < b.lo {
+			return -1
+		}
+		return 1
+	}
+	return int(a.bits) - int(b.bits)
+}
+
+// textRef locates an object's RPSL text in an arena.
+type textRef struct {
+	chunk, off, n uint32
+}
+
+const arenaChunk = 1 << 20
+
+// arena stores object texts in large byte chunks (no per-object heap allocation, no
+// pointers for the GC to follow). Replaced or deleted texts are not reclaimed; the
+// mirror's churn is small next to a full load.
+type arena struct {
+	chunks [][]byte
+}
+
+func (a *arena) add(b []byte) textRef {
+	if len(b) > arenaChunk/4 {
+		c := make([]byte, len(b))
+		copy(c, b)
+		a.chunks = append(a.chunks, c)
+		return textRef{chunk: uint32(len(a.chunks) - 1), n: uint32(len(b))}
+	}
+	last := len(a.chunks) - 1
+	if last < 0 || len(a.chunks[last])+len(b) > cap(a.chunks[last]) {
+		a.chunks = append(a.chunks, make([]byte, 0, arenaChunk))
+		last++
+	}
+	off := len(a.chunks[last])
+	a.chunks[last] = append(a.chunks[last], b...)
+	return textRef{chunk: uint32(last), off: uint32(off), n: uint32(len(b))}
+}
+
+func (a *arena) get(r textRef) string {
+	return string(a.chunks[r.chunk][r.off : r.off+r.n])
+}

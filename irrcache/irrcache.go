@@ -1,0 +1,343 @@
+// Package irrcache keeps IRR query answers on disk between runs. It wraps an
+// irr.Querier: answers younger than the TTL are served from the cache, every fresh
+// answer is stored, and when the wrapped Querier fails with irr.ErrUnavailable (every
+// server down) an answer no older than the stale-on-failure limit is used instead —
+// loudly: a warning on the log and a StaleUse record for the run summary.
+//
+// Entries are keyed by the query and the source list, not by the server, so an answer
+// from one mirror serves a run against another. Each entry is a file written
+// atomically (temporary file, fsync, rename) holding a header with the key, the time
+// it was stored and a SHA-256 of the payload; a file whose header, key, length or
+// checksum does not match is ignored with a warning.
+package irrcache
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bgpfilter/bgpfilter/internal/atomicfile"
+	"github.com/bgpfilter/bgpfilter/irr"
+)
+
+// magic starts every cache file; the version changes when the format does.
+const magic = "bgpfilter-irrcache v1\n"
+
+// maxEntry bounds the size of a cache file that is read back.
+const maxEntry = 1 << 30
+
+// Options configure a Cache.
+type Options struct {
+	// Dir holds the cache files (created if missing).
+	Dir string
+	// TTL is how long an answer is served without asking the servers; 0 always
+	// asks (the cache then only serves StaleOnFailure).
+	TTL time.Duration
+	// StaleOnFailure, when positive, allows an answer up to this old when the
+	// wrapped Querier fails with irr.ErrUnavailable.
+	StaleOnFailure time.Duration
+	// Logger receives the warnings (nil: discard).
+	Logger *slog.Logger
+	// Now replaces time.Now (tests).
+	Now func() time.Time
+}
+
+// StaleUse records one answer served from the cache because every server failed.
+type StaleUse struct {
+	Query    string    `json:"query"`
+	StoredAt time.Time `json:"stored_at"`
+	Age      string    `json:"age"`
+	Cause    string    `json:"cause"`
+}
+
+// Cache is an irr.Querier that caches the answers of another one.
+type Cache struct {
+	q   irr.Querier
+	opt Options
+	log *slog.Logger
+
+	mu    sync.Mutex
+	stale []StaleUse
+	hits  int
+}
+
+var _ irr.Querier = (*Cache)(nil)
+
+// New wraps q with a cache in opt.Dir.
+func New(q irr.Querier, opt Options) (*Cache, error) {
+	if opt.Dir == "" {
+		return nil, errors.New("irrcache: no cache directory")
+	}
+	if err := os.MkdirAll(opt.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("irrcache: %w", err)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Cache{q: q, opt: opt, log: log}, nil
+}
+
+// StaleUses returns the answers served stale so far (for the run's JSON summary).
+func (c *Cache) StaleUses() []StaleUse {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.stale)
+}
+
+// Hits returns how many answers came from the cache within the TTL.
+func (c *Cache) Hits() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hits
+}
+
+// Close closes the wrapped Querier when it has a Close method.
+func (c *Cache) Close() error {
+	if cl, ok := c.q.(interface{ Close() error }); ok {
+		return cl.Close()
+	}
+	return nil
+}
+
+// cached runs one query through the cache: key identifies it, fetch asks the wrapped
+// Querier, and val is the JSON value both sides fill.
+func cached[T any](ctx context.Context, c *Cache, key, desc string, fetch func() (T, error)) (T, error) {
+	var zero T
+	now := c.opt.Now()
+	if c.opt.TTL > 0 {
+		var v T
+		if stored, ok := c.load(key, &v); ok && now.Sub(stored) <= c.opt.TTL && !stored.After(now) {
+			c.mu.Lock()
+			c.hits++
+			c.mu.Unlock()
+			c.log.Debug("irrcache: hit", "query", desc, "age", now.Sub(stored).Round(time.Second).String())
+			return v, nil
+		}
+	}
+	v, err := fetch()
+	if err == nil {
+		if werr := c.store(key, v); werr != nil {
+			c.log.Warn("irrcache: cannot store answer", "query", desc, "err", werr)
+		}
+		return v, nil
+	}
+	if c.opt.StaleOnFailure <= 0 || !errors.Is(err, irr.ErrUnavailable) {
+		return zero, err
+	}
+	var sv T
+	stored, ok := c.load(key, &sv)
+	if !ok {
+		return zero, fmt.Errorf("%w (and no cached answer for --stale-on-failure)", err)
+	}
+	age := now.Sub(stored)
+	if age > c.opt.StaleOnFailure {
+		return zero, fmt.Errorf("%w (the cached answer is %s old, more than --stale-on-failure %s)", err, age.Round(time.Second), c.opt.StaleOnFailure)
+	}
+	use := StaleUse{Query: desc, StoredAt: stored.UTC(), Age: age.Round(time.Second).String(), Cause: err.Error()}
+	c.mu.Lock()
+	c.stale = append(c.stale, use)
+	c.mu.Unlock()
+	// Logged at error level so that --quiet (cron) still shows it.
+	c.log.Error("STALE IRR DATA: every IRR server failed; using a cached answer", "query", desc, "age", use.Age, "stored_at", use.StoredAt.Format(time.RFC3339), "cause", err)
+	return sv, nil
+}
+
+// header is the first line of a cache file after the magic.
+type header struct {
+	Key    string    `json:"key"`
+	Stored time.Time `json:"stored"`
+	Length int       `json:"length"`
+	SHA256 string    `json:"sha256"`
+}
+
+func (c *Cache) path(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	h := hex.EncodeToString(sum[:])
+	return filepath.Join(c.opt.Dir, h[:2], h+".json")
+}
+
+// store writes v under key atomically.
+func (c *Cache) store(key string, v any) error {
+	payload, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("irrcache: encode: %w", err)
+	}
+	sum := sha256.Sum256(payload)
+	hdr, err := json.Marshal(header{Key: key, Stored: c.opt.Now().UTC(), Length: len(payload), SHA256: hex.EncodeToString(sum[:])})
+	if err != nil {
+		return fmt.Errorf("irrcache: encode: %w", err)
+	}
+	var b bytes.Buffer
+	b.Grow(len(magic) + len(hdr) + len(payload) + 2)
+	b.WriteString(magic)
+	b.Write(hdr)
+	b.WriteByte('\n')
+	b.Write(payload)
+	b.WriteByte('\n')
+	p := c.path(key)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("irrcache: %w", err)
+	}
+	return atomicfile.WriteFile(p, b.Bytes(), 0o644)
+}
+
+// load reads the entry for key into v and returns when it was stored. A missing
+// entry is a silent miss; a damaged one a miss with a warning.
+func (c *Cache) load(key string, v any) (time.Time, bool) {
+	p := c.path(key)
+	stored, err := readEntry(p, key, v)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			c.log.Warn("irrcache: ignoring damaged cache entry", "file", p, "err", err)
+		}
+		return time.Time{}, false
+	}
+	return stored, true
+}
+
+func readEntry(p, key string, v any) (time.Time, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return time.Time{}, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return time.Time{}, err
+	}
+	if st.Size() > maxEntry {
+		return time.Time{}, fmt.Errorf("entry of %d bytes is too large", st.Size())
+	}
+	data := make([]byte, st.Size())
+	if _, err := f.ReadAt(data, 0); err != nil {
+		return time.Time{}, err
+	}
+	return decodeEntry(data, key, v)
+}
+
+// decodeEntry verifies and decodes a cache file's bytes.
+func decodeEntry(data []byte, key string, v any) (time.Time, error) {
+	rest, ok := bytes.CutPrefix(data, []byte(magic))
+	if !ok {
+		return time.Time{}, errors.New("not a cache file of this version")
+	}
+	line, payload, ok := bytes.Cut(rest, []byte("\n"))
+	if !ok {
+		return time.Time{}, errors.New("truncated header")
+	}
+	var h header
+	if err := json.Unmarshal(line, &h); err != nil {
+		return time.Time{}, fmt.Errorf("bad header: %w", err)
+	}
+	if h.Key != key {
+		return time.Time{}, errors.New("entry belongs to another query")
+	}
+	if h.Length < 0 || len(payload) != h.Length+1 || payload[h.Length] != '\n' {
+		return time.Time{}, fmt.Errorf("payload is %d bytes, header says %d", len(payload)-1, h.Length)
+	}
+	payload = payload[:h.Length]
+	sum := sha256.Sum256(payload)
+	if hex.EncodeToString(sum[:]) != h.SHA256 {
+		return time.Time{}, errors.New("checksum mismatch")
+	}
+	if err := json.Unmarshal(payload, v); err != nil {
+		return time.Time{}, fmt.Errorf("bad payload: %w", err)
+	}
+	return h.Stored, nil
+}
+
+// Keys: the query in IRRd form, the sources (upper-case, in order) and the version
+// of the answer's encoding; independent of the server.
+func keyFor(kind string, sources []string, parts ...string) string {
+	return kind + "|" + strings.ToUpper(strings.Join(sources, ",")) + "|" + strings.Join(parts, "|")
+}
+
+type membersAnswer struct {
+	Members []string `json:"members"`
+	Found   bool     `json:"found"`
+}
+
+type prefixesAnswer struct {
+	Prefixes []netip.Prefix `json:"prefixes"`
+	Found    bool           `json:"found"`
+}
+
+// Sources returns the wrapped Querier's default sources (cached).
+func (c *Cache) Sources(ctx context.Context) ([]string, error) {
+	return cached(ctx, c, keyFor("sources", nil), "!s-lc", func() ([]string, error) {
+		return c.q.Sources(ctx)
+	})
+}
+
+// CheckSources checks the list (a successful check is cached).
+func (c *Cache) CheckSources(ctx context.Context, sources []string) error {
+	_, err := cached(ctx, c, keyFor("check", sources), "!s"+strings.Join(sources, ","), func() (bool, error) {
+		return true, c.q.CheckSources(ctx, sources)
+	})
+	return err
+}
+
+// Members answers "!i" (cached).
+func (c *Cache) Members(ctx context.Context, sources []string, name string, recursive bool) ([]string, bool, error) {
+	r := "0"
+	if recursive {
+		r = "1"
+	}
+	a, err := cached(ctx, c, keyFor("members", sources, strings.ToUpper(name), r), irr.DescribeMembers(sources, name, recursive), func() (membersAnswer, error) {
+		m, found, err := c.q.Members(ctx, sources, name, recursive)
+		return membersAnswer{Members: m, Found: found}, err
+	})
+	return a.Members, a.Found, err
+}
+
+// SetPrefixes answers "!a4"/"!a6" (cached).
+func (c *Cache) SetPrefixes(ctx context.Context, sources []string, name string, v6 bool) ([]netip.Prefix, bool, error) {
+	a, err := cached(ctx, c, keyFor("setprefixes", sources, strings.ToUpper(name), family(v6)), irr.DescribeSetPrefixes(sources, name, v6), func() (prefixesAnswer, error) {
+		p, found, err := c.q.SetPrefixes(ctx, sources, name, v6)
+		return prefixesAnswer{Prefixes: p, Found: found}, err
+	})
+	return a.Prefixes, a.Found, err
+}
+
+// Routes answers a "!g"/"!6" batch; the batch (the ASN list in order) is one entry,
+// so a stale answer is never a mix of old and new data.
+func (c *Cache) Routes(ctx context.Context, sources []string, asns []irr.ASN, v6 bool) ([][]netip.Prefix, error) {
+	var b strings.Builder
+	for i, a := range asns {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatUint(uint64(a), 10))
+	}
+	r, err := cached(ctx, c, keyFor("routes", sources, family(v6), b.String()), irr.DescribeRoutes(sources, asns, v6), func() ([][]netip.Prefix, error) {
+		return c.q.Routes(ctx, sources, asns, v6)
+	})
+	if err == nil && len(r) != len(asns) {
+		return nil, fmt.Errorf("irrcache: %s: %d answers for %d ASNs: %w", irr.DescribeRoutes(sources, asns, v6), len(r), len(asns), irr.ErrUnavailable)
+	}
+	return r, err
+}
+
+func family(v6 bool) string {
+	if v6 {
+		return "6"
+	}
+	return "4"
+}

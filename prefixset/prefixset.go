@@ -1,0 +1,600 @@
+// Package prefixset holds a set of IP prefixes of one address family with bgpq4's
+// semantics: the output order of bgpq4's radix tree (ascending address, shorter prefix
+// first, an aggregate's "son" right after its node), -m (drop longer prefixes at
+// insertion), -R (refine), -r (refine low) and -A (lossless buddy aggregation).
+//
+// Plain sets (no Refine, RefineLow or Aggregate) are collected into a slice, sorted and
+// deduplicated, which is what a million-prefix prefix-list needs. The radix tree is only
+// built when an operation needs it, and it is built from the sorted input.
+package prefixset
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"net/netip"
+	"slices"
+	"strconv"
+)
+
+// Entry is one line of a prefix filter: Prefix permitted with lengths Min..Max.
+// Min == Max == Prefix.Bits() means an exact match.
+type Entry struct {
+	Prefix   netip.Prefix
+	Min, Max int
+	// Agg is true when bgpq4 marks the entry as a range even though Min == Max ==
+	// Prefix.Bits() (only `-r N -R N` on a /N produces that); printers that follow
+	// bgpq4 byte for byte then print the range form.
+	Agg bool
+}
+
+// Exact reports whether the entry matches its prefix only.
+func (e Entry) Exact() bool {
+	return !e.Agg && e.Min == e.Prefix.Bits() && e.Max == e.Prefix.Bits()
+}
+
+// MaxEnumerate bounds how many prefixes one range insertion may produce (bgpq4 itself
+// enumerates 2002::/16^16-48 into 2^33 nodes and hangs, bgp/bgpq4#66).
+const MaxEnumerate = 1 << 22
+
+// ErrTooLarge is returned when a range would enumerate more than MaxEnumerate prefixes.
+var ErrTooLarge = errors.New("prefixset: prefix range too large to enumerate")
+
+// key is a prefix as a 128-bit big-endian value (IPv4 in the top 32 bits of hi) plus
+// its length; host bits are always zero.
+type key struct {
+	hi, lo uint64
+	len    uint8
+}
+
+func cmpKey(a, b key) int {
+	switch {
+	case a.hi != b.hi:
+		if a.hi < b.hi {
+			return -1
+		}
+		return 1
+	case a.lo != b.lo:
+		if a.lo < b.lo {
+			return -1
+		}
+		return 1
+	case a.len != b.len:
+		return int(a.len) - int(b.len)
+	}
+	return 0
+}
+
+// Set is a prefix set of one family. The zero value is not usable; call New.
+type Set struct {
+	v6     bool
+	maxLen int // family maximum unless MaxLen lowered it
+	afMax  int
+	items  []key    // plain mode, IPv6: unsorted until needed
+	items4 []uint64 // plain mode, IPv4: address<<8 | length
+	sorted bool
+	t      *tree // tree mode once an operation needed it
+	ranges []rng // AddRange ranges too large to enumerate (native semantics)
+	refR   int   // last Refine value, for ranges
+}
+
+// New returns an empty set for IPv6 (v6) or IPv4.
+func New(v6 bool) *Set {
+	m := 32
+	if v6 {
+		m = 128
+	}
+	return &Set{v6: v6, maxLen: m, afMax: m, sorted: true}
+}
+
+// V6 reports the set's family.
+func (s *Set) V6() bool { return s.v6 }
+
+// MaxLen makes later insertions drop prefixes longer than m (bgpq4 -m). Values outside
+// 1..family maximum are ignored.
+func (s *Set) MaxLen(m int) {
+	if m >= 1 && m <= s.afMax {
+		s.maxLen = m
+	}
+}
+
+func (s *Set) keyOf(p netip.Prefix) (key, bool) {
+	if !p.IsValid() {
+		return key{}, false
+	}
+	a := p.Addr()
+	if s.v6 {
+		if !a.Is6() {
+			return key{}, false
+		}
+		b := a.As16()
+		k := key{hi: be64(b[0:8]), lo: be64(b[8:16]), len: uint8(p.Bits())}
+		return mask(k), true
+	}
+	if !a.Is4() {
+		return key{}, false
+	}
+	b := a.As4()
+	k := key{hi: uint64(uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])) << 32, len: uint8(p.Bits())}
+	return mask(k), true
+}
+
+func be64(b []byte) uint64 {
+	_ = b[7]
+	return uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
+		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
+}
+
+// mask clears the host bits of k.
+func mask(k key) key {
+	n := int(k.len)
+	switch {
+	case n == 0:
+		k.hi, k.lo = 0, 0
+	case n < 64:
+		k.hi &= ^uint64(0) << (64 - n)
+		k.lo = 0
+	case n == 64:
+		k.lo = 0
+	case n < 128:
+		k.lo &= ^uint64(0) << (128 - n)
+	}
+	return k
+}
+
+func (s *Set) prefixOf(k key) netip.Prefix {
+	if s.v6 {
+		var b [16]byte
+		for i := 0; i < 8; i++ {
+			b[i] = byte(k.hi >> (56 - 8*i))
+			b[8+i] = byte(k.lo >> (56 - 8*i))
+		}
+		return netip.PrefixFrom(netip.AddrFrom16(b), int(k.len))
+	}
+	v := uint32(k.hi >> 32)
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), int(k.len))
+}
+
+// Add inserts p (host bits are masked, as bgpq4 does). A prefix of the other family, or
+// one longer than MaxLen, is ignored; Add reports whether p was taken.
+func (s *Set) Add(p netip.Prefix) bool {
+	k, ok := s.keyOf(p)
+	if !ok || int(k.len) > s.maxLen {
+		return false
+	}
+	s.addKey(k)
+	return true
+}
+
+func (s *Set) addKey(k key) {
+	if s.t != nil {
+		s.t.insert(k)
+		return
+	}
+	if !s.v6 {
+		v := k.hi>>24 | uint64(k.len)
+		if s.sorted && len(s.items4) > 0 && s.items4[len(s.items4)-1] >= v {
+			s.sorted = false
+		}
+		s.items4 = append(s.items4, v)
+		return
+	}
+	if s.sorted && len(s.items) > 0 && cmpKey(s.items[len(s.items)-1], k) >= 0 {
+		s.sorted = false
+	}
+	s.items = append(s.items, k)
+}
+
+func key4(v uint64) key { return key{hi: v >> 8 << 32, len: uint8(v)} }
+
+// AddRange inserts every prefix covered by p with a length in min..max, clipped to
+// MaxLen (RPSL's p^min-max with correct semantics: p^n is AddRange(p, n, n)). It fails
+// when min < p.Bits(), max < min or max exceeds the family maximum. A range of up to
+// EnumerateLimit prefixes is inserted prefix by prefix, like bgpq4 does, so Aggregate
+// folds it with its neighbours; a larger one is kept as a single range entry (bgpq4
+// would try to enumerate it and hang, bgp/bgpq4#66), which Refine and RefineLow widen
+// as they would its prefixes and Aggregate leaves as it is.
+func (s *Set) AddRange(p netip.Prefix, min, max int) error {
+	k, ok := s.keyOf(p)
+	if !ok {
+		return fmt.Errorf("prefixset: %s: wrong address family", p)
+	}
+	if min < int(k.len) || max < min || max > s.afMax {
+		return fmt.Errorf("prefixset: invalid range %s^%d-%d", p, min, max)
+	}
+	if max > s.maxLen {
+		max = s.maxLen
+	}
+	if max < min {
+		return nil
+	}
+	if rangeCount(int(k.len), min, max) > EnumerateLimit {
+		s.ranges = append(s.ranges, rng{k: k, min: uint8(min), max: uint8(max)})
+		return nil
+	}
+	return s.enumerate(k, min, max)
+}
+
+// AddRangeBGPQ4 inserts a range exactly as bgpq4's sx_radix_tree_insert_specifics does:
+// every covered prefix with length min..max, where max has already been clipped by the
+// caller (bgpq4 passes max 0 for "p^n", so that range inserts nothing: bgp/bgpq4#135).
+func (s *Set) AddRangeBGPQ4(p netip.Prefix, min, max int) error {
+	k, ok := s.keyOf(p)
+	if !ok {
+		return fmt.Errorf("prefixset: %s: wrong address family", p)
+	}
+	if max > s.afMax {
+		max = s.afMax
+	}
+	// insert_specifics inserts p itself whenever len >= min, even when max < len.
+	if max < int(k.len) {
+		max = int(k.len)
+	}
+	return s.enumerate(k, min, max)
+}
+
+func (s *Set) enumerate(k key, min, max int) error {
+	l := int(k.len)
+	if max < l || max < min {
+		return nil
+	}
+	lo := min
+	if lo < l {
+		lo = l
+	}
+	// count = sum_{n=lo}^{max} 2^(n-l)
+	if max-l >= 22 {
+		return fmt.Errorf("%w: %s^%d-%d", ErrTooLarge, s.prefixOf(k), min, max)
+	}
+	total := (1 << (max - l + 1)) - (1 << (lo - l))
+	if total > MaxEnumerate {
+		return fmt.Errorf("%w: %s^%d-%d", ErrTooLarge, s.prefixOf(k), min, max)
+	}
+	for n := lo; n <= max; n++ {
+		cnt := uint64(1) << (n - l)
+		for i := uint64(0); i < cnt; i++ {
+			s.addKey(child(k, n, i))
+		}
+	}
+	return nil
+}
+
+// child returns the i-th prefix of length n under k.
+func child(k key, n int, i uint64) key {
+	c := key{hi: k.hi, lo: k.lo, len: uint8(n)}
+	if n == int(k.len) {
+		return c
+	}
+	// i occupies bits k.len .. n-1 (0-based from the top).
+	shift := 128 - n // position of the lowest bit of i
+	if shift >= 64 {
+		c.hi |= i << (shift - 64)
+	} else {
+		c.lo |= i << shift
+		if shift > 0 {
+			c.hi |= i >> (64 - shift)
+		}
+	}
+	return c
+}
+
+func (s *Set) sortItems() {
+	if !s.sorted {
+		if s.v6 {
+			slices.SortFunc(s.items, cmpKey)
+		} else {
+			radixSort40(s.items4)
+		}
+		s.sorted = true
+	}
+	s.items = slices.Compact(s.items)
+	s.items4 = slices.Compact(s.items4)
+}
+
+// radixSort40 sorts values below 2^40 with an LSD radix sort (five byte passes; a pass
+// whose byte is the same in every value is skipped).
+func radixSort40(a []uint64) {
+	if len(a) < 256 {
+		slices.Sort(a)
+		return
+	}
+	buf := make([]uint64, len(a))
+	src, dst := a, buf
+	for shift := uint(0); shift < 40; shift += 8 {
+		var count [256]int
+		for _, v := range src {
+			count[byte(v>>shift)]++
+		}
+		if count[byte(src[0]>>shift)] == len(src) {
+			continue
+		}
+		pos := 0
+		for i := range count {
+			c := count[i]
+			count[i] = pos
+			pos += c
+		}
+		for _, v := range src {
+			b := byte(v >> shift)
+			dst[count[b]] = v
+			count[b]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &a[0] {
+		copy(a, src)
+	}
+}
+
+// Len returns the number of entries Entries would return.
+func (s *Set) Len() int {
+	if s.t == nil {
+		s.sortItems()
+		return len(s.items) + len(s.items4) + len(s.sortedRanges())
+	}
+	n := len(s.sortedRanges())
+	s.t.walk(func(int32) { n++ })
+	return n
+}
+
+// Empty reports whether the set holds no prefix at all.
+func (s *Set) Empty() bool {
+	if len(s.ranges) > 0 {
+		return false
+	}
+	if s.t == nil {
+		return len(s.items) == 0 && len(s.items4) == 0
+	}
+	return s.t.root == 0
+}
+
+func (s *Set) ensureTree() *tree {
+	if s.t == nil {
+		s.sortItems()
+		s.t = newTree(len(s.items) + len(s.items4))
+		if s.v6 {
+			s.t.buildSorted(s.items)
+		} else {
+			keys := make([]key, len(s.items4))
+			for i, v := range s.items4 {
+				keys[i] = key4(v)
+			}
+			s.t.buildSorted(keys)
+		}
+		s.items, s.items4 = nil, nil
+	}
+	return s.t
+}
+
+// Refine applies bgpq4 -R r: every prefix shorter than r becomes "le r" and hides the
+// prefixes it now covers; prefixes of length >= r stay exact.
+func (s *Set) Refine(r int) {
+	if r < 1 || r > s.afMax {
+		return
+	}
+	s.refineRanges(r)
+	t := s.ensureTree()
+	if t.root != 0 {
+		t.refine(t.root, uint8(r))
+	}
+}
+
+// RefineLow applies bgpq4 -r l (after Refine; without a Refine call bgpq4 refines to the
+// family maximum first, which the caller does). Prefixes of length <= l get lower bound
+// l, and the exact match of a shorter prefix is no longer permitted.
+func (s *Set) RefineLow(l int) {
+	if l < 1 || l > s.afMax {
+		return
+	}
+	s.refineLowRanges(l)
+	t := s.ensureTree()
+	if t.root != 0 {
+		t.refineLow(t.root, uint8(l), uint8(s.afMax))
+	}
+}
+
+// Aggregate applies bgpq4 -A: a lossless merge of sibling prefixes and ranges.
+func (s *Set) Aggregate() {
+	t := s.ensureTree()
+	if t.root != 0 {
+		t.aggregate(t.root, nil)
+	}
+}
+
+// AggregateTrace is Aggregate writing bgpq4's "-AA" debug lines to w (bgpq4 prints them
+// on stdout before the list): for every node in post-order its state, then its right
+// and left child and their sons.
+func (s *Set) AggregateTrace(w io.Writer) {
+	t := s.ensureTree()
+	if t.root == 0 {
+		return
+	}
+	var b []byte
+	state := func(n *node, aggWord string) {
+		if n.glue {
+			b = append(b, "Glue "...)
+		}
+		if n.agg {
+			b = append(b, aggWord...)
+		}
+		b = strconv.AppendUint(b, uint64(n.aLow), 10)
+		b = append(b, ',')
+		b = strconv.AppendUint(b, uint64(n.aHi), 10)
+		b = append(b, '\n')
+	}
+	pfx := func(n *node) {
+		b = AppendAddr(b, s.prefixOf(n.k).Addr())
+		b = append(b, '/')
+		b = strconv.AppendUint(b, uint64(n.k.len), 10)
+		b = append(b, ' ')
+	}
+	t.aggregate(t.root, func(i int32) {
+		b = b[:0]
+		n := &t.nodes[i]
+		b = append(b, "Aggregating on node: "...)
+		pfx(n)
+		state(n, "Aggregate ")
+		if n.right != 0 {
+			r := &t.nodes[n.right]
+			b = append(b, "R-Tree: "...)
+			pfx(r)
+			state(r, " Aggregate ")
+			if r.son != 0 {
+				b = append(b, "R-Son: "...)
+				pfx(&t.nodes[r.son])
+				state(&t.nodes[r.son], "Aggregate ")
+			}
+		}
+		if n.left != 0 {
+			l := &t.nodes[n.left]
+			b = append(b, "L-Tree: "...)
+			pfx(l)
+			state(l, "Aggregate ")
+			if l.son != 0 {
+				b = append(b, "L-Son: "...)
+				pfx(&t.nodes[l.son])
+				state(&t.nodes[l.son], "Aggregate ")
+			}
+		}
+		_, _ = w.Write(b)
+	})
+}
+
+// Each calls f for every entry in bgpq4 order without building a slice.
+func (s *Set) Each(f func(Entry)) {
+	f, flush := s.withRanges(f)
+	defer flush()
+	if s.t == nil {
+		s.sortItems()
+		for _, k := range s.items {
+			n := int(k.len)
+			f(Entry{Prefix: s.prefixOf(k), Min: n, Max: n})
+		}
+		for _, v := range s.items4 {
+			n := int(uint8(v))
+			a := uint32(v >> 8)
+			p := netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), n)
+			f(Entry{Prefix: p, Min: n, Max: n})
+		}
+		return
+	}
+	t := s.t
+	t.walk(func(i int32) {
+		nd := &t.nodes[i]
+		f(s.entryOf(nd))
+	})
+}
+
+func (s *Set) entryOf(nd *node) Entry {
+	p := s.prefixOf(nd.k)
+	n := int(nd.k.len)
+	if !nd.agg {
+		return Entry{Prefix: p, Min: n, Max: n}
+	}
+	lo := int(nd.aLow)
+	if lo < n {
+		lo = n
+	}
+	return Entry{Prefix: p, Min: lo, Max: int(nd.aHi), Agg: true}
+}
+
+// Entries returns the entries in bgpq4 order: ascending address, shorter prefix first,
+// an aggregate's son entry right after its node.
+func (s *Set) Entries() []Entry {
+	out := make([]Entry, 0, s.Len())
+	s.Each(func(e Entry) { out = append(out, e) })
+	return out
+}
+
+// commonLen returns the number of leading bits a and b share, capped at the shorter
+// length (bgpq4's sx_prefix_eqbits).
+func commonLen(a, b key) int {
+	m := int(a.len)
+	if int(b.len) < m {
+		m = int(b.len)
+	}
+	var d int
+	if x := a.hi ^ b.hi; x != 0 {
+		d = bits.LeadingZeros64(x)
+	} else if x := a.lo ^ b.lo; x != 0 {
+		d = 64 + bits.LeadingZeros64(x)
+	} else {
+		d = 128
+	}
+	if d < m {
+		return d
+	}
+	return m
+}
+
+// bitAt reports bit n (0-based from the top) of k.
+func bitAt(k key, n int) bool {
+	if n < 64 {
+		return k.hi>>(63-n)&1 == 1
+	}
+	if n < 128 {
+		return k.lo>>(127-n)&1 == 1
+	}
+	return false
+}
+
+// AppendAddr appends a as glibc inet_ntop formats it (bgpq4 prints addresses that
+// way): IPv4-compatible and IPv4-mapped IPv6 addresses end in a dotted quad, which Go
+// prints differently for the former.
+func AppendAddr(b []byte, a netip.Addr) []byte {
+	if a.Is4() {
+		v := a.As4()
+		for i, x := range v {
+			if i > 0 {
+				b = append(b, '.')
+			}
+			b = strconv.AppendUint(b, uint64(x), 10)
+		}
+		return b
+	}
+	v := a.As16()
+	var w [8]uint16
+	for i := range w {
+		w[i] = uint16(v[2*i])<<8 | uint16(v[2*i+1])
+	}
+	// longest run of zero words (length >= 2), first one wins
+	bestBase, bestLen := -1, 0
+	for i := 0; i < 8; {
+		if w[i] != 0 {
+			i++
+			continue
+		}
+		j := i
+		for j < 8 && w[j] == 0 {
+			j++
+		}
+		if j-i > bestLen {
+			bestBase, bestLen = i, j-i
+		}
+		i = j
+	}
+	if bestLen < 2 {
+		bestBase = -1
+	}
+	for i := 0; i < 8; i++ {
+		if bestBase >= 0 && i >= bestBase && i < bestBase+bestLen {
+			if i == bestBase {
+				b = append(b, ':')
+			}
+			continue
+		}
+		if i != 0 {
+			b = append(b, ':')
+		}
+		if i == 6 && bestBase == 0 && (bestLen == 6 || bestLen == 5 && w[5] == 0xffff) {
+			b = AppendAddr(b, netip.AddrFrom4([4]byte{v[12], v[13], v[14], v[15]}))
+			break
+		}
+		b = strconv.AppendUint(b, uint64(w[i]), 16)
+	}
+	if bestBase >= 0 && bestBase+bestLen == 8 {
+		b = append(b, ':')
+	}
+	return b
+}

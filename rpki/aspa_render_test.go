@@ -1,0 +1,155 @@
+package rpki
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/bgpfilter/bgpfilter/internal/peer"
+)
+
+func renderTable(t *testing.T) *Table {
+	return aspaTable(t, map[uint32][]uint32{
+		64500: {64501, 64510},
+		64501: {64510, 64511},
+		64502: {0},
+		64503: {64500},
+	})
+}
+
+func TestWriteBIRDASPA(t *testing.T) {
+	tb := renderTable(t)
+	var buf bytes.Buffer
+	if err := tb.WriteBIRDASPA(&buf, RenderOptions{Name: "aspa_cust", Cone: []uint32{64500, 64502, 64504}}); err != nil {
+		t.Fatal(err)
+	}
+	want := `# ASPA table for BIRD >= 2.16: 2 ASPAs
+# from customers: if aspa_check(aspa_cust, bgp_path, true) = ASPA_INVALID then reject;
+# from providers: if aspa_check(aspa_cust, bgp_path, false) = ASPA_INVALID then reject;
+aspa table aspa_cust;
+
+protocol static aspa_cust_static {
+	aspa { table aspa_cust; };
+	route aspa 64500 providers 64501, 64510;
+	route aspa 64502 transit;
+}
+`
+	if buf.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", buf.String(), want)
+	}
+	if err := tb.WriteBIRDASPA(&buf, RenderOptions{Name: "x; protocol"}); err == nil {
+		t.Error("invalid name accepted")
+	}
+}
+
+// frrRegexp turns an FRR/IOS-XR AS-path regex with '_' delimiters into a Go regexp
+// over a space-separated path.
+func frrRegexp(re string) *regexp.Regexp {
+	return regexp.MustCompile(strings.ReplaceAll(re, "_", "(?:^|$| )"))
+}
+
+// The AS-path filter rejects exactly the cone paths that upstream ASPA verification
+// calls invalid (differential test over random paths inside the cone).
+func TestConeFilterMatchesVerification(t *testing.T) {
+	tb := renderTable(t)
+	cone := []uint32{64500, 64501, 64502, 64503, 64504}
+	var buf bytes.Buffer
+	if err := tb.WriteASPAPathFilter(&buf, "frr", RenderOptions{Name: "CUST-ASPA", Cone: cone}); err != nil {
+		t.Fatal(err)
+	}
+	var denies []*regexp.Regexp
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if f := strings.Fields(l); len(f) == 8 && f[6] == "deny" {
+			denies = append(denies, frrRegexp(f[7]))
+		}
+	}
+	if len(denies) != 4 { // 64500, 64501, 64502, 64503 have ASPAs
+		t.Fatalf("deny lines = %d:\n%s", len(denies), buf.String())
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 5000 {
+		n := 1 + rng.IntN(6)
+		var parts []string
+		path := make(ASPath, 0, n)
+		for range n {
+			a := cone[rng.IntN(len(cone))]
+			path = append(path, PathSegment{ASNs: []uint32{a}})
+			parts = append(parts, itoa(a))
+		}
+		text := strings.Join(parts, " ")
+		rejected := false
+		for _, re := range denies {
+			if re.MatchString(text) {
+				rejected = true
+			}
+		}
+		invalid := tb.VerifyPath(path, VerifyOptions{}).State == ASPAInvalid
+		if rejected != invalid {
+			t.Fatalf("path %q: filter rejects=%v, verification invalid=%v", text, rejected, invalid)
+		}
+	}
+}
+
+func itoa(a uint32) string { return joinASNs([]uint32{a}, "") }
+
+func TestWriteASPAPathFilterFormats(t *testing.T) {
+	tb := renderTable(t)
+	opt := RenderOptions{Name: "CUST", Cone: []uint32{64500, 64501, 64503}}
+	cases := map[string][]string{
+		"frr": {"bgp as-path access-list CUST seq 5 deny _(64503)_64500_", "bgp as-path access-list CUST seq 10 deny _(64500|64503)_64501_",
+			"bgp as-path access-list CUST seq 15 deny _(64501)_64503_", "bgp as-path access-list CUST seq 20 permit .*"},
+		"junos": {`as-path CUST-1 ".* (64503) 64500 .*";`, "from as-path CUST-3;", "then reject;"},
+		"iosxr": {"as-path-set CUST", "  ios-regex '_(64503)_64500_',", "  ios-regex '_(64501)_64503_'\nend-set", "if as-path in CUST then"},
+	}
+	for format, wants := range cases {
+		var buf bytes.Buffer
+		if err := tb.WriteASPAPathFilter(&buf, format, opt); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range wants {
+			if !strings.Contains(buf.String(), w) {
+				t.Errorf("%s output lacks %q:\n%s", format, w, buf.String())
+			}
+		}
+	}
+	if err := tb.WriteASPAPathFilter(&bytes.Buffer{}, "frr", RenderOptions{Name: "A B", Cone: []uint32{1}}); err == nil {
+		t.Error("bad name accepted")
+	}
+	if err := tb.WriteASPAPathFilter(&bytes.Buffer{}, "frr", RenderOptions{Name: "A"}); err == nil {
+		t.Error("empty cone accepted")
+	}
+}
+
+// FRR's bgpd parses the generated as-path access-list (dry run, -C).
+func TestFRRParsesASPAFilter(t *testing.T) {
+	bgpd := peer.Require(t, "bgpd", "/usr/lib/frr")
+	tb := renderTable(t)
+	var buf bytes.Buffer
+	buf.WriteString("frr defaults traditional\nhostname aspa-test\n!\n")
+	if err := tb.WriteASPAPathFilter(&buf, "frr", RenderOptions{Name: "CUST-ASPA", Cone: []uint32{64500, 64501, 64502, 64503}}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "frr.conf")
+	if err := os.WriteFile(conf, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bgpd, "-C", "-S", "-Z", "-f", conf, "-i", filepath.Join(dir, "pid"),
+		"--vty_socket", dir, "-P", "0", "-p", "0").CombinedOutput()
+	if err != nil || strings.Contains(string(out), "Config Failed") || strings.Contains(string(out), "No such command") {
+		t.Fatalf("bgpd -C: %v\n%s\n--- config:\n%s", err, out, buf.String())
+	}
+	// The check can fail: a broken line is reported.
+	bad := strings.Replace(buf.String(), " deny ", " denyx ", 1)
+	os.WriteFile(conf, []byte(bad), 0o644)
+	out, _ = exec.Command(bgpd, "-C", "-S", "-Z", "-f", conf, "-i", filepath.Join(dir, "pid"),
+		"--vty_socket", dir, "-P", "0", "-p", "0").CombinedOutput()
+	if !strings.Contains(string(out), "No such command") {
+		t.Fatalf("bgpd -C did not reject a broken line:\n%s", out)
+	}
+}

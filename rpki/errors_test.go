@@ -1,0 +1,5 @@
+package rpki
+
+import "errors"
+
+func isStale(err error) bool { return errors.Is(err, ErrStale) }

@@ -1,0 +1,98 @@
+package rpki
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// Policy is how a filter builder combines IRR data with RPKI (--rpki-policy).
+type Policy uint8
+
+// RPKI policies.
+const (
+	// PolicyDropInvalid drops IRR route objects whose (prefix, origin) is
+	// RPKI-invalid. It is the default whenever RPKI data is given.
+	PolicyDropInvalid Policy = iota
+	// PolicyIgnore builds the filter from IRR data only.
+	PolicyIgnore
+	// PolicyROAAdd drops invalid route objects and also accepts the ROA prefixes of
+	// origins in the expanded set (each VRP's own prefix, which its ROA makes valid).
+	PolicyROAAdd
+)
+
+// ParsePolicy parses "ignore", "drop-invalid" or "roa-add" ("roa-only-add" is
+// accepted as an alias); "" gives the default, PolicyDropInvalid.
+func ParsePolicy(s string) (Policy, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "drop-invalid":
+		return PolicyDropInvalid, nil
+	case "ignore":
+		return PolicyIgnore, nil
+	case "roa-add", "roa-only-add":
+		return PolicyROAAdd, nil
+	}
+	return 0, fmt.Errorf("rpki: unknown RPKI policy %q (want ignore, drop-invalid or roa-add)", s)
+}
+
+// String returns the policy's flag value.
+func (p Policy) String() string {
+	switch p {
+	case PolicyIgnore:
+		return "ignore"
+	case PolicyROAAdd:
+		return "roa-add"
+	default:
+		return "drop-invalid"
+	}
+}
+
+// RouteValidator is the route origin validation hook of package policy
+// (policy.RouteValidator has the same method set; *Table implements both).
+type RouteValidator interface {
+	Validate(p netip.Prefix, origin uint32) (state string, reasons []string)
+}
+
+// Hooks are the values a policy builder needs for one Policy: set
+// policy.Options.Validator, DropInvalid and ROAAdd from them.
+type Hooks struct {
+	// Validator is nil for PolicyIgnore (a nil interface, safe to assign).
+	Validator RouteValidator
+	// DropInvalid is true for PolicyDropInvalid and PolicyROAAdd.
+	DropInvalid bool
+	// ROAAdd is non-nil for PolicyROAAdd: it returns, for an origin AS and family,
+	// the prefixes of that origin's VRPs (sorted). The builder validates them like
+	// route objects, so each carries its ROA and trust anchor as ROV reasons.
+	ROAAdd func(origin uint32, v6 bool) []netip.Prefix
+}
+
+// Hooks returns the policy hooks for p. A nil Table gives empty hooks (no RPKI).
+func (t *Table) Hooks(p Policy) Hooks {
+	if t == nil || p == PolicyIgnore {
+		return Hooks{}
+	}
+	h := Hooks{Validator: t, DropInvalid: true}
+	if p == PolicyROAAdd {
+		h.ROAAdd = t.ROAPrefixes
+	}
+	return h
+}
+
+// ROAPrefixes returns the distinct prefixes of the VRPs of origin in one family,
+// sorted. AS0 VRPs authorise nothing and are never returned.
+func (t *Table) ROAPrefixes(origin uint32, v6 bool) []netip.Prefix {
+	if origin == 0 {
+		return nil
+	}
+	var out []netip.Prefix
+	for _, v := range t.ByASN(origin) {
+		if v.Prefix.Addr().Is6() != v6 {
+			continue
+		}
+		if n := len(out); n > 0 && out[n-1] == v.Prefix {
+			continue
+		}
+		out = append(out, v.Prefix)
+	}
+	return out
+}

@@ -1,0 +1,162 @@
+package rpki
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// State is the route origin validation state of RFC 6811 section 2.
+type State uint8
+
+// Validation states. The zero value is NotFound.
+const (
+	NotFound State = iota // no VRP covers the route
+	Valid                 // a covering VRP matches origin and length
+	Invalid               // covered, but no covering VRP matches
+)
+
+// String returns the state as bgpfilter prints it: "valid", "invalid" or "not-found".
+func (s State) String() string {
+	switch s {
+	case Valid:
+		return "valid"
+	case Invalid:
+		return "invalid"
+	default:
+		return "not-found"
+	}
+}
+
+// Errors callers branch on.
+var (
+	// ErrStale reports data older than the allowed maximum age, or a table whose
+	// VRPs have all expired.
+	ErrStale = errors.New("rpki: data is stale")
+	// ErrFormat reports input that is not a recognised RPKI data format.
+	ErrFormat = errors.New("rpki: unrecognised format")
+)
+
+// VRP is a validated ROA payload: origin ASN, prefix and maximum length, with the
+// trust anchor it came from. The zero value is not a valid VRP.
+type VRP struct {
+	Prefix    netip.Prefix
+	MaxLength uint8
+	ASN       uint32
+	TA        string
+	// Expires is the Unix time at which the VRP's signing chain expires (0 = unknown).
+	Expires int64
+}
+
+// String renders the VRP as "192.0.2.0/24-24 AS64496 (ta)".
+func (v VRP) String() string {
+	s := v.Prefix.String() + "-" + strconv.Itoa(int(v.MaxLength)) + " AS" + strconv.FormatUint(uint64(v.ASN), 10)
+	if v.TA != "" {
+		s += " (" + v.TA + ")"
+	}
+	return s
+}
+
+// check validates the VRP's invariants: canonical prefix, maxLength in
+// [prefix length, address bits].
+func (v VRP) check() error {
+	if !v.Prefix.IsValid() {
+		return fmt.Errorf("invalid prefix")
+	}
+	if v.Prefix != v.Prefix.Masked() {
+		return fmt.Errorf("prefix %s has host bits set", v.Prefix)
+	}
+	if v.Prefix.Addr().Is4In6() || v.Prefix.Addr().Zone() != "" {
+		return fmt.Errorf("prefix %s is not a plain IPv4 or IPv6 prefix", v.Prefix)
+	}
+	if int(v.MaxLength) < v.Prefix.Bits() || int(v.MaxLength) > v.Prefix.Addr().BitLen() {
+		return fmt.Errorf("maxLength %d out of range for %s", v.MaxLength, v.Prefix)
+	}
+	return nil
+}
+
+// ASPA is an AS provider authorisation: the customer AS and the ASes it authorises as
+// its upstream providers. Older rpki-client output (and RTR per draft-8210bis-10)
+// carries per-address-family provider sets; then IPv4 and IPv6 differ, otherwise
+// both hold the same providers. Provider lists are sorted and duplicate-free. A
+// provider list of only AS0 means "this AS has no providers".
+type ASPA struct {
+	Customer uint32
+	IPv4     []uint32
+	IPv6     []uint32
+	Expires  int64
+}
+
+// Providers returns the union of the IPv4 and IPv6 provider sets, sorted.
+func (a ASPA) Providers() []uint32 {
+	return mergeASNs(a.IPv4, a.IPv6)
+}
+
+// parseASNText parses "AS13335", "as13335" or "13335".
+func parseASNText(s string) (uint32, error) {
+	d := s
+	if len(d) >= 2 && strings.EqualFold(d[:2], "AS") {
+		d = d[2:]
+	}
+	if d == "" || (len(d) > 1 && d[0] == '0') {
+		return 0, fmt.Errorf("invalid AS number %q", s)
+	}
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return 0, fmt.Errorf("invalid AS number %q", s)
+		}
+	}
+	n, err := strconv.ParseUint(d, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("invalid AS number %q: out of range", s)
+	}
+	return uint32(n), nil
+}
+
+// ParseASN parses an AS number written as "AS64496", "as64496" or "64496".
+func ParseASN(s string) (uint32, error) {
+	n, err := parseASNText(s)
+	if err != nil {
+		return 0, fmt.Errorf("rpki: %w", err)
+	}
+	return n, nil
+}
+
+// mergeASNs returns the sorted union of two sorted, duplicate-free lists.
+func mergeASNs(a, b []uint32) []uint32 {
+	out := make([]uint32, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j >= len(b) || (i < len(a) && a[i] < b[j]):
+			out = append(out, a[i])
+			i++
+		case i >= len(a) || b[j] < a[i]:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// sortedUnique sorts s in place and removes duplicates.
+func sortedUnique(s []uint32) []uint32 {
+	if len(s) < 2 {
+		return s
+	}
+	slicesSort(s)
+	w := 1
+	for i := 1; i < len(s); i++ {
+		if s[i] != s[w-1] {
+			s[w] = s[i]
+			w++
+		}
+	}
+	return s[:w]
+}

@@ -1,0 +1,310 @@
+package differential
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bgpfilter/bgpfilter/internal/bgpq4"
+	"github.com/bgpfilter/bgpfilter/internal/peer"
+	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/whoisd"
+)
+
+// formats are bgpq4's output formats (reference §3). SR Linux (-n2) is left out: it does
+// not exist in 1.9 (reference §9.1).
+var formats = [][]string{
+	nil, {"-b"}, {"-e"}, {"-F", "%n/%l "}, {"-U"}, {"-u"}, {"-X"}, {"-j"}, {"-J"}, {"-B"},
+	{"-K"}, {"-K7"}, {"-N"}, {"-n"}, {"-E"}, {"-Jz"}, {"-JE"}, {"-s"},
+}
+
+// allVariants are tried with the core formats (IOS, JSON); the other formats get
+// coreVariants. -w (a no-op in 1.9) and Junos -H (AS0 handling) are left out: their
+// 1.9 ↔ 1.16 differences are behaviour, not bytes, and cannot be normalised.
+var (
+	allVariants = [][]string{
+		nil, {"-6"}, {"-A"}, {"-6", "-A"}, {"-R", "26"}, {"-6", "-R", "64"}, {"-r", "25"},
+		{"-m", "24"}, {"-L", "1"}, {"-f", "64496"}, {"-G", "64496"}, {"-t"}, {"-l", "CUST-1"},
+		{"-p", "-f", "112"},
+	}
+	coreVariants = [][]string{nil, {"-6"}, {"-A"}, {"-f", "64496"}}
+)
+
+// normalize19 rewrites bgpq4 1.9 output into 1.16 output, for exactly the byte-level
+// differences of reference §9.1; nothing else is touched.
+func normalize19(s string) string {
+	// Arista EOS: 1.9 indents "seq" by 4 spaces, 1.16 by 3 (bgp/bgpq4 PR #124).
+	s = strings.ReplaceAll(s, "\n    seq ", "\n   seq ")
+	// MikroTik RouterOS v7: range lines had a double space before rule= (PR #115, 1.16).
+	s = strings.ReplaceAll(s, "\"  rule=", "\" rule=")
+	// MikroTik RouterOS v7: exact match is "dst=" in 1.9, "dst==" since 1.12.
+	s = strings.ReplaceAll(s, "rule=\"if (dst=", "rule=\"if (dst==")
+	s = strings.ReplaceAll(s, "(dst===", "(dst==")
+	// IOS-XR -f: 1.9 prints "as-path-set NN," when the peer ASN is not a member
+	// (fixed in 1.13).
+	s = xrStrayComma.ReplaceAllString(s, "$1\n")
+	// SRC::RS-… prints "Checking RS-…" to stdout in 1.9 (removed in bgp/bgpq4#131).
+	s = checkingLine.ReplaceAllString(s, "")
+	return s
+}
+
+var (
+	xrStrayComma = regexp.MustCompile(`(?m)^(as-path-set \S+),\n`)
+	checkingLine = regexp.MustCompile(`(?m)^Checking \S+\n`)
+)
+
+type dataset struct {
+	name    string
+	ix      *irr.Index
+	objects [][]string // argument groups: one or more objects, EXCEPT, SRC::
+	extra   [][]string // dataset-specific variants (source selection)
+}
+
+func serve(t *testing.T, ix *irr.Index) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv := whoisd.New(ix, whoisd.Options{})
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("whois server: %v", err)
+		}
+	})
+	return ln.Addr().String()
+}
+
+func load(t *testing.T, paths ...string) *irr.Index {
+	t.Helper()
+	ix, _, err := irr.Load(context.Background(), paths, irr.LoadOptions{})
+	if err != nil {
+		t.Fatalf("load %v: %v", paths, err)
+	}
+	return ix
+}
+
+// ripeSample returns every step-th as-set of the RIPE dump whose recursive expansion
+// has at most maxASNs members and no AS23456 (1.9 accepts it, 1.16 drops it without
+// -p: a behaviour difference of reference §9.1, not a byte difference).
+func ripeSample(t *testing.T, ix *irr.Index, path string, step, maxASNs int) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var out []string
+	i := 0
+	for sc.Scan() {
+		name, ok := strings.CutPrefix(sc.Text(), "as-set:")
+		if !ok {
+			continue
+		}
+		i++
+		if i%step != 0 {
+			continue
+		}
+		name = strings.TrimSpace(name)
+		m, found, err := ix.Members(context.Background(), nil, name, true)
+		if err != nil || !found || len(m) > maxASNs || slices.Contains(m, "AS23456") {
+			continue
+		}
+		out = append(out, name)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func runBinary(bin, addr string, args []string) (result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"-h", addr}, args...)...)
+	cmd.Env = []string{}
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return result{}, fmt.Errorf("bgpq4 %v timed out", args)
+	}
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		return result{}, err
+	}
+	return result{o.String(), e.String(), code}, nil
+}
+
+func runEngine(ix *irr.Index, args []string) result {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var o, e bytes.Buffer
+	code := bgpq4.Run(ctx, args, []string{}, ix, &o, &e)
+	return result{o.String(), e.String(), code}
+}
+
+// TestBGPQ4VersusEngine is the differential test: for many objects × formats × flags,
+// on the RIPE dumps and on irr/testdata/edge.db, Debian's bgpq4 querying our whois
+// server and bgpq4.Run on the same Index must exit alike and print the same stdout
+// (after normalize19).
+func TestBGPQ4VersusEngine(t *testing.T) {
+	bin := peer.Require(t, "bgpq4")
+	root := peer.RepoRoot(t)
+	var sets []*dataset
+
+	edge := load(t, filepath.Join(root, "irr", "testdata", "edge.db"))
+	edgeObjs := [][]string{
+		{"AS64496"}, {"AS64496", "AS64497"}, {"AS-EMPTY"}, {"AS-NOT-THERE"},
+		{"AS-LOOPA", "EXCEPT", "AS64497"}, {"AS-L1", "EXCEPT", "AS-L3"},
+		{"ALT::AS-DUP"}, {"EDGE::AS-VIA-ALT"}, {"EDGE::RS-RANGES"}, {"AS-DUP", "RS-OPS"},
+	}
+	for _, line := range readKeys(t, filepath.Join(root, "irr", "testdata", "edge.db")) {
+		edgeObjs = append(edgeObjs, []string{line})
+	}
+	sets = append(sets, &dataset{name: "edge", ix: edge, objects: edgeObjs,
+		extra: [][]string{{"-S", "ALT,EDGE"}, {"-S", "ALT"}}})
+
+	var ripePaths []string
+	for _, f := range []string{"ripe.db.as-set.gz", "ripe-nonauth.db.route.gz", "ripe-nonauth.db.route6.gz", "ripe-nonauth.db.aut-num.gz"} {
+		ripePaths = append(ripePaths, peer.SharedData(t, "irr/"+f))
+	}
+	ripe := load(t, ripePaths...)
+	ripeObjs := [][]string{{"AS-AS112"}, {"AS112"}, {"RIPE::AS-AS112"}, {"AS-AS112", "AS112", "192.0.2.0/24"}}
+	for _, s := range ripeSample(t, ripe, ripePaths[0], 1500, 3000) {
+		ripeObjs = append(ripeObjs, []string{s})
+	}
+	sets = append(sets, &dataset{name: "ripe", ix: ripe, objects: ripeObjs,
+		extra: [][]string{{"-S", "RIPE-NONAUTH"}, {"-S", "RIPE-NONAUTH,RIPE"}}})
+
+	type job struct {
+		ds   *dataset
+		args []string
+	}
+	var jobs []job
+	for _, ds := range sets {
+		for _, obj := range ds.objects {
+			for fi, f := range formats {
+				vs := coreVariants
+				if fi == 0 || (len(f) == 1 && f[0] == "-j") {
+					vs = append(slices.Clone(allVariants), ds.extra...)
+				}
+				for _, v := range vs {
+					args := append(append(slices.Clone(f), v...), obj...)
+					jobs = append(jobs, job{ds, args})
+				}
+			}
+		}
+	}
+
+	addrs := make(map[*dataset]string)
+	for _, ds := range sets {
+		addrs[ds] = serve(t, ds.ix)
+	}
+	var (
+		compared, identical, nonEmpty atomic.Int64
+		mu                            sync.Mutex
+		failures                      []string
+	)
+	work := make(chan job)
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				want, err := runBinary(bin, addrs[j.ds], j.args)
+				if err != nil {
+					mu.Lock()
+					failures = append(failures, fmt.Sprintf("[%s] bgpq4 %s: %v", j.ds.name, strings.Join(j.args, " "), err))
+					mu.Unlock()
+					continue
+				}
+				got := runEngine(j.ds.ix, j.args)
+				compared.Add(1)
+				if want.code == 0 && strings.TrimSpace(want.stdout) != "" {
+					nonEmpty.Add(1)
+				}
+				if want.code == got.code && normalize19(want.stdout) == got.stdout {
+					identical.Add(1)
+					continue
+				}
+				mu.Lock()
+				failures = append(failures, fmt.Sprintf("[%s] bgpq4 %s: exit %d vs engine %d\n--- bgpq4 1.9 via whoisd:\n%s%s--- bgpq4.Run:\n%s%s",
+					j.ds.name, strings.Join(j.args, " "), want.code, got.code, want.stdout, want.stderr, got.stdout, got.stderr))
+				mu.Unlock()
+			}
+		}()
+	}
+	start := time.Now()
+	for _, j := range jobs {
+		work <- j
+	}
+	close(work)
+	wg.Wait()
+	for i, f := range failures {
+		if i == 25 {
+			t.Errorf("… and %d more differences", len(failures)-25)
+			break
+		}
+		t.Error(f)
+	}
+	t.Logf("differential: %d cases compared (%d objects, %d formats), %d identical, %d with output, in %v",
+		compared.Load(), len(edgeObjs)+len(ripeObjs), len(formats), identical.Load(), nonEmpty.Load(), time.Since(start).Round(time.Millisecond))
+	fmt.Printf("differential: %d cases compared, %d identical\n", compared.Load(), identical.Load())
+	if compared.Load() < 1000 {
+		t.Errorf("only %d cases compared", compared.Load())
+	}
+}
+
+// readKeys returns the as-set, route-set and aut-num names of an RPSL file, each once.
+func readKeys(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, line := range strings.Split(string(data), "\n") {
+		for _, class := range []string{"as-set:", "route-set:", "aut-num:"} {
+			if v, ok := strings.CutPrefix(line, class); ok {
+				if k := strings.TrimSpace(v); !slices.Contains(keys, k) {
+					keys = append(keys, k)
+				}
+			}
+		}
+	}
+	return keys
+}
