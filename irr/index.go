@@ -148,7 +148,9 @@ func prepare(o *rpsl.Object, defaultSource string) (*record, error) {
 		for _, a := range o.Attrs {
 			switch a.Name {
 			case "members", "mp-members":
-				s.members = append(s.members, rpsl.SplitList(a.Value)...)
+				for _, m := range rpsl.SplitList(a.Value) {
+					s.members = append(s.members, normalizeMember(m))
+				}
 			case "mbrs-by-ref":
 				for _, m := range rpsl.SplitList(a.Value) {
 					s.mbrsByRef = append(s.mbrsByRef, strings.ToUpper(m))
@@ -199,6 +201,19 @@ func prepare(o *rpsl.Object, defaultSource string) (*record, error) {
 	}
 	r.text = o.AppendText(nil)
 	return r, nil
+}
+
+// normalizeMember puts a set member in the form IRRd stores it: ASNs and set names in
+// upper case, prefixes in canonical form (the range operator kept as written).
+func normalizeMember(m string) string {
+	base, op, hasOp := strings.Cut(m, "^")
+	if p, err := netip.ParsePrefix(base); err == nil && p.Masked() == p {
+		if hasOp {
+			return p.String() + "^" + op
+		}
+		return p.String()
+	}
+	return strings.ToUpper(m)
 }
 
 func truncKey(s string) string {

@@ -163,7 +163,7 @@ func (ix *Index) Members(ctx context.Context, sources []string, name string, rec
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	srcs := ix.selected(sources)
-	set, s := findSet(srcs, name)
+	set, _ := findSet(srcs, name)
 	if set == nil {
 		return nil, false, nil
 	}
@@ -171,7 +171,7 @@ func (ix *Index) Members(ctx context.Context, sources []string, name string, rec
 		return sortUnique(directMembers(set, srcs)), true, nil
 	}
 	if set.class == "as-set" {
-		asns := ix.expandASNs(srcs, set, s)
+		asns := ix.expandASNs(srcs, set)
 		out := make([]string, 0, len(asns))
 		for a := range asns {
 			out = append(out, a.String())
@@ -183,18 +183,14 @@ func (ix *Index) Members(ctx context.Context, sources []string, name string, rec
 
 // expandASNs resolves an as-set recursively to its ASNs; loops and unknown sets are
 // dropped silently (IRRd "!i…,1").
-func (ix *Index) expandASNs(srcs []*source, root *rpslSet, rootSrc *source) map[ASN]struct{} {
+func (ix *Index) expandASNs(srcs []*source, root *rpslSet) map[ASN]struct{} {
 	asns := make(map[ASN]struct{})
 	seen := map[string]bool{strings.ToUpper(root.name): true}
-	type item struct {
-		set *rpslSet
-		src *source
-	}
-	queue := []item{{root, rootSrc}}
+	queue := []*rpslSet{root}
 	for len(queue) > 0 {
-		it := queue[0]
+		set := queue[0]
 		queue = queue[1:]
-		for _, m := range directMembers(it.set, srcs) {
+		for _, m := range directMembers(set, srcs) {
 			if a, err := ParseASN(m); err == nil {
 				asns[a] = struct{}{}
 				continue
@@ -208,8 +204,8 @@ func (ix *Index) expandASNs(srcs []*source, root *rpslSet, rootSrc *source) map[
 			}
 			seen[k] = true
 			// An as-set holds ASNs and as-sets only (RFC 2622 §5.1).
-			if set, s := findSet(srcs, m); set != nil && set.class == "as-set" {
-				queue = append(queue, item{set, s})
+			if sub, _ := findSet(srcs, m); sub != nil && sub.class == "as-set" {
+				queue = append(queue, sub)
 			}
 		}
 	}
@@ -254,11 +250,11 @@ func (ix *Index) expandRouteSet(srcs []*source, root *rpslSet) []string {
 				continue
 			}
 			seen[k] = true
-			sub, s := findSet(srcs, m)
+			sub, _ := findSet(srcs, m)
 			switch {
 			case sub == nil:
 			case sub.class == "as-set":
-				for a := range ix.expandASNs(srcs, sub, s) {
+				for a := range ix.expandASNs(srcs, sub) {
 					addASN(a)
 				}
 			default:
@@ -294,7 +290,7 @@ func (ix *Index) SetPrefixes(ctx context.Context, sources []string, name string,
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	srcs := ix.selected(sources)
-	set, s := findSet(srcs, name)
+	set, _ := findSet(srcs, name)
 	if set == nil || set.class != "as-set" {
 		return nil, false, nil
 	}
@@ -303,7 +299,7 @@ func (ix *Index) SetPrefixes(ctx context.Context, sources []string, name string,
 		f = 1
 	}
 	var keys []pkey
-	for a := range ix.expandASNs(srcs, set, s) {
+	for a := range ix.expandASNs(srcs, set) {
 		for _, src := range srcs {
 			keys = append(keys, src.origin[f][a]...)
 		}

@@ -116,9 +116,9 @@ func (c *Cache) Close() error {
 	return nil
 }
 
-// cached runs one query through the cache: key identifies it, fetch asks the wrapped
-// Querier, and val is the JSON value both sides fill.
-func cached[T any](ctx context.Context, c *Cache, key, desc string, fetch func() (T, error)) (T, error) {
+// cached runs one query through the cache: key identifies it, desc names it in
+// messages, and fetch asks the wrapped Querier. T is stored as JSON.
+func cached[T any](c *Cache, key, desc string, fetch func() (T, error)) (T, error) {
 	var zero T
 	now := c.opt.Now()
 	if c.opt.TTL > 0 {
@@ -281,14 +281,14 @@ type prefixesAnswer struct {
 
 // Sources returns the wrapped Querier's default sources (cached).
 func (c *Cache) Sources(ctx context.Context) ([]string, error) {
-	return cached(ctx, c, keyFor("sources", nil), "!s-lc", func() ([]string, error) {
+	return cached(c, keyFor("sources", nil), "!s-lc", func() ([]string, error) {
 		return c.q.Sources(ctx)
 	})
 }
 
 // CheckSources checks the list (a successful check is cached).
 func (c *Cache) CheckSources(ctx context.Context, sources []string) error {
-	_, err := cached(ctx, c, keyFor("check", sources), "!s"+strings.Join(sources, ","), func() (bool, error) {
+	_, err := cached(c, keyFor("check", sources), "!s"+strings.Join(sources, ","), func() (bool, error) {
 		return true, c.q.CheckSources(ctx, sources)
 	})
 	return err
@@ -300,7 +300,7 @@ func (c *Cache) Members(ctx context.Context, sources []string, name string, recu
 	if recursive {
 		r = "1"
 	}
-	a, err := cached(ctx, c, keyFor("members", sources, strings.ToUpper(name), r), irr.DescribeMembers(sources, name, recursive), func() (membersAnswer, error) {
+	a, err := cached(c, keyFor("members", sources, strings.ToUpper(name), r), irr.DescribeMembers(sources, name, recursive), func() (membersAnswer, error) {
 		m, found, err := c.q.Members(ctx, sources, name, recursive)
 		return membersAnswer{Members: m, Found: found}, err
 	})
@@ -309,7 +309,7 @@ func (c *Cache) Members(ctx context.Context, sources []string, name string, recu
 
 // SetPrefixes answers "!a4"/"!a6" (cached).
 func (c *Cache) SetPrefixes(ctx context.Context, sources []string, name string, v6 bool) ([]netip.Prefix, bool, error) {
-	a, err := cached(ctx, c, keyFor("setprefixes", sources, strings.ToUpper(name), family(v6)), irr.DescribeSetPrefixes(sources, name, v6), func() (prefixesAnswer, error) {
+	a, err := cached(c, keyFor("setprefixes", sources, strings.ToUpper(name), family(v6)), irr.DescribeSetPrefixes(sources, name, v6), func() (prefixesAnswer, error) {
 		p, found, err := c.q.SetPrefixes(ctx, sources, name, v6)
 		return prefixesAnswer{Prefixes: p, Found: found}, err
 	})
@@ -326,7 +326,7 @@ func (c *Cache) Routes(ctx context.Context, sources []string, asns []irr.ASN, v6
 		}
 		b.WriteString(strconv.FormatUint(uint64(a), 10))
 	}
-	r, err := cached(ctx, c, keyFor("routes", sources, family(v6), b.String()), irr.DescribeRoutes(sources, asns, v6), func() ([][]netip.Prefix, error) {
+	r, err := cached(c, keyFor("routes", sources, family(v6), b.String()), irr.DescribeRoutes(sources, asns, v6), func() ([][]netip.Prefix, error) {
 		return c.q.Routes(ctx, sources, asns, v6)
 	})
 	if err == nil && len(r) != len(asns) {

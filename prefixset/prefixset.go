@@ -23,9 +23,9 @@ import (
 type Entry struct {
 	Prefix   netip.Prefix
 	Min, Max int
-	// Agg is true when bgpq4 marks the entry as a range even though Min == Max ==
-	// Prefix.Bits() (only `-r N -R N` on a /N produces that); printers that follow
-	// bgpq4 byte for byte then print the range form.
+	// Agg is true for range entries (bgpq4's aggregate nodes). It only adds
+	// information when Min == Max == Prefix.Bits(), which `-r N -R N` on a /N
+	// produces and bgpq4 prints in range form ("le N").
 	Agg bool
 }
 
@@ -34,8 +34,8 @@ func (e Entry) Exact() bool {
 	return !e.Agg && e.Min == e.Prefix.Bits() && e.Max == e.Prefix.Bits()
 }
 
-// MaxEnumerate bounds how many prefixes one range insertion may produce (bgpq4 itself
-// enumerates 2002::/16^16-48 into 2^33 nodes and hangs, bgp/bgpq4#66).
+// MaxEnumerate bounds how many prefixes AddRangeBGPQ4 enumerates for one range (bgpq4
+// itself enumerates 2002::/16^16-48 into 2^33 nodes and hangs, bgp/bgpq4#66).
 const MaxEnumerate = 1 << 22
 
 // ErrTooLarge is returned when a range would enumerate more than MaxEnumerate prefixes.

@@ -193,8 +193,8 @@ func (r rec) prefix() netip.Prefix {
 func (b *Builder) Build() (*Table, error) {
 	if b.opt.MaxAge > 0 && !b.meta.BuildTime.IsZero() {
 		if age := b.opt.now().Sub(b.meta.BuildTime); age > b.opt.MaxAge {
-			return nil, fmt.Errorf("%w: %s was built %s ago (at %s), more than the allowed %s",
-				ErrStale, b.meta.Source, age.Round(time.Second), b.meta.BuildTime.UTC().Format(time.RFC3339), b.opt.MaxAge)
+			return nil, fmt.Errorf("rpki: %s: %w: built %s ago (at %s), more than the allowed %s",
+				b.meta.Source, ErrStale, age.Round(time.Second), b.meta.BuildTime.UTC().Format(time.RFC3339), b.opt.MaxAge)
 		}
 	}
 	slices.SortFunc(b.recs, compareRec)
@@ -207,8 +207,8 @@ func (b *Builder) Build() (*Table, error) {
 		b.recs = slices.CompactFunc(b.recs, func(x, y rec) bool { return x == y })
 	}
 	if len(b.recs) == 0 && b.meta.Expired > 0 {
-		return nil, fmt.Errorf("%w: all %d VRPs/ASPAs of %s have expired; refusing an empty table (set IgnoreExpiry / --rpki-ignore-expiry to use it anyway)",
-			ErrStale, b.meta.Expired, b.meta.Source)
+		return nil, fmt.Errorf("rpki: %s: %w: all %d VRPs/ASPAs have expired; refusing an empty table (--rpki-ignore-expiry uses them anyway)",
+			b.meta.Source, ErrStale, b.meta.Expired)
 	}
 	t := &Table{
 		v4:    generics_tree.NewTreeV4[tag](),

@@ -2,6 +2,7 @@ package rpki
 
 import (
 	"bufio"
+	"encoding/json"
 	"io"
 	"strconv"
 	"time"
@@ -22,6 +23,7 @@ func (t *Table) WriteJSON(w io.Writer) error {
 	bw.WriteString("\t\t\"vrps\": " + strconv.Itoa(len(vrps)) + ",\n\t\t\"aspas\": " + strconv.Itoa(len(aspas)) + "\n\t},\n")
 	bw.WriteString("\t\"roas\": [")
 	var buf []byte
+	quoted := map[string][]byte{}
 	for i, v := range vrps {
 		buf = buf[:0]
 		if i > 0 {
@@ -34,7 +36,15 @@ func (t *Table) WriteJSON(w io.Writer) error {
 		buf = append(buf, "\", \"maxLength\": "...)
 		buf = strconv.AppendUint(buf, uint64(v.MaxLength), 10)
 		buf = append(buf, ", \"ta\": "...)
-		buf = strconv.AppendQuote(buf, v.TA)
+		ta, ok := quoted[v.TA]
+		if !ok {
+			q, err := json.Marshal(v.TA)
+			if err != nil {
+				return err
+			}
+			ta, quoted[v.TA] = q, q
+		}
+		buf = append(buf, ta...)
 		buf = append(buf, " }"...)
 		bw.Write(buf)
 	}

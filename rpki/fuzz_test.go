@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+	"unicode/utf8"
 )
 
 // refDoc is a slow reference reader for the "roas" array built on encoding/json.
@@ -75,6 +76,30 @@ func FuzzParseSLURM(f *testing.F) {
 			if err := v.check(); err != nil {
 				t.Fatalf("accepted invalid assertion %v: %v", v, err)
 			}
+		}
+	})
+}
+
+// FuzzScannerString compares the scanner's string decoding with encoding/json.
+func FuzzScannerString(f *testing.F) {
+	for _, s := range []string{`"abc"`, `"a\"b\\c\/d"`, `"\u00e9\ud83d\ude00"`, `"\ud800"`, `"\b\f\n\r\t"`, `"x\u0041"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want string
+		jerr := json.Unmarshal(b, &want)
+		s := &scanner{b: b}
+		got, err := s.str()
+		if err == nil && !s.end() {
+			err = s.errf("trailing data")
+		}
+		switch {
+		case err == nil && jerr != nil:
+			t.Fatalf("scanner accepts %q (%q), encoding/json: %v", b, got, jerr)
+		case err == nil && string(got) != want:
+			t.Fatalf("%q: scanner %q, encoding/json %q", b, got, want)
+		case err != nil && jerr == nil && utf8.Valid(b) && !bytes.Contains(b, []byte(`\u`)):
+			t.Fatalf("%q: scanner rejects (%v), encoding/json gives %q", b, err, want)
 		}
 	})
 }

@@ -79,7 +79,7 @@ func parseJSON(data []byte, b *Builder) (format string, built time.Time, err err
 	if err != nil {
 		return format, built, err
 	}
-	if s.peek() != 0 {
+	if !s.end() {
 		return format, built, s.errf("trailing data after the JSON object")
 	}
 	return format, built, nil

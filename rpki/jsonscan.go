@@ -43,6 +43,12 @@ func (s *scanner) peek() byte {
 	return s.b[s.i]
 }
 
+// end reports whether only whitespace is left.
+func (s *scanner) end() bool {
+	s.ws()
+	return s.i >= len(s.b)
+}
+
 func (s *scanner) expect(c byte) error {
 	if s.peek() != c {
 		if s.i >= len(s.b) {
@@ -60,13 +66,19 @@ func (s *scanner) str() ([]byte, error) {
 		return nil, err
 	}
 	start := s.i
+	high := false
 	for s.i < len(s.b) {
 		c := s.b[s.i]
 		switch {
 		case c == '"':
 			out := s.b[start:s.i]
 			s.i++
+			if high && !utf8.Valid(out) {
+				return nil, s.errf("invalid UTF-8 in string")
+			}
 			return out, nil
+		case c >= 0x80:
+			high = true
 		case c == '\\':
 			return s.strSlow(start)
 		case c < 0x20:

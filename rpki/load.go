@@ -37,8 +37,8 @@ func LoadFile(ctx context.Context, path string, opt Options) (*Table, error) {
 		// No build time in the data: fall back to the file's modification time.
 		if st, err := os.Stat(path); err == nil {
 			if age := opt.now().Sub(st.ModTime()); age > opt.MaxAge {
-				return nil, fmt.Errorf("%w: %s has no build time and was modified %s ago, more than the allowed %s",
-					ErrStale, path, age.Round(time.Second), opt.MaxAge)
+				return nil, fmt.Errorf("rpki: %s: %w: no build time, modified %s ago, more than the allowed %s",
+					path, ErrStale, age.Round(time.Second), opt.MaxAge)
 			}
 		}
 	}
@@ -54,11 +54,7 @@ func Parse(data []byte, source string, opt Options) (*Table, error) {
 		return nil, fmt.Errorf("rpki: %s: %w", source, err)
 	}
 	b.SetMetadata(source, format, built)
-	t, err := b.Build()
-	if err != nil {
-		return nil, fmt.Errorf("rpki: %s: %w", source, err)
-	}
-	return t, nil
+	return b.Build() // its errors name the source
 }
 
 func parseInto(data []byte, b *Builder) (string, time.Time, error) {

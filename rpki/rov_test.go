@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -132,4 +133,30 @@ func TestParseErrors(t *testing.T) {
 			t.Errorf("%s: no error", c.name)
 		}
 	}
+}
+
+// A Table is read concurrently (run with -race): lookups, ByASN's lazy index, dumps.
+func TestConcurrentReaders(t *testing.T) {
+	tb := loadFixture(t, Options{})
+	p := netip.MustParsePrefix("192.0.2.0/25")
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				if st := tb.State(p, 64497); st != Valid {
+					t.Errorf("goroutine %d: %s", g, st)
+					return
+				}
+				tb.ROV(p, 64496)
+				if len(tb.ByASN(64496)) != 3 {
+					t.Errorf("ByASN")
+					return
+				}
+				tb.VRPs()
+			}
+		}()
+	}
+	wg.Wait()
 }

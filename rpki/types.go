@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // State is the route origin validation state of RFC 6811 section 2.
@@ -34,7 +36,7 @@ func (s State) String() string {
 var (
 	// ErrStale reports data older than the allowed maximum age, or a table whose
 	// VRPs have all expired.
-	ErrStale = errors.New("rpki: data is stale")
+	ErrStale = errors.New("stale RPKI data")
 	// ErrFormat reports input that is not a recognised RPKI data format.
 	ErrFormat = errors.New("rpki: unrecognised format")
 )
@@ -73,6 +75,9 @@ func (v VRP) check() error {
 	}
 	if int(v.MaxLength) < v.Prefix.Bits() || int(v.MaxLength) > v.Prefix.Addr().BitLen() {
 		return fmt.Errorf("maxLength %d out of range for %s", v.MaxLength, v.Prefix)
+	}
+	if !validTA(v.TA) {
+		return fmt.Errorf("trust anchor name %q is not printable UTF-8 of at most 256 bytes", v.TA)
 	}
 	return nil
 }
@@ -159,4 +164,18 @@ func sortedUnique(s []uint32) []uint32 {
 		}
 	}
 	return s[:w]
+}
+
+// validTA accepts trust anchor names that are safe to print: valid UTF-8, no control
+// characters, at most 256 bytes.
+func validTA(s string) bool {
+	if len(s) > 256 || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }

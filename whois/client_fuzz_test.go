@@ -39,6 +39,7 @@ func FuzzClientSession(f *testing.F) {
 	f.Add([]byte("C\nF Unrecognised command\nA5\nRIPE\nC\nA8\nAS64496\nC\nA13\n192.0.2.0/24\nC\nD\nC\n"))
 	f.Add([]byte("C\nC\nD\nA3\nx\nC\n"))
 	f.Add([]byte("C\nF x\nA5\nRIPE\nC\nA12\n192.0.2.0/24\nC\n"))
+	f.Add([]byte("C\nF x\nA5\nRIPE\nC\nA5\nAS-Y\nC\nD\nA20\nas-set: AS-X\nC\nD\nF no\n"))
 	f.Fuzz(func(t *testing.T, script []byte) {
 		cli, srv := net.Pipe()
 		go func() {
@@ -55,6 +56,11 @@ func FuzzClientSession(f *testing.F) {
 		p, _, err := c.SetPrefixes(ctx, nil, "AS-X", false)
 		if err == nil {
 			checkFamily(t, p, false)
+		}
+		for _, name := range []string{"AS-X", "AS-Y", "AS-X"} {
+			if m, found, err := c.Members(ctx, nil, name, false); err == nil && !found && len(m) != 0 {
+				t.Fatalf("members %v of a set not found", m)
+			}
 		}
 		asns := []irr.ASN{64496, 64497, 64498}
 		r, err := c.Routes(ctx, nil, asns, false)

@@ -452,3 +452,25 @@ func TestSetClass(t *testing.T) {
 		}
 	}
 }
+
+func TestDial(t *testing.T) {
+	ctx := context.Background()
+	srv := whoisfault.Start(t, testData(false), whoisfault.Fault{})
+	c, err := Dial(ctx, "whois://"+srv.Addr(), fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := strings.Join(srv.Queries(), " "); got != "!! !nbgpfilter !a !s-lc" {
+		t.Errorf("handshake = %q", got)
+	}
+	if c.String() != "whois://"+srv.Addr() {
+		t.Errorf("String() = %q", c.String())
+	}
+	if _, err := Dial(ctx, whoisfault.Refused(t), fastOpts()); !errors.Is(err, irr.ErrUnavailable) {
+		t.Errorf("Dial(refused) = %v", err)
+	}
+	if _, err := Dial(ctx, "http://x", fastOpts()); err == nil || errors.Is(err, irr.ErrUnavailable) {
+		t.Errorf("Dial(bad spec) = %v", err)
+	}
+}

@@ -32,7 +32,7 @@ func NewApp(stdout, stderr io.Writer) *ucli.App {
 		ErrWriter:              stderr,
 		UseShortOptionHandling: true,
 		HideVersion:            true,
-		Flags:                  globalFlags(),
+		Flags:                  append(append(globalFlags(), remoteFlags()...), rpkiFlags()...),
 		ExitErrHandler:         func(*ucli.Context, error) {},
 		Commands: []*ucli.Command{
 			prefixListCommand(),

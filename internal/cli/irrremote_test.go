@@ -19,19 +19,20 @@ func remoteData() *whoisfault.Data {
 		Sources: []string{"RIPE", "RADB"},
 		Members: map[string][]string{
 			"AS-CUST": {"AS-SUB", "AS64496", "AS64497"},
-			"AS-SUB":  {"AS64498", "AS65536"},
+			"AS-SUB":  {"AS64498", "AS65536", "AS65552"},
 		},
 		Recursive: map[string][]string{
-			"AS-CUST": {"AS64496", "AS64497", "AS64498", "AS65536"},
-			"AS-SUB":  {"AS64498", "AS65536"},
+			"AS-CUST": {"AS64496", "AS64497", "AS64498", "AS65536", "AS65552"},
+			"AS-SUB":  {"AS64498", "AS65536", "AS65552"},
 		},
 		A4: map[string][]string{
-			"AS-CUST": {"192.0.2.0/24", "192.0.2.0/25", "198.51.100.0/24", "203.0.113.0/24"},
+			"AS-CUST": {"192.0.2.0/24", "192.0.2.0/25", "192.0.2.128/25", "198.51.100.0/24", "203.0.113.0/24"},
 		},
 		Routes4: map[uint32][]string{
 			64496: {"192.0.2.0/24", "192.0.2.0/25"},
 			64497: {"198.51.100.0/24"},
 			65536: {"203.0.113.0/24"},
+			65552: {"192.0.2.128/25"}, // reserved, but not filtered by bgpq4
 		},
 		Routes6: map[uint32][]string{64496: {"2001:db8::/32"}},
 	}
@@ -80,7 +81,7 @@ func fastFlags() []string {
 // previous output file untouched.
 func TestRemoteFaultsLeaveOutputUnchanged(t *testing.T) {
 	var faults []whoisfault.Fault
-	faults = append(faults, whoisfault.Faults("!gas64497")...)
+	faults = append(faults, whoisfault.Faults("!gas65552")...)
 	for _, f := range whoisfault.Faults("!iAS-SUB") {
 		if f.Kind != whoisfault.GarbageData && f.Kind != whoisfault.WrongFamily && f.Query != "!n" && f.Query != "!s-lc" {
 			faults = append(faults, f)
@@ -117,13 +118,21 @@ func TestRemoteFaultsLeaveOutputUnchanged(t *testing.T) {
 			if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 				t.Errorf("stray files in the output directory: %v", ents)
 			}
-			lines = append(lines, fmt.Sprintf("%-28s exit %d after %4dms", f, code, el.Milliseconds()))
+			// The bgpq4 drop-in against the same fault (-L forces the "!i" + "!g"
+			// queries the faults sit on; bgpq4 drops the documentation ASNs on that
+			// path but asks for AS65552): non-zero, and nothing on stdout.
+			bargs := append(fastFlags(), "bgpq4", "-h", srv.Addr(), "-L", "5", "-J", "AS-CUST")
+			bcode, bout, berr := remoteRun(t, bargs...)
+			if bcode == 0 || bout != "" {
+				t.Errorf("bgpq4 -h: exit %d, stdout %q (stderr %s)", bcode, bout, berr)
+			}
+			lines = append(lines, fmt.Sprintf("%-28s prefix-list exit %d after %4dms; bgpq4 -h exit %d, empty stdout", f, code, el.Milliseconds(), bcode))
 		})
 	}
 	for _, l := range lines {
 		t.Log(l)
 	}
-	t.Logf("%d faults injected into prefix-list runs; every one exited 3 with the output file unchanged", len(lines))
+	t.Logf("%d faults injected: every prefix-list run exited 3 with its output file unchanged, every bgpq4 -h run failed with nothing on stdout", len(lines))
 }
 
 // TestRemoteFailoverAndStale: a failing first server is skipped with a warning and the

@@ -2,12 +2,14 @@ package rtr
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -259,5 +261,42 @@ func TestStayRTRSerialFallback(t *testing.T) {
 				t.Errorf("(-file +rtr):\n%s", d)
 			}
 		})
+	}
+}
+
+// Run publishes a new Table after the file stayrtr serves changes.
+func TestRunPublishes(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "vrps.json")
+	vrpFile(t, file, roasV1, "", "")
+	addr := startStayRTR(t, file)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var cur atomic.Pointer[rpki.Table]
+	published := make(chan struct{}, 100)
+	c := &Client{Addr: addr}
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Run(ctx, rpki.Options{}, func(tb *rpki.Table) { cur.Store(tb); published <- struct{}{} })
+	}()
+	wait := func(want view) {
+		t.Helper()
+		for {
+			select {
+			case <-published:
+				if cmp.Equal(want, viewOf(cur.Load())) {
+					return
+				}
+			case <-ctx.Done():
+				t.Fatalf("no table equal to the file published: last %+v", viewOf(cur.Load()))
+			}
+		}
+	}
+	wait(fileView(t, file, true))
+	vrpFile(t, file, roasV2, "", "")
+	wait(fileView(t, file, true))
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Run returned %v", err)
 	}
 }

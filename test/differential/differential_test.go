@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -214,6 +216,7 @@ func TestBGPQ4VersusEngine(t *testing.T) {
 		args []string
 	}
 	var jobs []job
+	skipped := 0
 	for _, ds := range sets {
 		for _, obj := range ds.objects {
 			for fi, f := range formats {
@@ -223,6 +226,10 @@ func TestBGPQ4VersusEngine(t *testing.T) {
 				}
 				for _, v := range vs {
 					args := append(append(slices.Clone(f), v...), obj...)
+					if enumerates(t, ds.ix, obj, slices.Contains(args, "-6")) {
+						skipped++
+						continue
+					}
 					jobs = append(jobs, job{ds, args})
 				}
 			}
@@ -281,8 +288,8 @@ func TestBGPQ4VersusEngine(t *testing.T) {
 		}
 		t.Error(f)
 	}
-	t.Logf("differential: %d cases compared (%d objects, %d formats), %d identical, %d with output, in %v",
-		compared.Load(), len(edgeObjs)+len(ripeObjs), len(formats), identical.Load(), nonEmpty.Load(), time.Since(start).Round(time.Millisecond))
+	t.Logf("differential: %d cases compared (%d objects, %d formats), %d identical, %d with output, %d skipped (range blow-up), in %v",
+		compared.Load(), len(edgeObjs)+len(ripeObjs), len(formats), identical.Load(), nonEmpty.Load(), skipped, time.Since(start).Round(time.Millisecond))
 	fmt.Printf("differential: %d cases compared, %d identical\n", compared.Load(), identical.Load())
 	if compared.Load() < 1000 {
 		t.Errorf("only %d cases compared", compared.Load())
@@ -307,4 +314,45 @@ func readKeys(t *testing.T, path string) []string {
 		}
 	}
 	return keys
+}
+
+// enumerates reports whether bgpq4 would enumerate a huge number of prefixes for an
+// object of the argument group in this family: bgpq4 inserts every prefix a range
+// operator covers (P/32^48-56 is 2^25 insertions, 2001:db8:1::/48^+ is 2^81) and
+// appears to hang (bgp/bgpq4#66, reference §5.5). Such cases are left out; all
+// others with ranges are compared.
+func enumerates(t *testing.T, ix *irr.Index, group []string, v6 bool) bool {
+	t.Helper()
+	for _, obj := range group {
+		if _, name, ok := strings.Cut(obj, "::"); ok {
+			obj = name
+		}
+		if !strings.Contains(strings.ToUpper(obj), "RS-") {
+			continue
+		}
+		members, _, err := ix.Members(context.Background(), nil, obj, true)
+		if err != nil {
+			t.Fatalf("members of %s: %v", obj, err)
+		}
+		for _, m := range members {
+			pfx, op, ok := strings.Cut(m, "^")
+			if !ok {
+				continue
+			}
+			p, err := netip.ParsePrefix(pfx)
+			if err != nil || p.Addr().Is6() != v6 {
+				continue
+			}
+			hi := p.Addr().BitLen() // ^+ and ^- go to the family's maximum
+			if _, upper, ok := strings.Cut(op, "-"); ok && upper != "" {
+				hi, _ = strconv.Atoi(upper)
+			} else if n, err := strconv.Atoi(op); err == nil {
+				hi = n
+			}
+			if hi-p.Bits() > 12 {
+				return true
+			}
+		}
+	}
+	return false
 }
