@@ -2,7 +2,7 @@ package whoisd
 
 import (
 	"bufio"
-	"fmt"
+	"context"
 	"io"
 	"net"
 	"runtime"
@@ -31,7 +31,7 @@ func TestLoad(t *testing.T) {
 	const (
 		legit      = 200
 		maxPending = 1 << 20
-		rounds     = 2
+		rounds     = 3 // round 0: hostile connections only; then hostile and legit together
 	)
 	opt := Options{
 		MaxConns:        legit + 100,
@@ -48,6 +48,21 @@ func TestLoad(t *testing.T) {
 	}
 	for _, s := range sampleSets(t, 2500) {
 		cmds = append(cmds, []string{"-A", s}, []string{"-6", "-b", s})
+	}
+	// The never-reading clients ask for the largest "!a4" answer of a sample, so that
+	// their replies overflow the socket buffers.
+	bigSet, bigLen := "", 0
+	for _, s := range sampleSets(t, 100) {
+		p, _, err := ix.SetPrefixes(context.Background(), nil, s, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p) > bigLen {
+			bigSet, bigLen = s, len(p)
+		}
+	}
+	if bigLen < 100 {
+		t.Fatalf("largest sampled set %s has only %d prefixes", bigSet, bigLen)
 	}
 	want := make([]string, len(cmds))
 	for i, c := range cmds {
@@ -67,13 +82,20 @@ func TestLoad(t *testing.T) {
 		bad                           atomic.Int64
 		tooLongOK, slowDropped, total atomic.Int64
 		peakHeap                      atomic.Uint64
+		peakHostile, peakMixed        uint64
 	)
 	for round := 0; round < rounds && time.Now().Before(deadline); round++ {
+		nLegit := legit
+		if round == 0 {
+			nLegit = 0
+		}
+		peakHeap.Store(0)
 		var wg sync.WaitGroup
 		stopSampler := make(chan struct{})
-		go func() { // heap peak while loaded
+		go func() { // peak of the live heap while loaded (sampled after a GC)
 			for {
 				var m runtime.MemStats
+				runtime.GC()
 				runtime.ReadMemStats(&m)
 				if m.HeapAlloc > peakHeap.Load() {
 					peakHeap.Store(m.HeapAlloc)
@@ -81,11 +103,11 @@ func TestLoad(t *testing.T) {
 				select {
 				case <-stopSampler:
 					return
-				case <-time.After(50 * time.Millisecond):
+				case <-time.After(250 * time.Millisecond):
 				}
 			}
 		}()
-		for i := 0; i < legit; i++ {
+		for i := 0; i < nLegit; i++ {
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
@@ -111,7 +133,7 @@ func TestLoad(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if hostileNeverReads(ts.addr, 200000) {
+				if hostileNeverReads(ts.addr, "!a4"+bigSet, 20000) {
 					slowDropped.Add(1)
 				}
 			}()
@@ -134,15 +156,20 @@ func TestLoad(t *testing.T) {
 		}
 		wg.Wait()
 		close(stopSampler)
+		if round == 0 {
+			peakHostile = peakHeap.Load()
+		} else {
+			peakMixed = max(peakMixed, peakHeap.Load())
+		}
 	}
 	waitFor(t, "all connections closed", 30*time.Second, func() bool { return ts.OpenConns() == 0 })
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	growth := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	t.Logf("load: %d bgpq4 runs (%d wrong), %d/%d 1MB-line conns refused, %d/%d never-reading conns dropped; heap %d MiB before, peak %d MiB, after %d MiB (growth %+d KiB); goroutines %d before",
+	t.Logf("load: %d bgpq4 runs (%d wrong), %d/%d 1MB-line conns refused, %d/%d never-reading conns dropped; live heap %d MiB before, peak %d MiB with hostile conns only, %d MiB with 200 bgpq4 too, after %d MiB (growth %+d KiB); goroutines %d before",
 		total.Load(), bad.Load(), tooLongOK.Load(), 10*rounds, slowDropped.Load(), 10*rounds,
-		before.HeapAlloc>>20, peakHeap.Load()>>20, after.HeapAlloc>>20, growth>>10, baseG)
+		before.HeapAlloc>>20, peakHostile>>20, peakMixed>>20, after.HeapAlloc>>20, growth>>10, baseG)
 	if tooLongOK.Load() != int64(10*rounds) {
 		t.Errorf("%d of %d 1 MB-line connections got the F reply and a close", tooLongOK.Load(), 10*rounds)
 	}
@@ -152,10 +179,15 @@ func TestLoad(t *testing.T) {
 	if growth > 16<<20 {
 		t.Errorf("heap grew by %d MiB after the load and a GC", growth>>20)
 	}
-	// While loaded, the hostile pipeliners may hold at most maxPending of queued
-	// queries each, plus output and read buffers; the legit clients need little.
-	if bound := before.HeapAlloc + uint64(10*(maxPending+64<<10)) + 64<<20; peakHeap.Load() > bound {
-		t.Errorf("peak heap %d MiB over the bound %d MiB", peakHeap.Load()>>20, bound>>20)
+	// With only hostile connections, the server may hold per never-reading client at
+	// most maxPending of queued queries, its output buffer and one answer being
+	// written; the test's own clients hold their 1 MB lines and pipelined batches.
+	// The 200 bgpq4 runs add the backend's transient expansion work, which is logged
+	// (peakMixed) but is not the server's buffering.
+	perSlow := uint64(maxPending + 32<<10 + 2*bigLen*20)
+	clientSide := uint64(10*(1<<20) + 10*20000*(len(bigSet)+4))
+	if bound := before.HeapAlloc + 10*perSlow + clientSide + 32<<20; peakHostile > bound {
+		t.Errorf("peak live heap with hostile connections %d MiB, over the bound %d MiB", peakHostile>>20, bound>>20)
 	}
 	settleGoroutines(t, baseG, 2)
 }
@@ -178,9 +210,9 @@ func hostileLongLine(addr string) bool {
 	return err == nil || isReset(err)
 }
 
-// hostileNeverReads pipelines n queries with answers and never reads; it reports
-// whether the server dropped the connection (EOF or reset seen within a minute).
-func hostileNeverReads(addr string, n int) bool {
+// hostileNeverReads pipelines n copies of query and never reads; it reports whether
+// the server dropped the connection (a write fails within a minute).
+func hostileNeverReads(addr, query string, n int) bool {
 	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return false
@@ -190,7 +222,7 @@ func hostileNeverReads(addr string, n int) bool {
 	var b strings.Builder
 	b.WriteString("!!\n")
 	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "!gas%d\n", 112+i%3) // AS112 has routes: about 40-byte answers
+		b.WriteString(query + "\n")
 	}
 	nc.SetWriteDeadline(time.Now().Add(time.Minute))
 	nc.Write([]byte(b.String())) // returns once the server stops reading or drops us
