@@ -27,9 +27,11 @@ func ParseASN(s string) (ASN, error) {
 			return 0, fmt.Errorf("irr: invalid AS number %q", s)
 		}
 	}
-	n, err := strconv.ParseUint(d, 10, 32)
-	if err != nil {
-		return 0, fmt.Errorf("irr: invalid AS number %q: out of range", s)
+	var n uint64
+	for i := 0; i < len(d); i++ {
+		if n = n*10 + uint64(d[i]-'0'); n > 1<<32-1 {
+			return 0, fmt.Errorf("irr: invalid AS number %q: out of range", s)
+		}
 	}
 	return ASN(n), nil
 }

@@ -61,13 +61,14 @@ type memberOfRef struct {
 }
 
 type source struct {
-	name   string
-	idx    uint16
-	objs   map[string]textRef  // class "\x00" UPPER(key) → object text
-	byKey  map[string][]string // UPPER(key) → classes (routes are looked up by prefix)
-	sets   map[string]*rpslSet // UPPER(name)
-	routes map[routeKey]textRef
-	origin [2]map[ASN][]pkey
+	name  string
+	idx   uint16
+	objs  map[string]textRef  // class "\x00" UPPER(key) → object text
+	byKey map[string][]string // UPPER(key) → classes (routes are looked up by prefix)
+	sets  map[string]*rpslSet // UPPER(name)
+	// route and route6 objects by family and origin (see originRoutes)
+	origin  [2]map[ASN]*originRoutes
+	nroutes [2]int
 	// member-of back-references for mbrs-by-ref (RFC 2622 §5.1, §5.2)
 	asMemberOf    map[string]map[ASN]memberOfRef
 	routeMemberOf map[string]map[routeKey]memberOfRef
@@ -79,8 +80,7 @@ func newSource(name string) *source {
 		objs:          make(map[string]textRef),
 		byKey:         make(map[string][]string),
 		sets:          make(map[string]*rpslSet),
-		routes:        make(map[routeKey]textRef),
-		origin:        [2]map[ASN][]pkey{make(map[ASN][]pkey), make(map[ASN][]pkey)},
+		origin:        [2]map[ASN]*originRoutes{make(map[ASN]*originRoutes), make(map[ASN]*originRoutes)},
 		asMemberOf:    make(map[string]map[ASN]memberOfRef),
 		routeMemberOf: make(map[string]map[routeKey]memberOfRef),
 	}
@@ -95,10 +95,11 @@ func NewIndex() *Index {
 type record struct {
 	source   string
 	class    string
-	key      string // UPPER primary key (routes: prefix + origin)
+	key      string // UPPER primary key ("" for routes: see keyString)
 	text     []byte
 	set      *rpslSet
-	route    *routeKey
+	route    *routeKey // nil or &rk
+	rk       routeKey
 	asn      ASN
 	isAutNum bool
 	memberOf []string
@@ -106,6 +107,14 @@ type record struct {
 }
 
 func (r *record) storeKey() string { return r.class + "\x00" + r.key }
+
+// keyString is the primary key for messages (routes: prefix and origin).
+func (r *record) keyString() string {
+	if r.route != nil {
+		return r.route.p.prefix().String() + r.route.origin.String()
+	}
+	return r.key
+}
 
 func fam(p netip.Prefix) int {
 	if p.Addr().Is4() {
@@ -123,26 +132,39 @@ func kfam(k pkey) int {
 
 // prepare validates o and decomposes it. defaultSource is used when o has no source.
 func prepare(o *rpsl.Object, defaultSource string) (*record, error) {
+	r := new(record)
+	if _, err := prepareInto(r, o, defaultSource, nil); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// prepareInto is prepare into *r, with the object text appended to text (so that a
+// batch of records shares one buffer); it returns the extended buffer.
+func prepareInto(r *record, o *rpsl.Object, defaultSource string, text []byte) ([]byte, error) {
 	bad := func(format string, args ...any) error {
 		return &ObjectError{File: o.File, Line: o.Line, Msg: fmt.Sprintf("%s %s: ", o.Class, truncKey(o.Key)) + fmt.Sprintf(format, args...)}
 	}
 	src := o.Source()
 	switch n := o.Count("source"); {
 	case n > 1:
-		return nil, bad("multiple source attributes")
+		return text, bad("multiple source attributes")
 	case n == 0 && defaultSource == "":
-		return nil, bad("no source attribute")
+		return text, bad("no source attribute")
 	case n == 0:
 		src = strings.ToUpper(defaultSource)
 	}
 	if !validSourceName(src) {
-		return nil, bad("invalid source %q", src)
+		return text, bad("invalid source %q", src)
 	}
-	r := &record{source: src, class: o.Class, key: strings.ToUpper(strings.TrimSpace(o.Key))}
+	*r = record{source: src, class: o.Class}
+	if o.Class != "route" && o.Class != "route6" {
+		r.key = strings.ToUpper(strings.TrimSpace(o.Key))
+	}
 	switch o.Class {
 	case "as-set", "route-set":
 		if strings.ContainsAny(r.key, " \t,") {
-			return nil, bad("invalid set name")
+			return text, bad("invalid set name")
 		}
 		s := &rpslSet{name: strings.TrimSpace(o.Key), class: o.Class}
 		for _, a := range o.Attrs {
@@ -161,29 +183,29 @@ func prepare(o *rpsl.Object, defaultSource string) (*record, error) {
 	case "aut-num":
 		asn, err := ParseASN(strings.TrimSpace(o.Key))
 		if err != nil {
-			return nil, bad("invalid AS number")
+			return text, bad("invalid AS number")
 		}
 		r.asn, r.isAutNum, r.key = asn, true, asn.String()
 	case "route", "route6":
 		p, err := netip.ParsePrefix(strings.TrimSpace(o.Key))
 		if err != nil || p.Masked() != p {
-			return nil, bad("invalid prefix")
+			return text, bad("invalid prefix")
 		}
 		if (o.Class == "route") != p.Addr().Is4() {
-			return nil, bad("address family does not match the class")
+			return text, bad("address family does not match the class")
 		}
 		if o.Count("origin") != 1 {
-			return nil, bad("needs exactly one origin attribute")
+			return text, bad("needs exactly one origin attribute")
 		}
 		asn, err := ParseASN(strings.TrimSpace(o.Get("origin")))
 		if err != nil {
-			return nil, bad("invalid origin %q", truncKey(o.Get("origin")))
+			return text, bad("invalid origin %q", truncKey(o.Get("origin")))
 		}
-		r.route = &routeKey{p: toKey(p), origin: asn}
-		r.key = p.String() + asn.String()
+		r.rk = routeKey{p: toKey(p), origin: asn}
+		r.route = &r.rk
 	}
-	if r.key == "" {
-		return nil, bad("empty primary key")
+	if r.key == "" && r.route == nil {
+		return text, bad("empty primary key")
 	}
 	if r.isAutNum || r.route != nil {
 		for _, v := range o.GetAll("member-of") {
@@ -199,8 +221,10 @@ func prepare(o *rpsl.Object, defaultSource string) (*record, error) {
 			}
 		}
 	}
-	r.text = o.AppendText(nil)
-	return r, nil
+	start := len(text)
+	text = o.AppendText(text)
+	r.text = text[start:len(text):len(text)]
+	return text, nil
 }
 
 // normalizeMember puts a set member in the form IRRd stores it: ASNs and set names in
@@ -253,12 +277,30 @@ func (ix *Index) source(name string, create bool) *source {
 func (ix *Index) insert(r *record) {
 	s := ix.source(r.source, true)
 	if r.route != nil {
-		if old, ok := s.routes[*r.route]; ok {
-			ix.removeText(s, r.class, old)
+		f, k := kfam(r.route.p), r.route.p
+		o := s.origin[f][r.route.origin]
+		replaced := false
+		if o != nil {
+			if i := o.find(k); i >= 0 {
+				ix.removeText(s, r.class, o.refs[i])
+				o, replaced = s.origin[f][r.route.origin], true
+			}
 		}
-		s.routes[*r.route] = ix.texts.add(r.text)
-		f := kfam(r.route.p)
-		s.origin[f][r.route.origin] = append(s.origin[f][r.route.origin], r.route.p)
+		if o == nil {
+			o = &originRoutes{}
+			s.origin[f][r.route.origin] = o
+		}
+		ref := ix.texts.add(r.text)
+		i := -1
+		if replaced {
+			i = o.find(k)
+		}
+		if i >= 0 {
+			o.refs[i] = ref // the old text did not parse, so it is still there
+		} else {
+			o.add(k, ref)
+			s.nroutes[f]++
+		}
 		for _, set := range r.memberOf {
 			m := s.routeMemberOf[set]
 			if m == nil {
@@ -313,19 +355,8 @@ func (ix *Index) removeText(s *source, class string, ref textRef) {
 // remove unindexes r from s. The caller holds the write lock.
 func (ix *Index) remove(s *source, r *record) bool {
 	if r.route != nil {
-		if _, ok := s.routes[*r.route]; !ok {
+		if !s.deleteRoute(*r.route) {
 			return false
-		}
-		delete(s.routes, *r.route)
-		f := kfam(r.route.p)
-		list := s.origin[f][r.route.origin]
-		if i := slices.Index(list, r.route.p); i >= 0 {
-			list = slices.Delete(list, i, i+1)
-		}
-		if len(list) == 0 {
-			delete(s.origin[f], r.route.origin)
-		} else {
-			s.origin[f][r.route.origin] = list
 		}
 		for _, set := range r.memberOf {
 			if m := s.routeMemberOf[set]; m != nil {
@@ -396,18 +427,18 @@ func (ix *Index) Delete(o *rpsl.Object) error {
 func (ix *Index) deleteLocked(r *record) error {
 	s := ix.source(r.source, false)
 	if s == nil {
-		return fmt.Errorf("irr: delete %s %s (%s): %w", r.class, r.key, r.source, ErrNotFound)
+		return fmt.Errorf("irr: delete %s %s (%s): %w", r.class, r.keyString(), r.source, ErrNotFound)
 	}
 	// Unindex what was stored (the stored member-of may differ from the delete's text).
 	var old textRef
 	var ok bool
 	if r.route != nil {
-		old, ok = s.routes[*r.route]
+		old, ok = s.route(*r.route)
 	} else {
 		old, ok = s.objs[r.storeKey()]
 	}
 	if !ok {
-		return fmt.Errorf("irr: delete %s %s (%s): %w", r.class, r.key, r.source, ErrNotFound)
+		return fmt.Errorf("irr: delete %s %s (%s): %w", r.class, r.keyString(), r.source, ErrNotFound)
 	}
 	ix.removeText(s, r.class, old)
 	return nil
@@ -480,11 +511,9 @@ func (ix *Index) Stats() map[string]int {
 			c, _, _ := strings.Cut(k, "\x00")
 			out[c]++
 		}
-		for k := range s.routes {
-			if !k.p.v6 {
-				out["route"]++
-			} else {
-				out["route6"]++
+		for f, class := range [2]string{"route", "route6"} {
+			if s.nroutes[f] > 0 {
+				out[class] += s.nroutes[f]
 			}
 		}
 	}

@@ -102,15 +102,15 @@ func (ix *Index) loadFile(ctx context.Context, path string, opt LoadOptions, rep
 	sc := rpsl.NewScanner(countingReader{f, done}, path)
 	defer sc.Close()
 
-	batches := make(chan []*record, 8)
+	batches := make(chan []record, 8)
 	consumed := make(chan struct{})
 	go func() {
 		defer close(consumed)
 		for batch := range batches {
 			ix.mu.Lock()
-			for _, r := range batch {
-				ix.insert(r)
-				rep.Objects[r.class]++
+			for i := range batch {
+				ix.insert(&batch[i])
+				rep.Objects[batch[i].class]++
 			}
 			ix.mu.Unlock()
 		}
@@ -122,7 +122,7 @@ func (ix *Index) loadFile(ctx context.Context, path string, opt LoadOptions, rep
 }
 
 func (ix *Index) scanFile(ctx context.Context, sc *rpsl.Scanner, path string, opt LoadOptions, rep *LoadReport,
-	done *atomic.Int64, total int64, batches chan<- []*record) error {
+	done *atomic.Int64, total int64, batches chan<- []record) error {
 	malformed := func(e ObjectError) error {
 		if opt.Strict {
 			return fmt.Errorf("irr: load (strict): %w", &e)
@@ -133,8 +133,11 @@ func (ix *Index) scanFile(ctx context.Context, sc *rpsl.Scanner, path string, op
 		}
 		return nil
 	}
-	const batchSize = 512
-	batch := make([]*record, 0, batchSize)
+	// A batch is one slab of records whose texts share one buffer: two allocations
+	// per 512 objects instead of two per object.
+	const batchSize, textSize = 512, 64 << 10
+	batch := make([]record, 0, batchSize)
+	text := make([]byte, 0, textSize)
 	defer func() {
 		if len(batch) > 0 {
 			batches <- batch
@@ -163,8 +166,10 @@ func (ix *Index) scanFile(ctx context.Context, sc *rpsl.Scanner, path string, op
 		if err != nil {
 			return fmt.Errorf("irr: load: %w", err)
 		}
-		r, err := prepare(o, opt.DefaultSource)
+		batch = batch[:len(batch)+1]
+		text, err = prepareInto(&batch[len(batch)-1], o, opt.DefaultSource, text)
 		if err != nil {
+			batch = batch[:len(batch)-1]
 			var oe *ObjectError
 			if errors.As(err, &oe) {
 				if err := malformed(*oe); err != nil {
@@ -174,10 +179,10 @@ func (ix *Index) scanFile(ctx context.Context, sc *rpsl.Scanner, path string, op
 			}
 			return err
 		}
-		batch = append(batch, r)
-		if len(batch) == batchSize {
+		if len(batch) == batchSize || len(text) >= textSize {
 			batches <- batch
-			batch = make([]*record, 0, batchSize)
+			batch = make([]record, 0, batchSize)
+			text = make([]byte, 0, textSize)
 		}
 	}
 }

@@ -224,7 +224,7 @@ func (ix *Index) expandRouteSet(srcs []*source, root *rpslSet) []string {
 	addASN := func(a ASN) {
 		for f := 0; f < 2; f++ {
 			for _, s := range srcs {
-				for _, k := range s.origin[f][a] {
+				for _, k := range s.prefixes(f, a) {
 					out = append(out, k.prefix().String())
 				}
 			}
@@ -298,13 +298,32 @@ func (ix *Index) SetPrefixes(ctx context.Context, sources []string, name string,
 	if v6 {
 		f = 1
 	}
-	var keys []pkey
-	for a := range ix.expandASNs(srcs, set) {
+	asns := ix.expandASNs(srcs, set)
+	n := 0
+	for a := range asns {
 		for _, src := range srcs {
-			keys = append(keys, src.origin[f][a]...)
+			n += len(src.prefixes(f, a))
 		}
 	}
-	return sortKeys(keys), true, nil
+	if !v6 {
+		// Pack straight from the per-origin lists: half the bytes to move.
+		packed := make([]uint64, 0, n)
+		for a := range asns {
+			for _, src := range srcs {
+				for _, k := range src.prefixes(0, a) {
+					packed = append(packed, pack4(k))
+				}
+			}
+		}
+		return sortPacked4(packed), true, nil
+	}
+	keys := make([]pkey, 0, n)
+	for a := range asns {
+		for _, src := range srcs {
+			keys = append(keys, src.prefixes(1, a)...)
+		}
+	}
+	return sortPrefixes(keys, true), true, nil
 }
 
 // sortKeys sorts and deduplicates keys (in place) and converts them to prefixes.
@@ -336,7 +355,7 @@ func (ix *Index) Routes(ctx context.Context, sources []string, asns []ASN, v6 bo
 	for i, a := range asns {
 		keys = keys[:0]
 		for _, s := range srcs {
-			keys = append(keys, s.origin[f][a]...)
+			keys = append(keys, s.prefixes(f, a)...)
 		}
 		out[i] = sortKeys(keys)
 	}
@@ -370,7 +389,9 @@ func (ix *Index) Lookup(sources []string, key string) []*rpsl.Object {
 			}
 			slices.Sort(origins)
 			for _, o := range origins {
-				texts = append(texts, tx.get(s.routes[routeKey{toKey(p), o}]))
+				if t, ok := s.route(routeKey{toKey(p), o}); ok {
+					texts = append(texts, tx.get(t))
+				}
 			}
 		}
 	}

@@ -43,13 +43,13 @@ func (ix *Index) routeTable() []routeEntry {
 	}
 	n := 0
 	for _, s := range ix.srcs {
-		n += len(s.routes)
+		n += s.nroutes[0] + s.nroutes[1]
 	}
 	tab := make([]routeEntry, 0, n)
 	for _, s := range ix.srcs {
-		for rk := range s.routes {
+		s.eachRoute(func(rk routeKey, _ textRef) {
 			tab = append(tab, routeEntry{rk.p.prefix(), rk.origin, s.idx})
-		}
+		})
 	}
 	slices.SortFunc(tab, func(a, b routeEntry) int {
 		if c := ComparePrefix(a.p, b.p); c != 0 {
@@ -147,7 +147,7 @@ func (ix *Index) RouteSources(p netip.Prefix, origin ASN) []string {
 	defer ix.mu.RUnlock()
 	var out []string
 	for _, s := range ix.selected(nil) {
-		if _, ok := s.routes[routeKey{toKey(p), origin}]; ok {
+		if _, ok := s.route(routeKey{toKey(p), origin}); ok {
 			out = append(out, s.name)
 		}
 	}

@@ -46,6 +46,11 @@ type Options struct {
 	// ROAAdd, when set, returns extra prefixes an origin may announce (e.g. ROA-only
 	// additions); they are added as inputs with source "RPKI".
 	ROAAdd func(origin uint32, v6 bool) []netip.Prefix
+	// ROAMaxLength, when set with ROAAdd, returns the maxLength of the ROA that
+	// authorises origin to announce p (0: none); a ROA-added prefix then permits the
+	// lengths p.Bits()..maxLength instead of p alone. Like a route-set range, such an
+	// input turns on lossless aggregation.
+	ROAMaxLength func(p netip.Prefix, origin uint32) int
 
 	// Logger receives debug messages; nil discards them.
 	Logger *slog.Logger
@@ -168,8 +173,13 @@ func BuildPrefixFilter(ctx context.Context, q irr.Querier, r *irr.Resolver, obje
 			for _, p := range opt.ROAAdd(uint32(a), v6) {
 				if p.IsValid() && p.Addr().Is6() == v6 {
 					p = p.Masked()
-					inputs = append(inputs, input{pr: irr.PrefixRange{Prefix: p, Min: p.Bits(), Max: p.Bits()},
-						origin: a, path: exp.Paths[a], source: "RPKI"})
+					pr := irr.PrefixRange{Prefix: p, Min: p.Bits(), Max: p.Bits()}
+					if opt.ROAMaxLength != nil {
+						if m := opt.ROAMaxLength(p, uint32(a)); m > pr.Max && m <= afMax {
+							pr.Max = m
+						}
+					}
+					inputs = append(inputs, input{pr: pr, origin: a, path: exp.Paths[a], source: "RPKI"})
 				}
 			}
 		}

@@ -17,7 +17,8 @@ const (
 	// PolicyIgnore builds the filter from IRR data only.
 	PolicyIgnore
 	// PolicyROAAdd drops invalid route objects and also accepts the ROA prefixes of
-	// origins in the expanded set (each VRP's own prefix, which its ROA makes valid).
+	// origins in the expanded set (each VRP's own prefix, which its ROA makes valid;
+	// with Hooks.ROAMaxLength the lengths up to the VRP's maxLength).
 	PolicyROAAdd
 )
 
@@ -64,6 +65,10 @@ type Hooks struct {
 	// the prefixes of that origin's VRPs (sorted). The builder validates them like
 	// route objects, so each carries its ROA and trust anchor as ROV reasons.
 	ROAAdd func(origin uint32, v6 bool) []netip.Prefix
+	// ROAMaxLength is non-nil for PolicyROAAdd: the largest maxLength of origin's
+	// VRPs for exactly p (0 when there is none), so a ROA-added prefix permits the
+	// lengths its ROA authorises (set policy.Options.ROAMaxLength from it).
+	ROAMaxLength func(p netip.Prefix, origin uint32) int
 }
 
 // Hooks returns the policy hooks for p. A nil Table gives empty hooks (no RPKI).
@@ -74,6 +79,7 @@ func (t *Table) Hooks(p Policy) Hooks {
 	h := Hooks{Validator: t, DropInvalid: true}
 	if p == PolicyROAAdd {
 		h.ROAAdd = t.ROAPrefixes
+		h.ROAMaxLength = t.ROAMaxLength
 	}
 	return h
 }
@@ -95,4 +101,20 @@ func (t *Table) ROAPrefixes(origin uint32, v6 bool) []netip.Prefix {
 		out = append(out, v.Prefix)
 	}
 	return out
+}
+
+// ROAMaxLength returns the largest maxLength of the VRPs of origin whose prefix is
+// exactly p, or 0 when origin has no VRP for p (AS0 never has one).
+func (t *Table) ROAMaxLength(p netip.Prefix, origin uint32) int {
+	if origin == 0 || !p.IsValid() {
+		return 0
+	}
+	p = p.Masked()
+	best := 0
+	for _, v := range t.Covering(p) {
+		if v.ASN == origin && v.Prefix == p && int(v.MaxLength) > best {
+			best = int(v.MaxLength)
+		}
+	}
+	return best
 }

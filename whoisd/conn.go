@@ -87,7 +87,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		ctx:    ctx,
 		cancel: cancel,
 	}
-	c.q.init(s.opt.MaxPendingBytes)
+	c.q.init(s.opt.MaxPendingBytes, s.m.pending)
 	c.idle.Store(int64(s.opt.IdleTimeout))
 	c.touch()
 	return c
@@ -142,6 +142,7 @@ func (c *conn) serve() {
 	}
 	c.nc.Close()
 	<-readerDone
+	c.q.release()
 }
 
 // readLoop reads query lines into the queue until EOF, an error, an over-long line,
@@ -292,10 +293,12 @@ type lineQueue struct {
 	max   int
 	ready chan struct{} // an item was added
 	space chan struct{} // an item was removed
+	gauge interface{ Add(float64) }
 }
 
-func (q *lineQueue) init(max int) {
+func (q *lineQueue) init(max int, gauge interface{ Add(float64) }) {
 	q.max = max
+	q.gauge = gauge
 	q.ready = make(chan struct{}, 1)
 	q.space = make(chan struct{}, 1)
 }
@@ -331,6 +334,7 @@ func (q *lineQueue) push(ctx context.Context, it item) error {
 			}
 			q.items = append(q.items, it)
 			q.bytes += cost
+			q.gauge.Add(float64(cost))
 			q.mu.Unlock()
 			signal(q.ready)
 			return nil
@@ -342,6 +346,14 @@ func (q *lineQueue) push(ctx context.Context, it item) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// release drops what is still queued when the connection ends.
+func (q *lineQueue) release() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.gauge.Add(-float64(q.bytes))
+	q.items, q.head, q.bytes = nil, 0, 0
 }
 
 // pop removes the oldest item, waiting for one; ok is false when ctx ends first.
@@ -360,6 +372,7 @@ func (q *lineQueue) pop(ctx context.Context) (it item, ok bool) {
 			}
 			if it.ev == evQuery {
 				q.bytes -= len(it.line) + itemOverhead
+				q.gauge.Add(-float64(len(it.line) + itemOverhead))
 			}
 			q.mu.Unlock()
 			signal(q.space)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -312,10 +313,27 @@ func containsFold(list []string, s string) bool {
 	return false
 }
 
+// authHash matches a password hash in object text (mntner "auth:" lines). IRRd never
+// serves hashes: it replaces everything after the scheme with a dummy value, and so
+// do we, so that a mirrored dump that still holds hashes does not leak them.
+var authHash = regexp.MustCompile(`(?i)(BCRYPT-PW|MD5-PW|CRYPT-PW)[^\n]+`)
+
+// RemoveAuthHashes returns text with every password hash replaced as IRRd does
+// ("MD5-PW DummyValue  # Filtered for security").
+func RemoveAuthHashes(text string) string {
+	if !strings.Contains(strings.ToUpper(text), "-PW") {
+		return text
+	}
+	return authHash.ReplaceAllString(text, "${1} DummyValue  # Filtered for security")
+}
+
 // replyObjects writes object texts: in IRRd mode as one A reply (D when empty), in
 // RIPE mode as IRRd does (objects separated by a blank line, then two more newlines,
 // or IRRd's "No entries found" comment).
 func (c *conn) replyObjects(text bool, objs []string) error {
+	for i, o := range objs {
+		objs[i] = RemoveAuthHashes(o)
+	}
 	if len(objs) == 0 {
 		if text {
 			_, err := io.WriteString(c.bw, whois.MsgNoEntries+"\n\n\n")

@@ -83,6 +83,7 @@ func TestLoad(t *testing.T) {
 		tooLongOK, slowDropped, total atomic.Int64
 		peakHeap                      atomic.Uint64
 		peakHostile, peakMixed        uint64
+		peakPending                   atomic.Int64
 	)
 	for round := 0; round < rounds && time.Now().Before(deadline); round++ {
 		nLegit := legit
@@ -99,6 +100,9 @@ func TestLoad(t *testing.T) {
 				runtime.ReadMemStats(&m)
 				if m.HeapAlloc > peakHeap.Load() {
 					peakHeap.Store(m.HeapAlloc)
+				}
+				if p := int64(counterValue(t, ts.Server, "bgpfilter_whois_pending_query_bytes", "")); p > peakPending.Load() {
+					peakPending.Store(p)
 				}
 				select {
 				case <-stopSampler:
@@ -167,9 +171,9 @@ func TestLoad(t *testing.T) {
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	growth := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	t.Logf("load: %d bgpq4 runs (%d wrong), %d/%d 1MB-line conns refused, %d/%d never-reading conns dropped; live heap %d MiB before, peak %d MiB with hostile conns only, %d MiB with 200 bgpq4 too, after %d MiB (growth %+d KiB); goroutines %d before",
+	t.Logf("load: %d bgpq4 runs (%d wrong), %d/%d 1MB-line conns refused, %d/%d never-reading conns dropped; pending query bytes peak %d KiB; heap %d MiB before, sampled peak %d MiB with hostile conns only, %d MiB with 200 bgpq4 too, after %d MiB (growth %+d KiB); goroutines %d before",
 		total.Load(), bad.Load(), tooLongOK.Load(), 10*rounds, slowDropped.Load(), 10*rounds,
-		before.HeapAlloc>>20, peakHostile>>20, peakMixed>>20, after.HeapAlloc>>20, growth>>10, baseG)
+		peakPending.Load()>>10, before.HeapAlloc>>20, peakHostile>>20, peakMixed>>20, after.HeapAlloc>>20, growth>>10, baseG)
 	if tooLongOK.Load() != int64(10*rounds) {
 		t.Errorf("%d of %d 1 MB-line connections got the F reply and a close", tooLongOK.Load(), 10*rounds)
 	}
@@ -179,15 +183,19 @@ func TestLoad(t *testing.T) {
 	if growth > 16<<20 {
 		t.Errorf("heap grew by %d MiB after the load and a GC", growth>>20)
 	}
-	// With only hostile connections, the server may hold per never-reading client at
-	// most maxPending of queued queries, its output buffer and one answer being
-	// written; the test's own clients hold their 1 MB lines and pipelined batches.
-	// The 200 bgpq4 runs add the backend's transient expansion work, which is logged
-	// (peakMixed) but is not the server's buffering.
-	perSlow := uint64(maxPending + 32<<10 + 2*bigLen*20)
-	clientSide := uint64(10*(1<<20) + 10*20000*(len(bigSet)+4))
-	if bound := before.HeapAlloc + 10*perSlow + clientSide + 32<<20; peakHostile > bound {
-		t.Errorf("peak live heap with hostile connections %d MiB, over the bound %d MiB", peakHostile>>20, bound>>20)
+	// The server's read-ahead is bounded per connection: at most maxPending bytes of
+	// queued queries for each never-reading client (the legit ones queue little).
+	// The sampled heap peaks are logged, not asserted: under this allocation rate
+	// (each "!a4" expands thousands of prefixes) a sample right after a GC still
+	// counts garbage made in between, so it does not measure retention.
+	if p := peakPending.Load(); p > 10*maxPending+1<<20 {
+		t.Errorf("pending query bytes peaked at %d KiB, over 10 × %d KiB", p>>10, maxPending>>10)
+	}
+	if peakPending.Load() < maxPending/2 {
+		t.Errorf("pending query bytes peaked at %d KiB only: the never-reading clients did not fill their queues", peakPending.Load()>>10)
+	}
+	if p := counterValue(t, ts.Server, "bgpfilter_whois_pending_query_bytes", ""); p != 0 {
+		t.Errorf("%v pending query bytes left after all connections closed", p)
 	}
 	settleGoroutines(t, baseG, 2)
 }

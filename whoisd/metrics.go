@@ -16,6 +16,7 @@ type metrics struct {
 	accepted prometheus.Counter
 	rejected prometheus.Counter
 	closed   *prometheus.CounterVec
+	pending  prometheus.Gauge
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -45,12 +46,16 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "bgpfilter_whois_connections_rejected_total",
 			Help: "Client connections refused because the connection limit was reached.",
 		}),
+		pending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bgpfilter_whois_pending_query_bytes",
+			Help: "Query bytes read ahead and not answered yet, over all connections (each bounded by MaxPendingBytes).",
+		}),
 		closed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bgpfilter_whois_connections_closed_total",
 			Help: "Client connections closed, by reason (eof, quit, single_query, idle, line_too_long, write_failed, shutdown, aborted).",
 		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.queries, m.errors, m.duration, m.open, m.accepted, m.rejected, m.closed)
+	reg.MustRegister(m.queries, m.errors, m.duration, m.open, m.accepted, m.rejected, m.closed, m.pending)
 	kinds := append(whois.Kinds(), whois.KindInvalid)
 	for _, k := range kinds {
 		m.queries.WithLabelValues(k.String())

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http/httptest"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -284,5 +286,35 @@ func TestServeAfterShutdown(t *testing.T) {
 	}
 	if _, err := ln.Accept(); err == nil {
 		t.Fatal("Serve after Shutdown left the listener open")
+	}
+}
+
+func TestRemoveAuthHashes(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"mntner: X-MNT\nauth:           MD5-PW $1$abcdefgh$0123456789abcdef\nsource: TEST\n",
+			"mntner: X-MNT\nauth:           MD5-PW DummyValue  # Filtered for security\nsource: TEST\n"},
+		{"auth: bcrypt-pw $2b$12$xyz\n", "auth: bcrypt-pw DummyValue  # Filtered for security\n"},
+		{"auth: CRYPT-PW abcdefghijklm\nauth: PGPKEY-0000\n", "auth: CRYPT-PW DummyValue  # Filtered for security\nauth: PGPKEY-0000\n"},
+		{"as-set: AS-X\nmembers: AS1\n", "as-set: AS-X\nmembers: AS1\n"},
+	}
+	for _, tc := range tests {
+		if got := RemoveAuthHashes(tc.in); got != tc.want {
+			t.Errorf("RemoveAuthHashes(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestNoHashesServed: a mntner with a password hash is served with the hash removed.
+func TestNoHashesServed(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "mnt.db")
+	os.WriteFile(p, []byte("mntner: TEST-MNT\nauth: MD5-PW $1$saltsalt$hashhashhashhashhash\nmnt-by: TEST-MNT\nsource: TEST\n"), 0o644)
+	ts := startServer(t, loadFixture(t, p), Options{})
+	for _, q := range []string{"TEST-MNT", "!mmntner,TEST-MNT"} {
+		c := dial(t, ts.addr)
+		io.WriteString(c.nc, q+"\n")
+		out, _ := io.ReadAll(c.br)
+		if strings.Contains(string(out), "$1$") || !strings.Contains(string(out), "MD5-PW DummyValue") {
+			t.Errorf("%s: hash not filtered: %q", q, out)
+		}
 	}
 }

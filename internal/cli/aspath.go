@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
+	"strconv"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -13,10 +15,16 @@ import (
 func asPathCommand() *ucli.Command {
 	flags := append([]ucli.Flag{
 		&ucli.StringFlag{Name: "peer-as", Usage: "every path must start with this `ASN` (AS64496 or 64496)"},
+		&ucli.BoolFlag{Name: "explain", Usage: "write the origins RPKI removed, with their invalid route objects and ROAs, to stderr"},
+		rpkiPolicyFlag(),
+		summaryFlag(),
 	}, renderFlags()...)
 	return &ucli.Command{
-		Name:      "as-path",
-		Usage:     "origin / AS-path filter for AS-SETs and ASNs",
+		Name:  "as-path",
+		Usage: "origin / AS-path filter for AS-SETs and ASNs",
+		Description: "With --rpki (policy drop-invalid or roa-add) an origin is removed when it has route " +
+			"objects and every one of them is RPKI-invalid for it: it would announce nothing valid. Origins " +
+			"without route objects stay. Removals are warnings on stderr, listed with --explain and in --summary-json.",
 		ArgsUsage: "OBJECT... (flags may also follow the objects)",
 		Flags:     flags,
 		Action: func(c *ucli.Context) error {
@@ -48,6 +56,11 @@ func parsePeerAS(s string) (irr.ASN, error) {
 }
 
 func runASPath(c *ucli.Context, objects []string) error {
+	sum := newSummary(c, c.String("summary-json"), objects)
+	return sum.finish(asPath(c, objects, sum))
+}
+
+func asPath(c *ucli.Context, objects []string, sum *runSummary) error {
 	if len(objects) == 0 {
 		return exitErr(ExitUsage, errors.New("as-path: no OBJECT given"))
 	}
@@ -59,10 +72,17 @@ func runASPath(c *ucli.Context, objects []string) error {
 	if err != nil {
 		return err
 	}
+	rt, mode, err := rpkiSetup(c, c.String("rpki-policy"))
+	if err != nil {
+		return err
+	}
+	sum.setRPKI(rt, mode)
 	q, err := openIRR(c)
 	if err != nil {
 		return err
 	}
+	defer closeIRR(q)
+	sum.setIRR(c.Context, q)
 	res := &irr.Resolver{Q: q, Sources: sourceList(c)}
 	af, err := policy.BuildASPathFilter(c.Context, res, objects, policy.ASPathOptions{
 		Name: name, PeerAS: peer, FailOnMissing: c.Bool("fail-on-missing"),
@@ -70,10 +90,42 @@ func runASPath(c *ucli.Context, objects []string) error {
 	if err != nil {
 		return exitErr(policyExitCode(err), fmt.Errorf("as-path: %w", err))
 	}
+	if h := rt.Hooks(mode); h.Validator != nil && h.DropInvalid {
+		drops, err := policy.DropInvalidOrigins(c.Context, q, res.Sources, af, h.Validator)
+		if err != nil {
+			return exitErr(policyExitCode(err), fmt.Errorf("as-path: %w", err))
+		}
+		for _, d := range drops {
+			sum.RPKI.DroppedOrigins = append(sum.RPKI.DroppedOrigins, d.Origin.String())
+			sum.RPKI.DroppedInvalid += len(d.Routes)
+		}
+		if c.Bool("explain") {
+			explainOriginDrops(c.App.ErrWriter, drops)
+		}
+	}
+	sum.Warnings = af.Warnings
 	warn(c, af.Warnings)
 	out, err := r.ASPath(af)
 	if err != nil {
 		return exitErr(renderExitCode(err), fmt.Errorf("as-path: %w", err))
 	}
-	return writeOutput(c, out)
+	if err := writeOutput(c, out); err != nil {
+		return err
+	}
+	sum.setEntries(len(af.Origins))
+	return nil
+}
+
+// explainOriginDrops writes one block per origin RPKI removed: its invalid route
+// objects and the ROAs that make them invalid (quoted: ROA text holds TA names).
+func explainOriginDrops(w io.Writer, drops []policy.OriginDrop) {
+	for _, d := range drops {
+		fmt.Fprintf(w, "# removed origin %s: every route object is RPKI-invalid\n", d.Origin)
+		for _, r := range d.Routes {
+			fmt.Fprintf(w, "  %s rpki: invalid\n", r)
+			for _, why := range r.Reasons {
+				fmt.Fprintf(w, "    %s\n", strconv.Quote(why))
+			}
+		}
+	}
 }

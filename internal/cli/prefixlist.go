@@ -38,7 +38,9 @@ func prefixListCommand() *ucli.Command {
 		&ucli.IntFlag{Name: "max-length", Aliases: []string{"m"}, Usage: "drop input prefixes longer than `M` (bgpq4 -m)"},
 		&ucli.IntFlag{Name: "more-specifics", Aliases: []string{"R"}, Usage: "permit more-specifics up to length `R` (bgpq4 -R)"},
 		&ucli.IntFlag{Name: "min-length", Aliases: []string{"r"}, Usage: "permit lengths from `L` on only (bgpq4 -r)"},
-		&ucli.BoolFlag{Name: "explain", Usage: "write the provenance of every entry to stderr"},
+		&ucli.BoolFlag{Name: "explain", Usage: "write the provenance of every entry (set path, route object source, ROA and trust anchor) to stderr"},
+		rpkiPolicyFlag(),
+		summaryFlag(),
 	}, renderFlags()...)
 	return &ucli.Command{
 		Name:      "prefix-list",
@@ -56,6 +58,11 @@ func prefixListCommand() *ucli.Command {
 }
 
 func runPrefixList(c *ucli.Context, objects []string) error {
+	sum := newSummary(c, c.String("summary-json"), objects)
+	return sum.finish(prefixList(c, objects, sum))
+}
+
+func prefixList(c *ucli.Context, objects []string, sum *runSummary) error {
 	if len(objects) == 0 {
 		return exitErr(ExitUsage, errors.New("prefix-list: no OBJECT given"))
 	}
@@ -66,22 +73,45 @@ func runPrefixList(c *ucli.Context, objects []string) error {
 	if c.Bool("6") {
 		family = 6
 	}
+	sum.Family = family
 	r, name, err := newRenderer(c, objects)
 	if err != nil {
 		return err
 	}
+	rt, mode, err := rpkiSetup(c, c.String("rpki-policy"))
+	if err != nil {
+		return err
+	}
+	sum.setRPKI(rt, mode)
 	q, err := openIRR(c)
 	if err != nil {
 		return err
 	}
-	res := &irr.Resolver{Q: q, Sources: sourceList(c)}
-	pf, err := policy.BuildPrefixFilter(c.Context, q, res, objects, policy.Options{
+	defer closeIRR(q)
+	sum.setIRR(c.Context, q)
+	opt := policy.Options{
 		Name: name, Family: family,
 		MaxLength: c.Int("max-length"), MoreSpecifics: c.Int("more-specifics"), MinLength: c.Int("min-length"),
 		Aggregate: c.Bool("aggregate"), FailOnMissing: c.Bool("fail-on-missing"), Logger: logger(c),
-	})
+	}
+	var counter *countingValidator
+	if h := rt.Hooks(mode); h.Validator != nil {
+		counter = &countingValidator{v: h.Validator}
+		opt.Validator, opt.DropInvalid, opt.ROAAdd, opt.ROAMaxLength = counter, h.DropInvalid, h.ROAAdd, h.ROAMaxLength
+	}
+	res := &irr.Resolver{Q: q, Sources: sourceList(c)}
+	pf, err := policy.BuildPrefixFilter(c.Context, q, res, objects, opt)
 	if err != nil {
 		return exitErr(policyExitCode(err), fmt.Errorf("prefix-list: %w", err))
+	}
+	sum.Warnings = pf.Warnings
+	if counter != nil {
+		sum.RPKI.DroppedInvalid = int(counter.invalid.Load())
+		for _, e := range pf.Entries {
+			if len(e.Sources) == 1 && e.Sources[0] == "RPKI" {
+				sum.RPKI.ROAAdded++
+			}
+		}
 	}
 	warn(c, pf.Warnings)
 	out, err := r.PrefixList(pf)
@@ -93,7 +123,11 @@ func runPrefixList(c *ucli.Context, objects []string) error {
 			return exitErr(ExitUsage, fmt.Errorf("prefix-list: --explain: %w", err))
 		}
 	}
-	return writeOutput(c, out)
+	if err := writeOutput(c, out); err != nil {
+		return err
+	}
+	sum.setEntries(len(pf.Entries))
+	return nil
 }
 
 // newRenderer loads the templates for --format and settles the list name: --name, or

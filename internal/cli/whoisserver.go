@@ -34,6 +34,8 @@ func whoisServerCommand() *ucli.Command {
 				Usage: "drop a client that reads none of its replies for this long"},
 			&ucli.StringFlag{Name: "metrics", EnvVars: []string{"BGPFILTER_WHOIS_METRICS"},
 				Usage: "serve Prometheus metrics on http://ADDR/metrics"},
+			&ucli.StringFlag{Name: "mirror", EnvVars: []string{"BGPFILTER_WHOIS_MIRROR"},
+				Usage: "serve the IRR mirror in DIR and keep it current while serving (see bgpfilter mirror)"},
 		},
 		Action: runWhoisServer,
 	}
@@ -47,12 +49,23 @@ func runWhoisServer(c *ucli.Context) error {
 		return exitErr(ExitUsage, errors.New("whois-server: --max-conns must be positive"))
 	}
 	log := logger(c)
-	ix, err := loadIndexForServer(c)
+	mirrorDir := c.String("mirror")
+	ix, err := loadIndexForServer(c, mirrorDir != "")
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if mirrorDir != "" {
+		// The mirror loads its objects into ix before returning and then applies each
+		// update as one ix.Apply batch, so no query sees a half-applied delta.
+		if err := startMirror(ctx, c, ix, mirrorDir); err != nil {
+			return err
+		}
+	}
+	if err := applyServerSources(c, ix); err != nil {
+		return err
+	}
 
 	srv := whoisd.New(ix, whoisd.Options{
 		MaxConns:     c.Int("max-conns"),
@@ -91,8 +104,9 @@ func runWhoisServer(c *ucli.Context) error {
 }
 
 // loadIndexForServer loads the --irr files into an *irr.Index (the server needs the
-// index itself, not only an irr.Querier), honouring --strict and --sources.
-func loadIndexForServer(c *ucli.Context) (*irr.Index, error) {
+// index itself, not only an irr.Querier), honouring --strict. With a mirror, no --irr
+// file is needed: the mirror fills an empty index.
+func loadIndexForServer(c *ucli.Context, mirror bool) (*irr.Index, error) {
 	var paths []string
 	for _, s := range c.StringSlice("irr") {
 		for _, p := range strings.Split(s, ",") {
@@ -106,7 +120,10 @@ func loadIndexForServer(c *ucli.Context) (*irr.Index, error) {
 		}
 	}
 	if len(paths) == 0 {
-		return nil, exitErr(ExitUsage, errors.New("whois-server: no IRR data: give RPSL files with --irr FILE (repeatable)"))
+		if mirror {
+			return irr.NewIndex(), nil
+		}
+		return nil, exitErr(ExitUsage, errors.New("whois-server: no IRR data: give RPSL files with --irr FILE (repeatable) or --mirror DIR"))
 	}
 	log := logger(c)
 	start := time.Now()
@@ -121,6 +138,12 @@ func loadIndexForServer(c *ucli.Context) (*irr.Index, error) {
 	if rep.Skipped > 0 {
 		log.Warn("skipped malformed RPSL objects", "count", rep.Skipped, "first", rep.Malformed[0].Error())
 	}
+	log.Info("IRR data loaded", "files", rep.Files, "objects", rep.Objects, "sources", ix.AllSources(), "took", time.Since(start).Round(time.Millisecond))
+	return ix, nil
+}
+
+// applyServerSources makes --sources the default source list of the served index.
+func applyServerSources(c *ucli.Context, ix *irr.Index) error {
 	if list := c.String("sources"); list != "" {
 		var srcs []string
 		for _, s := range strings.Split(list, ",") {
@@ -129,9 +152,8 @@ func loadIndexForServer(c *ucli.Context) (*irr.Index, error) {
 			}
 		}
 		if err := ix.SetDefaultSources(srcs); err != nil {
-			return nil, exitErr(ExitData, fmt.Errorf("whois-server: --sources: %w (loaded: %s)", err, strings.Join(ix.AllSources(), ",")))
+			return exitErr(ExitData, fmt.Errorf("whois-server: --sources: %w (loaded: %s)", err, strings.Join(ix.AllSources(), ",")))
 		}
 	}
-	log.Info("IRR data loaded", "files", rep.Files, "objects", rep.Objects, "sources", ix.AllSources(), "took", time.Since(start).Round(time.Millisecond))
-	return ix, nil
+	return nil
 }

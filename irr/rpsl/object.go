@@ -98,8 +98,8 @@ func (o *Object) AppendText(b []byte) []byte {
 		b = append(b, ':')
 		first = strings.TrimSpace(first)
 		if first != "" {
-			for n := len(a.Name) + 1; n < 16; n++ {
-				b = append(b, ' ')
+			if pad := 15 - len(a.Name); pad > 0 {
+				b = append(b, spaces[:pad]...)
 			}
 			b = append(b, first...)
 		}
@@ -111,6 +111,8 @@ func (o *Object) AppendText(b []byte) []byte {
 	}
 	return b
 }
+
+const spaces = "                "
 
 // SplitList splits an RPSL list value ("AS1, AS2 AS-FOO") into its members: separated
 // by commas and/or white space, trimmed, empty members dropped.

@@ -45,15 +45,29 @@ type Scanner struct {
 	line  int
 	err   error // sticky read error (io.EOF at the end)
 
-	names map[string]string // interned lower-case attribute names
-	val   []byte
-	raw   []byte
+	names map[string]nameEntry // interned lower-case attribute names, by spelling
+	cache [64]nameEntry        // direct-mapped cache in front of names
+	val   []byte               // value of the current attribute
+	raw   []byte               // raw text of the current attribute
+	text  []byte               // values and raw texts of the finished attributes
+	pend  []pendAttr           // the finished attributes of the current object
+}
+
+// nameEntry is an attribute name as spelled in the input and its lower-case form.
+type nameEntry struct{ raw, lower string }
+
+// pendAttr is a finished attribute whose value and raw text are text[v0:v1] and
+// text[r0:r1]; one string per object holds them all.
+type pendAttr struct {
+	name           string
+	line           int
+	v0, v1, r0, r1 int
 }
 
 // NewScanner returns a Scanner over r; name is used in error messages (usually the file
 // path).
 func NewScanner(r io.Reader, name string) *Scanner {
-	return &Scanner{name: name, src: r, names: make(map[string]string)}
+	return &Scanner{name: name, src: r, names: make(map[string]nameEntry)}
 }
 
 // Name returns the name given to NewScanner.
@@ -97,7 +111,9 @@ func (s *Scanner) readLine() (line []byte, tooLong bool, err error) {
 		}
 	}
 	s.line++
-	line = bytes.TrimRight(line, "\r\n")
+	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+		line = line[:len(line)-1]
+	}
 	if len(line) > MaxLineBytes {
 		return nil, true, nil
 	}
@@ -117,8 +133,9 @@ func (s *Scanner) Next() (*Object, error) {
 			return nil, err
 		}
 	}
+	s.text, s.pend = s.text[:0], s.pend[:0]
+	started, startLine := false, 0
 	var (
-		obj     *Object
 		synErr  *SyntaxError
 		size    int
 		inAttr  bool
@@ -139,27 +156,38 @@ func (s *Scanner) Next() (*Object, error) {
 		if synErr != nil {
 			return
 		}
-		value := string(s.val)
-		raw := value
+		a := pendAttr{name: curName, line: curLine, v0: len(s.text)}
+		s.text = append(s.text, s.val...)
+		a.v1 = len(s.text)
+		a.r0, a.r1 = a.v0, a.v1
 		if contd || !bytes.Equal(s.raw, s.val) {
-			raw = string(s.raw)
+			a.r0 = len(s.text)
+			s.text = append(s.text, s.raw...)
+			a.r1 = len(s.text)
 		}
-		if obj == nil {
-			obj = &Object{Class: curName, Key: value, File: s.name, Line: curLine, Attrs: make([]Attr, 0, 12)}
-		}
-		obj.Attrs = append(obj.Attrs, Attr{Name: curName, Value: value, Raw: raw, Line: curLine})
+		s.pend = append(s.pend, a)
 	}
 	finish := func() (*Object, error) {
 		finishAttr()
 		if synErr != nil {
 			return nil, synErr
 		}
+		if len(s.pend) == 0 {
+			return nil, &SyntaxError{File: s.name, Line: startLine, Msg: "object without attributes"}
+		}
+		// One allocation for every value of the object, one for the object and its
+		// attributes.
+		text := string(s.text)
+		obj, attrs := newObject(len(s.pend))
+		for i, a := range s.pend {
+			attrs[i] = Attr{Name: a.name, Value: text[a.v0:a.v1], Raw: text[a.r0:a.r1], Line: a.line}
+		}
+		*obj = Object{Class: attrs[0].Name, Key: attrs[0].Value, File: s.name, Line: attrs[0].Line, Attrs: attrs}
 		if obj.Key == "" {
 			return nil, &SyntaxError{File: s.name, Line: obj.Line, Msg: fmt.Sprintf("%s object without a primary key", obj.Class)}
 		}
 		return obj, nil
 	}
-	started, startLine := false, 0
 	for {
 		line, tooLong, err := s.readLine()
 		if err != nil {
@@ -241,6 +269,26 @@ func (s *Scanner) Next() (*Object, error) {
 	}
 }
 
+// newObject allocates an Object and n attributes, together when n is small (most
+// objects have at most eight attributes).
+func newObject(n int) (*Object, []Attr) {
+	switch {
+	case n <= 4:
+		x := new(struct {
+			o Object
+			a [4]Attr
+		})
+		return &x.o, x.a[:n:n]
+	case n <= 8:
+		x := new(struct {
+			o Object
+			a [8]Attr
+		})
+		return &x.o, x.a[:n:n]
+	}
+	return new(Object), make([]Attr, n)
+}
+
 // Close releases the gzip reader, if any. It does not close the underlying reader.
 func (s *Scanner) Close() error {
 	if s.gz != nil {
@@ -250,14 +298,23 @@ func (s *Scanner) Close() error {
 }
 
 func (s *Scanner) intern(b []byte) string {
-	if n, ok := s.names[string(b)]; ok {
-		return n
+	if len(b) == 0 {
+		return ""
 	}
-	n := strings.ToLower(string(b))
+	c := &s.cache[(uint(len(b))<<3^uint(b[0])^uint(b[len(b)-1])<<1)&63]
+	if c.raw == string(b) {
+		return c.lower
+	}
+	if e, ok := s.names[string(b)]; ok {
+		*c = e
+		return e.lower
+	}
+	e := nameEntry{raw: string(b), lower: strings.ToLower(string(b))}
 	if len(s.names) < 1024 {
-		s.names[string(b)] = n
+		s.names[e.raw] = e
+		*c = e
 	}
-	return n
+	return e.lower
 }
 
 func stripComment(b []byte) []byte {

@@ -1,0 +1,74 @@
+package irr
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/bgpfilter/bgpfilter/internal/synth"
+)
+
+// writeSynth writes the synthetic registry of bgpq4.md §8 (large variant: 50k ASNs,
+// 1M IPv4 and 20k IPv6 routes, 500 sub-sets) to a temporary file and returns its path
+// and size.
+func writeSynth(b *testing.B) (string, int64) {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "synth.db")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	if err := synth.Write(w, synth.Params{ASNs: 50000, Routes: 1000000, V6Routes: 20000, SubSets: 500}); err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return path, st.Size()
+}
+
+// BenchmarkLoadSynthetic loads the 50k-ASN / 1M-route synthetic registry (the file
+// bench/compare.sh gives `bgpfilter --irr`).
+func BenchmarkLoadSynthetic(b *testing.B) {
+	path, size := writeSynth(b)
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		ix, rep, err := Load(context.Background(), []string{path}, LoadOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Objects["route"] != 1000000 || rep.Objects["route6"] != 20000 {
+			b.Fatalf("loaded %v", rep.Objects)
+		}
+		_ = ix
+	}
+}
+
+// BenchmarkSetPrefixesSynthetic is "!a4AS-BIG" on the synthetic registry: expansion of
+// 50k ASNs and the sorted union of their 1M prefixes.
+func BenchmarkSetPrefixesSynthetic(b *testing.B) {
+	path, _ := writeSynth(b)
+	ctx := context.Background()
+	ix, _, err := Load(ctx, []string{path}, LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		pfx, found, err := ix.SetPrefixes(ctx, nil, synth.Root, false)
+		if err != nil || !found || len(pfx) != 1000000 {
+			b.Fatalf("got %d prefixes, found %v, err %v", len(pfx), found, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ns/prefix")
+}
