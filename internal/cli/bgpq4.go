@@ -31,7 +31,7 @@ func bgpq4Command() *ucli.Command {
 			"and stdout bytes are bgpq4's.\n\n" +
 			"bgpfilter's own options come first, before any bgpq4 flag:\n" +
 			"   --rpki-policy POLICY  with the global --rpki: ignore, drop-invalid (the default with --rpki) or\n" +
-			"                         roa-add (also env BGPFILTER_RPKI_POLICY). The IRR answers are filtered as an\n" +
+			"                         roa-add (env BGPFILTER_RPKI_POLICY, used only with --rpki). The IRR answers are filtered as an\n" +
 			"                         RPKI-aware IRRd (rr.ntt.net) does on the server: route objects whose prefix is\n" +
 			"                         RPKI-invalid for their origin are dropped; roa-add adds each expanded origin's\n" +
 			"                         ROA prefixes that have no route object, as exact prefixes (bgpq4's queries\n" +
@@ -106,11 +106,7 @@ func runBGPQ4Args(c *ucli.Context, args []string, opts bgpq4Options, sum *runSum
 	if code, done := bgpq4.Check(args, env, c.App.Writer, stderr); done {
 		return bgpq4Exit(code)
 	}
-	policyValue := opts.rpkiPolicy
-	if policyValue == "" {
-		policyValue = os.Getenv("BGPFILTER_RPKI_POLICY")
-	}
-	rt, mode, err := rpkiSetup(c, policyValue)
+	rt, mode, err := rpkiSetup(c, opts.rpkiPolicy)
 	if err != nil {
 		return err
 	}

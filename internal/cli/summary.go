@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -28,9 +29,10 @@ func summaryFlag() ucli.Flag {
 
 // rpkiPolicyFlag is --rpki-policy of prefix-list and as-path.
 func rpkiPolicyFlag() ucli.Flag {
-	return &ucli.StringFlag{Name: "rpki-policy", EnvVars: []string{"BGPFILTER_RPKI_POLICY"},
+	return &ucli.StringFlag{Name: "rpki-policy",
 		Usage: "IRR ∩ RPKI: ignore, drop-invalid (drop RPKI-invalid route objects) or roa-add (also accept the " +
-			"ROA prefixes, up to maxLength, of expanded origins); default drop-invalid with --rpki, ignore without"}
+			"ROA prefixes, up to maxLength, of expanded origins); default drop-invalid with --rpki, ignore without " +
+			"(env " + rpkiPolicyEnv + ", used only with --rpki)"}
 }
 
 // runSummary is the JSON document of --summary-json.
@@ -156,16 +158,25 @@ func (s *runSummary) finish(runErr error) error {
 	return runErr
 }
 
-// rpkiSetup loads --rpki and settles --rpki-policy (value, "" for the default): the
-// table is nil without --rpki; a policy other than ignore then is a usage error.
-func rpkiSetup(c *ucli.Context, value string) (*rpki.Table, rpki.Policy, error) {
-	value = strings.TrimSpace(value)
+// rpkiPolicyEnv names the environment variable with the default --rpki-policy.
+const rpkiPolicyEnv = "BGPFILTER_RPKI_POLICY"
+
+// rpkiSetup loads --rpki and settles the RPKI policy from flagValue (the
+// --rpki-policy value, "" when not given), else $BGPFILTER_RPKI_POLICY, else the
+// default. The table is nil without --rpki; an explicit --rpki-policy other than
+// ignore then is a usage error, while the environment variable is not (it is meant
+// to be set once for runs with and without RPKI data).
+func rpkiSetup(c *ucli.Context, flagValue string) (*rpki.Table, rpki.Policy, error) {
+	value, name := strings.TrimSpace(flagValue), "--rpki-policy"
+	if value == "" {
+		value, name = strings.TrimSpace(os.Getenv(rpkiPolicyEnv)), rpkiPolicyEnv
+	}
 	p, err := rpki.ParsePolicy(value)
 	if err != nil {
-		return nil, 0, exitErr(ExitUsage, fmt.Errorf("--rpki-policy: %w", err))
+		return nil, 0, exitErr(ExitUsage, fmt.Errorf("%s: %w", name, err))
 	}
 	if strings.TrimSpace(c.String("rpki")) == "" {
-		if value != "" && p != rpki.PolicyIgnore {
+		if flagValue != "" && p != rpki.PolicyIgnore {
 			return nil, 0, exitErr(ExitUsage, fmt.Errorf("--rpki-policy %s needs --rpki", p))
 		}
 		return nil, rpki.PolicyIgnore, nil

@@ -257,8 +257,17 @@ func TestBGPQ4RPKIOptions(t *testing.T) {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q", tc.args, code, out, errs)
 		}
 	}
-	// BGPFILTER_RPKI_POLICY applies when --rpki-policy is not given.
+	// A bgpfilter option after a bgpq4 flag is bgpq4's (which refuses it).
+	code, _, _ := runRPKICLI(t, "bgpq4", "-l", "NN", "--rpki-policy", "ignore", "AS64500")
+	if code == 0 {
+		t.Error("--rpki-policy after a bgpq4 flag was accepted")
+	}
+	// BGPFILTER_RPKI_POLICY applies when --rpki-policy is not given, and only with
+	// --rpki: without it the run is a plain one.
 	t.Setenv("BGPFILTER_RPKI_POLICY", "roa-add")
+	if code, out, errs := runRPKICLI(t, "--quiet", "bgpq4", "-l", "NN", "AS-RPKI-SUB"); code != 0 || strings.Contains(out, "203.0.113.0/24") {
+		t.Errorf("env policy without --rpki: exit %d\n%s%s", code, out, errs)
+	}
 	for _, pre := range [][]string{{"bgpq4"}, {"prefix-list", "--format", "ios", "-l", "NN"}} {
 		code, out, errs := runRPKICLI(t, append(append([]string{"--quiet", "--rpki", rpkiVRPs}, pre...), "AS-RPKI-SUB")...)
 		if code != 0 || !strings.Contains(out, "203.0.113.0/24") {
@@ -269,11 +278,6 @@ func TestBGPQ4RPKIOptions(t *testing.T) {
 		if code != 0 || strings.Contains(out, "203.0.113.0/24") || !strings.Contains(out, "192.0.2.128/25") {
 			t.Errorf("%s --rpki-policy ignore: exit %d\n%s%s", pre[0], code, out, errs)
 		}
-	}
-	// A bgpfilter option after a bgpq4 flag is bgpq4's (which refuses it).
-	code, _, _ := runRPKICLI(t, "bgpq4", "-l", "NN", "--rpki-policy", "ignore", "AS64500")
-	if code == 0 {
-		t.Error("--rpki-policy after a bgpq4 flag was accepted")
 	}
 }
 
