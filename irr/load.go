@@ -49,8 +49,12 @@ func (c countingReader) Read(p []byte) (int, error) {
 // Load reads RPSL files (plain or gzip; a directory means its files in sorted order)
 // into a new Index. Sources become the default list in the order they are first seen.
 // Malformed objects are counted and skipped unless opt.Strict; an unreadable file or a
-// corrupt gzip stream is always an error.
+// corrupt gzip stream is always an error. A single path naming a snapshot (see
+// WriteSnapshot) is read as such; a snapshot cannot be combined with other files.
 func Load(ctx context.Context, paths []string, opt LoadOptions) (*Index, *LoadReport, error) {
+	if len(paths) == 1 && IsSnapshot(paths[0]) {
+		return loadSnapshot(ctx, paths[0], opt)
+	}
 	ix := NewIndex()
 	rep, err := ix.LoadFiles(ctx, paths, opt)
 	if err != nil {
@@ -73,6 +77,9 @@ func (ix *Index) LoadFiles(ctx context.Context, paths []string, opt LoadOptions)
 			if st, err := os.Stat(f); err == nil {
 				total += st.Size()
 			}
+			if IsSnapshot(f) {
+				return rep, fmt.Errorf("irr: load %s: a snapshot must be loaded alone: %w", f, ErrSnapshot)
+			}
 		}
 		files = append(files, fs...)
 	}
@@ -89,6 +96,27 @@ func (ix *Index) LoadFiles(ctx context.Context, paths []string, opt LoadOptions)
 		opt.Progress(rep.Bytes, total)
 	}
 	return rep, nil
+}
+
+// loadSnapshot reads the snapshot at path into a new Index.
+func loadSnapshot(ctx context.Context, path string, opt LoadOptions) (*Index, *LoadReport, error) {
+	rep := &LoadReport{Objects: make(map[string]int)}
+	if err := ctx.Err(); err != nil {
+		return nil, rep, fmt.Errorf("irr: load %s: %w", path, err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, rep, fmt.Errorf("irr: load: %w", err)
+	}
+	ix, err := ReadSnapshot(data)
+	if err != nil {
+		return nil, rep, fmt.Errorf("irr: load %s: %w", path, err)
+	}
+	rep.Files, rep.Bytes, rep.Objects = 1, int64(len(data)), ix.Stats()
+	if opt.Progress != nil {
+		opt.Progress(rep.Bytes, rep.Bytes)
+	}
+	return ix, rep, nil
 }
 
 // loadFile scans and validates objects in one goroutine and indexes them in another,

@@ -64,9 +64,12 @@ func openIRR(c *ucli.Context) (irr.Querier, error) {
 		return openRemote(c, remote)
 	}
 	log := logger(c)
+	prog, progDone := loadProgress(c, "loading IRR data")
 	ix, rep, err := irr.Load(c.Context, paths, irr.LoadOptions{
-		Strict: c.Bool("strict"),
+		Strict:   c.Bool("strict"),
+		Progress: prog,
 	})
+	progDone()
 	if err != nil {
 		var oe *irr.ObjectError
 		if errors.As(err, &oe) {

@@ -127,7 +127,9 @@ func loadIndexForServer(c *ucli.Context, mirror bool) (*irr.Index, error) {
 	}
 	log := logger(c)
 	start := time.Now()
-	ix, rep, err := irr.Load(c.Context, paths, irr.LoadOptions{Strict: c.Bool("strict")})
+	prog, progDone := loadProgress(c, "loading IRR data")
+	ix, rep, err := irr.Load(c.Context, paths, irr.LoadOptions{Strict: c.Bool("strict"), Progress: prog})
+	progDone()
 	if err != nil {
 		var oe *irr.ObjectError
 		if errors.As(err, &oe) {
