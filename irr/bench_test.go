@@ -72,3 +72,36 @@ func BenchmarkSetPrefixesSynthetic(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ns/prefix")
 }
+
+// BenchmarkOpenSnapshotSynthetic opens the snapshot of the synthetic registry (tables
+// only: the texts are read on first use) and answers "!a4AS-BIG".
+func BenchmarkOpenSnapshotSynthetic(b *testing.B) {
+	path, _ := writeSynth(b)
+	ctx := context.Background()
+	ix, _, err := Load(ctx, []string{path}, LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap := filepath.Join(b.TempDir(), "synth.snap")
+	f, err := os.Create(snap)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := ix.WriteSnapshot(f); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	ix = nil
+	for b.Loop() {
+		got, _, err := Load(ctx, []string{snap}, LoadOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		pfx, found, err := got.SetPrefixes(ctx, nil, synth.Root, false)
+		if err != nil || !found || len(pfx) != 1000000 {
+			b.Fatalf("got %d prefixes, found %v, err %v", len(pfx), found, err)
+		}
+	}
+}

@@ -41,6 +41,8 @@ type Index struct {
 	sorted   atomic.Pointer[[]routeEntry] // lazily built table for FindRoutes
 	sortedMu sync.Mutex
 	texts    arena
+	refsOnce sync.Once              // see fillRefs
+	refsLoad func() ([]byte, error) // nil unless read from a snapshot
 }
 
 type routeKey struct {
@@ -159,14 +161,18 @@ func prepareInto(r *record, o *rpsl.Object, defaultSource string, text []byte) (
 	}
 	*r = record{source: src, class: o.Class}
 	if o.Class != "route" && o.Class != "route6" {
-		r.key = strings.ToUpper(strings.TrimSpace(o.Key))
+		// Clone: the scanner's strings share one allocation per object, which a map key
+		// must not keep alive (an aut-num's text can be megabytes).
+		r.key = strings.Clone(strings.ToUpper(strings.TrimSpace(o.Key)))
 	}
 	switch o.Class {
 	case "as-set", "route-set":
-		if strings.ContainsAny(r.key, " \t,") {
+		// "::" would read as SOURCE::NAME (bgpq4's source prefix): no component of a
+		// hierarchical set name is empty (RFC 2622 §5).
+		if strings.ContainsAny(r.key, " \t,") || strings.Contains(r.key, "::") {
 			return text, bad("invalid set name")
 		}
-		s := &rpslSet{name: strings.TrimSpace(o.Key), class: o.Class}
+		s := &rpslSet{name: strings.Clone(strings.TrimSpace(o.Key)), class: o.Class}
 		for _, a := range o.Attrs {
 			switch a.Name {
 			case "members", "mp-members":
@@ -210,13 +216,13 @@ func prepareInto(r *record, o *rpsl.Object, defaultSource string, text []byte) (
 	if r.isAutNum || r.route != nil {
 		for _, v := range o.GetAll("member-of") {
 			for _, m := range rpsl.SplitList(v) {
-				r.memberOf = append(r.memberOf, strings.ToUpper(m))
+				r.memberOf = append(r.memberOf, strings.Clone(strings.ToUpper(m)))
 			}
 		}
 		if len(r.memberOf) > 0 {
 			for _, v := range o.GetAll("mnt-by") {
 				for _, m := range rpsl.SplitList(v) {
-					r.mnts = append(r.mnts, strings.ToUpper(m))
+					r.mnts = append(r.mnts, strings.Clone(strings.ToUpper(m)))
 				}
 			}
 		}
@@ -275,6 +281,7 @@ func (ix *Index) source(name string, create bool) *source {
 // insert indexes r, replacing an existing object with the same class and key. The
 // caller holds the write lock.
 func (ix *Index) insert(r *record) {
+	ix.fillRefs()
 	s := ix.source(r.source, true)
 	if r.route != nil {
 		f, k := kfam(r.route.p), r.route.p
@@ -425,6 +432,7 @@ func (ix *Index) Delete(o *rpsl.Object) error {
 }
 
 func (ix *Index) deleteLocked(r *record) error {
+	ix.fillRefs()
 	s := ix.source(r.source, false)
 	if s == nil {
 		return fmt.Errorf("irr: delete %s %s (%s): %w", r.class, r.keyString(), r.source, ErrNotFound)

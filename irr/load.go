@@ -98,23 +98,19 @@ func (ix *Index) LoadFiles(ctx context.Context, paths []string, opt LoadOptions)
 	return rep, nil
 }
 
-// loadSnapshot reads the snapshot at path into a new Index.
+// loadSnapshot reads the snapshot at path into a new Index (its texts on first use).
 func loadSnapshot(ctx context.Context, path string, opt LoadOptions) (*Index, *LoadReport, error) {
 	rep := &LoadReport{Objects: make(map[string]int)}
 	if err := ctx.Err(); err != nil {
 		return nil, rep, fmt.Errorf("irr: load %s: %w", path, err)
 	}
-	data, err := os.ReadFile(path)
+	ix, n, err := openSnapshot(path)
 	if err != nil {
-		return nil, rep, fmt.Errorf("irr: load: %w", err)
+		return nil, rep, err
 	}
-	ix, err := ReadSnapshot(data)
-	if err != nil {
-		return nil, rep, fmt.Errorf("irr: load %s: %w", path, err)
-	}
-	rep.Files, rep.Bytes, rep.Objects = 1, int64(len(data)), ix.Stats()
+	rep.Files, rep.Bytes, rep.Objects = 1, n, ix.Stats()
 	if opt.Progress != nil {
-		opt.Progress(rep.Bytes, rep.Bytes)
+		opt.Progress(n, n)
 	}
 	return ix, rep, nil
 }

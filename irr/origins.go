@@ -95,13 +95,57 @@ func (s *source) deleteRoute(k routeKey) bool {
 	return true
 }
 
+// hasRoute reports whether s holds route object k (without its text reference, so
+// without Index.fillRefs).
+func (s *source) hasRoute(k routeKey) bool {
+	o := s.origin[kfam(k.p)][k.origin]
+	return o != nil && o.find(k.p) >= 0
+}
+
 // eachRoute calls fn for every route object of s.
-func (s *source) eachRoute(fn func(k routeKey, t textRef)) {
+func (s *source) eachRoute(fn func(k routeKey)) {
 	for f := range s.origin {
 		for a, o := range s.origin[f] {
-			for i, k := range o.keys {
-				fn(routeKey{p: k, origin: a}, o.refs[i])
+			for _, k := range o.keys {
+				fn(routeKey{p: k, origin: a})
 			}
 		}
 	}
+}
+
+// fillRefs gives the origin lists of an index read from a snapshot their text
+// references, which the snapshot keeps apart from the prefixes and which are read on
+// first use: a prefix-list run never needs them. Every user of originRoutes.refs
+// (route, insert, deleteLocked, WriteSnapshot) calls it first; before it, refs are nil.
+func (ix *Index) fillRefs() {
+	ix.refsOnce.Do(func() {
+		if ix.refsLoad == nil {
+			return
+		}
+		b, err := ix.refsLoad()
+		if err != nil {
+			b = nil // the texts then read as nothing (arena.get checks every reference)
+		}
+		// The written order: sources by index, family, origin, prefix (the lists are
+		// still as loaded: every change calls fillRefs first).
+		srcs := make([]*source, len(ix.srcs))
+		for _, s := range ix.srcs {
+			srcs[s.idx] = s
+		}
+		for _, s := range srcs {
+			for f := range s.origin {
+				for _, a := range sortedKeys(s.origin[f]) {
+					o := s.origin[f][a]
+					o.refs = make([]textRef, len(o.keys))
+					for i := range o.refs {
+						if len(b) < refSize {
+							break
+						}
+						o.refs[i] = decodeRef(b)
+						b = b[refSize:]
+					}
+				}
+			}
+		}
+	})
 }

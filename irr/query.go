@@ -370,6 +370,7 @@ func (ix *Index) Lookup(sources []string, key string) []*rpsl.Object {
 	ix.mu.RLock()
 	srcs := ix.selected(sources)
 	var texts []string
+	ix.fillRefs()
 	tx := &ix.texts
 	uk := strings.ToUpper(key)
 	if a, err := ParseASN(key); err == nil {

@@ -1,12 +1,14 @@
 package irr
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -166,5 +168,68 @@ func BenchmarkExpandSynthetic(b *testing.B) {
 		if len(e.ASNs) != 50000 || n != 1000000 {
 			b.Fatalf("got %d ASNs, %d routes", len(e.ASNs), n)
 		}
+	}
+}
+
+// TestRealDumpSnapshot writes the real dumps' index as a snapshot, reads it back and
+// compares the answers for a sample of sets and origins.
+func TestRealDumpSnapshot(t *testing.T) {
+	ix, _ := loadRIPE(t)
+	var b bytes.Buffer
+	if err := ix.WriteSnapshot(&b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadSnapshot(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ix.Stats(), got.Stats()); diff != "" {
+		t.Fatalf("Stats differ (-text +snapshot):\n%s", diff)
+	}
+	ctx := context.Background()
+	stride := 20
+	if raceEnabled {
+		stride = 200
+	}
+	n := 0
+	for _, s := range ix.srcs {
+		i := 0
+		for name := range s.sets {
+			if i++; i%stride != 0 {
+				continue
+			}
+			n++
+			for _, rec := range []bool{false, true} {
+				m1, f1, _ := ix.Members(ctx, nil, name, rec)
+				m2, f2, _ := got.Members(ctx, nil, name, rec)
+				if f1 != f2 || !slices.Equal(m1, m2) {
+					t.Fatalf("Members(%s, %v) differ", name, rec)
+				}
+			}
+			p1, _, _ := ix.SetPrefixes(ctx, nil, name, false)
+			p2, _, _ := got.SetPrefixes(ctx, nil, name, false)
+			if !slices.Equal(p1, p2) {
+				t.Fatalf("SetPrefixes(%s) differ: %d vs %d prefixes", name, len(p1), len(p2))
+			}
+			if o1, o2 := ix.Lookup(nil, name), got.Lookup(nil, name); len(o1) != len(o2) || len(o1) > 0 && o1[0].Text() != o2[0].Text() {
+				t.Fatalf("Lookup(%s) differs", name)
+			}
+		}
+		for f := range s.origin {
+			i := 0
+			for a := range s.origin[f] {
+				if i++; i%stride != 0 {
+					continue
+				}
+				r1, _ := ix.Routes(ctx, nil, []ASN{a}, f == 1)
+				r2, _ := got.Routes(ctx, nil, []ASN{a}, f == 1)
+				if !slices.Equal(r1[0], r2[0]) {
+					t.Fatalf("Routes(%s) differ", a)
+				}
+			}
+		}
+	}
+	if n < 50 {
+		t.Errorf("compared only %d sets", n)
 	}
 }

@@ -47,7 +47,7 @@ func (ix *Index) routeTable() []routeEntry {
 	}
 	tab := make([]routeEntry, 0, n)
 	for _, s := range ix.srcs {
-		s.eachRoute(func(rk routeKey, _ textRef) {
+		s.eachRoute(func(rk routeKey) {
 			tab = append(tab, routeEntry{rk.p.prefix(), rk.origin, s.idx})
 		})
 	}
@@ -147,7 +147,7 @@ func (ix *Index) RouteSources(p netip.Prefix, origin ASN) []string {
 	defer ix.mu.RUnlock()
 	var out []string
 	for _, s := range ix.selected(nil) {
-		if _, ok := s.route(routeKey{toKey(p), origin}); ok {
+		if s.hasRoute(routeKey{toKey(p), origin}) {
 			out = append(out, s.name)
 		}
 	}

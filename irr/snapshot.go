@@ -15,10 +15,17 @@ import (
 // table, so that a registry loads without parsing RPSL. Its layout is private to this
 // package and may change between versions (the magic carries the version); a
 // snapshot is a cache of the RPSL files it was made from, not an exchange format.
-// Integers are uvarints, strings and byte strings are length-prefixed.
+//
+// Layout: SnapshotMagic, the length of the tables (uvarint), the tables, the text
+// references of the routes (refSize bytes each, in the order of the routes in the
+// tables), the object texts (the arena's chunks, concatenated), SnapshotMagic again.
+// The tables start with the chunk lengths, so that every text reference in them is
+// checked before the texts are read. Load reads the route references and the texts
+// only when a query needs them (see fillRefs); a prefix-list run needs neither. In the
+// tables, integers are uvarints and strings are length-prefixed.
 
 // SnapshotMagic starts every snapshot file.
-const SnapshotMagic = "BGPFIRR\x01"
+const SnapshotMagic = "BGPFIRR\x03"
 
 // ErrSnapshot means a snapshot is truncated, corrupt or of another version.
 var ErrSnapshot = errors.New("invalid IRR snapshot")
@@ -36,7 +43,7 @@ func IsSnapshot(path string) bool {
 }
 
 type snapWriter struct {
-	w   *bufio.Writer
+	w   *bytes.Buffer
 	buf []byte
 }
 
@@ -63,6 +70,56 @@ func (w *snapWriter) ref(t textRef) {
 	w.uint(uint64(t.n))
 }
 
+// Route entries of the origin lists have a fixed width (most of a snapshot's tables;
+// decoding them is the bulk of opening one): IPv4 address (4 bytes) or IPv6 address
+// (16), then the length (1), little-endian. A route's text reference (chunk, offset,
+// length: 4 bytes each) is in the separate reference section.
+const (
+	routeEntry4 = 4 + 1
+	routeEntry6 = 16 + 1
+	refSize     = 12
+)
+
+func appendKey(b []byte, k pkey) []byte {
+	if k.v6 {
+		b = binary.LittleEndian.AppendUint64(b, k.hi)
+		b = binary.LittleEndian.AppendUint64(b, k.lo)
+	} else {
+		b = binary.LittleEndian.AppendUint32(b, uint32(k.hi))
+	}
+	return append(b, k.bits)
+}
+
+func appendRef(b []byte, t textRef) []byte {
+	b = binary.LittleEndian.AppendUint32(b, t.chunk)
+	b = binary.LittleEndian.AppendUint32(b, t.off)
+	return binary.LittleEndian.AppendUint32(b, t.n)
+}
+
+// decodeRef decodes refSize bytes.
+func decodeRef(b []byte) textRef {
+	return textRef{chunk: binary.LittleEndian.Uint32(b), off: binary.LittleEndian.Uint32(b[4:]), n: binary.LittleEndian.Uint32(b[8:])}
+}
+
+// route decodes one route entry of family f; the caller checked the length.
+func (r *snapReader) route(f int) pkey {
+	var k pkey
+	b := r.b
+	if f == 1 {
+		k = pkey{hi: binary.LittleEndian.Uint64(b), lo: binary.LittleEndian.Uint64(b[8:]), v6: true}
+		b = b[16:]
+	} else {
+		k = pkey{hi: uint64(binary.LittleEndian.Uint32(b))}
+		b = b[4:]
+	}
+	k.bits = b[0]
+	r.b = b[1:]
+	if k.bits > 32 && !k.v6 || k.bits > 128 || !masked(k) {
+		r.fail("invalid prefix")
+	}
+	return k
+}
+
 func (w *snapWriter) pkey(k pkey) {
 	w.uint(k.hi)
 	w.uint(k.lo)
@@ -87,12 +144,13 @@ func sortedKeys[K string | ASN, V any](m map[K]V) []K {
 func (ix *Index) WriteSnapshot(w io.Writer) error {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	sw := &snapWriter{w: bufio.NewWriterSize(w, 1<<20)}
-	sw.w.WriteString(SnapshotMagic)
-	sw.uint(uint64(len(ix.texts.chunks)))
-	for _, c := range ix.texts.chunks {
+	ix.fillRefs()
+	sw := &snapWriter{w: new(bytes.Buffer)}
+	var refs []byte
+	chunks := ix.texts.all()
+	sw.uint(uint64(len(chunks)))
+	for _, c := range chunks {
 		sw.uint(uint64(len(c)))
-		sw.w.Write(c)
 	}
 	sw.strs(ix.order)
 	names := sortedKeys(ix.srcs)
@@ -126,9 +184,16 @@ func (ix *Index) WriteSnapshot(w io.Writer) error {
 				o := s.origin[f][a]
 				sw.uint(uint64(a))
 				sw.uint(uint64(len(o.keys)))
-				for i, k := range o.keys {
-					sw.pkey(k)
-					sw.ref(o.refs[i])
+				// In prefix order, so that the reader checks uniqueness in O(1).
+				idx := make([]int, len(o.keys))
+				for i := range idx {
+					idx[i] = i
+				}
+				sort.Slice(idx, func(i, j int) bool { return comparePKey(o.keys[idx[i]], o.keys[idx[j]]) < 0 })
+				for _, i := range idx {
+					sw.buf = appendKey(sw.buf[:0], o.keys[i])
+					sw.w.Write(sw.buf)
+					refs = appendRef(refs, o.refs[i])
 				}
 			}
 		}
@@ -164,8 +229,16 @@ func (ix *Index) WriteSnapshot(w io.Writer) error {
 			}
 		}
 	}
-	sw.w.WriteString(SnapshotMagic) // trailer: a truncated file is detected
-	if err := sw.w.Flush(); err != nil {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	bw.WriteString(SnapshotMagic)
+	bw.Write(binary.AppendUvarint(nil, uint64(sw.w.Len())))
+	bw.Write(sw.w.Bytes())
+	bw.Write(refs)
+	for _, c := range chunks {
+		bw.Write(c)
+	}
+	bw.WriteString(SnapshotMagic) // trailer: a truncated file is detected
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("irr: write snapshot: %w", err)
 	}
 	return nil
@@ -242,30 +315,98 @@ func (r *snapReader) pkey() pkey {
 	if k.v6 {
 		max = 128
 	}
-	if bv>>1 > uint64(max) || !k.v6 && (k.hi > 1<<32-1 || k.lo != 0) || k.prefix().Masked() != k.prefix() {
+	if bv>>1 > uint64(max) || !k.v6 && (k.hi > 1<<32-1 || k.lo != 0) || !masked(k) {
 		r.fail("invalid prefix")
 	}
 	return k
 }
 
+// masked reports whether k has no bits set past its length (k.bits is in range).
+func masked(k pkey) bool {
+	if !k.v6 {
+		return k.bits == 32 || k.hi&(1<<(32-k.bits)-1) == 0
+	}
+	switch {
+	case k.bits >= 128:
+		return true
+	case k.bits >= 64:
+		return k.lo&(1<<(128-k.bits)-1) == 0
+	}
+	return k.lo == 0 && k.hi&(1<<(64-k.bits)-1) == 0
+}
+
 // ReadSnapshot decodes a snapshot written by WriteSnapshot. Every reference into the
 // object texts is checked, so a corrupt file is an error wrapping ErrSnapshot, never a
-// crash later.
+// crash later. The index keeps slices of data.
 func ReadSnapshot(data []byte) (*Index, error) {
-	if !bytes.HasPrefix(data, []byte(SnapshotMagic)) || !bytes.HasSuffix(data[len(SnapshotMagic):], []byte(SnapshotMagic)) {
-		return nil, fmt.Errorf("irr: %w: bad magic or truncated file", ErrSnapshot)
+	tables, rest, err := splitSnapshot(data)
+	if err != nil {
+		return nil, err
 	}
-	r := &snapReader{b: data[len(SnapshotMagic) : len(data)-len(SnapshotMagic)]}
+	ix, lens, err := decodeTables(tables)
+	if err != nil {
+		return nil, err
+	}
+	nrefs := ix.routeCount() * refSize
+	texts := rest[:len(rest)-len(SnapshotMagic)]
+	if int64(nrefs)+total(lens) != int64(len(texts)) || !bytes.HasSuffix(rest, []byte(SnapshotMagic)) {
+		return nil, fmt.Errorf("irr: read snapshot: %w: truncated", ErrSnapshot)
+	}
+	refs := texts[:nrefs]
+	ix.refsLoad = func() ([]byte, error) { return refs, nil }
+	ix.texts.chunks = cutChunks(texts[nrefs:], lens)
+	return ix, nil
+}
+
+// splitSnapshot checks the magic and returns the tables and what follows them.
+func splitSnapshot(data []byte) (tables, rest []byte, err error) {
+	if !bytes.HasPrefix(data, []byte(SnapshotMagic)) {
+		return nil, nil, fmt.Errorf("irr: read snapshot: %w: bad magic", ErrSnapshot)
+	}
+	data = data[len(SnapshotMagic):]
+	n, k := binary.Uvarint(data)
+	if k <= 0 || n > uint64(len(data)-k) || uint64(len(data)-k)-n < uint64(len(SnapshotMagic)) {
+		return nil, nil, fmt.Errorf("irr: read snapshot: %w: truncated", ErrSnapshot)
+	}
+	return data[k : k+int(n)], data[k+int(n):], nil
+}
+
+func total(lens []int) int64 {
+	var t int64
+	for _, n := range lens {
+		t += int64(n)
+	}
+	return t
+}
+
+// cutChunks slices texts into chunks of the given lengths, each with cap == len so
+// that a later add starts a new chunk instead of writing into texts.
+func cutChunks(texts []byte, lens []int) [][]byte {
+	out := make([][]byte, len(lens))
+	for i, n := range lens {
+		out[i] = texts[:n:n]
+		texts = texts[n:]
+	}
+	return out
+}
+
+// decodeTables decodes the tables of a snapshot into an index without texts, and
+// returns the chunk lengths.
+func decodeTables(tables []byte) (*Index, []int, error) {
+	r := &snapReader{b: tables}
 	ix := NewIndex()
 	nchunks := r.count(1)
-	ix.texts.chunks = make([][]byte, nchunks)
-	for i := range ix.texts.chunks {
-		// cap == len: a later add starts a new chunk instead of writing into data.
-		ix.texts.chunks[i] = r.bytes()
+	lens := make([]int, nchunks)
+	for i := range lens {
+		n := r.uint()
+		if n > 1<<32-1 {
+			r.fail("chunk too large")
+		}
+		lens[i] = int(n)
 	}
 	ref := func() textRef {
 		t := textRef{chunk: r.u32("chunk"), off: r.u32("offset"), n: r.u32("length")}
-		if r.err == nil && (int(t.chunk) >= nchunks || uint64(t.off)+uint64(t.n) > uint64(len(ix.texts.chunks[t.chunk]))) {
+		if r.err == nil && (int(t.chunk) >= nchunks || uint64(t.off)+uint64(t.n) > uint64(lens[t.chunk])) {
 			r.fail("text reference out of range")
 		}
 		return t
@@ -301,15 +442,27 @@ func ReadSnapshot(data []byte) (*Index, error) {
 		for f := range s.origin {
 			for n := r.count(2); n > 0 && r.err == nil; n-- {
 				a := ASN(r.u32("ASN"))
-				m := r.count(6)
-				o := &originRoutes{keys: make([]pkey, 0, m), refs: make([]textRef, 0, m)}
-				for ; m > 0 && r.err == nil; m-- {
-					k, t := r.pkey(), ref()
-					if kfam(k) != f || o.find(k) >= 0 {
-						r.fail("misplaced or duplicate route")
-						break
+				size := routeEntry4
+				if f == 1 {
+					size = routeEntry6
+				}
+				m := r.count(size)
+				o := &originRoutes{keys: make([]pkey, m)} // refs: see fillRefs
+				for i := 0; i < m && r.err == nil; i++ {
+					k := r.route(f)
+					if i > 0 && comparePKey(o.keys[i-1], k) >= 0 {
+						r.fail("unordered route")
 					}
-					o.add(k, t)
+					o.keys[i] = k
+				}
+				if r.err != nil {
+					break
+				}
+				if len(o.keys) > linearMax {
+					o.pos = make(map[pkey]int32, len(o.keys))
+					for i, k := range o.keys {
+						o.pos[k] = int32(i)
+					}
 				}
 				if len(o.keys) == 0 || s.origin[f][a] != nil {
 					r.fail("empty or duplicate origin list")
@@ -342,10 +495,89 @@ func ReadSnapshot(data []byte) (*Index, error) {
 		r.fail("trailing data")
 	}
 	if r.err != nil {
-		return nil, fmt.Errorf("irr: read snapshot: %w", r.err)
+		return nil, nil, fmt.Errorf("irr: read snapshot: %w", r.err)
 	}
 	if err := ix.SetDefaultSources(order); err != nil {
-		return nil, fmt.Errorf("irr: read snapshot: %w: %w", ErrSnapshot, err)
+		return nil, nil, fmt.Errorf("irr: read snapshot: %w: %w", ErrSnapshot, err)
 	}
-	return ix, nil
+	return ix, lens, nil
+}
+
+// openSnapshot reads the tables of the snapshot file at path; the texts are read from
+// the open file when first needed (a file replaced by rename meanwhile is still the
+// one read). It returns the index and the number of bytes read now.
+func openSnapshot(path string) (*Index, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("irr: load: %w", err)
+	}
+	ix, n, err := openSnapshotFile(f)
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("irr: load %s: %w", path, err)
+	}
+	return ix, n, nil
+}
+
+func openSnapshotFile(f *os.File) (*Index, int64, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	size := st.Size()
+	head := make([]byte, min(size, int64(len(SnapshotMagic)+binary.MaxVarintLen64)))
+	if _, err := f.ReadAt(head, 0); err != nil {
+		return nil, 0, err
+	}
+	if !bytes.HasPrefix(head, []byte(SnapshotMagic)) {
+		return nil, 0, fmt.Errorf("%w: bad magic", ErrSnapshot)
+	}
+	n, k := binary.Uvarint(head[len(SnapshotMagic):])
+	start := int64(len(SnapshotMagic) + k)
+	if k <= 0 || n > uint64(size-start) {
+		return nil, 0, fmt.Errorf("%w: truncated", ErrSnapshot)
+	}
+	tables := make([]byte, n)
+	if _, err := f.ReadAt(tables, start); err != nil {
+		return nil, 0, err
+	}
+	ix, lens, err := decodeTables(tables)
+	if err != nil {
+		return nil, 0, err
+	}
+	refStart, refLen := start+int64(n), int64(ix.routeCount()*refSize)
+	textStart, textLen := refStart+refLen, total(lens)
+	trailer := make([]byte, len(SnapshotMagic))
+	if textStart+textLen+int64(len(trailer)) != size {
+		return nil, 0, fmt.Errorf("%w: truncated", ErrSnapshot)
+	}
+	if _, err := f.ReadAt(trailer, size-int64(len(trailer))); err != nil || string(trailer) != SnapshotMagic {
+		return nil, 0, fmt.Errorf("%w: bad trailer", ErrSnapshot)
+	}
+	ix.texts.lens = lens
+	// f stays open for the two loaders (and is closed with the index, by its cleanup).
+	ix.refsLoad = func() ([]byte, error) {
+		refs := make([]byte, refLen)
+		if _, err := f.ReadAt(refs, refStart); err != nil {
+			return nil, err
+		}
+		return refs, nil
+	}
+	ix.texts.load = func() ([][]byte, error) {
+		texts := make([]byte, textLen)
+		if _, err := f.ReadAt(texts, textStart); err != nil {
+			return nil, err
+		}
+		return cutChunks(texts, lens), nil
+	}
+	return ix, refStart, nil
+}
+
+// routeCount returns the number of route and route6 objects of every source.
+func (ix *Index) routeCount() int {
+	n := 0
+	for _, s := range ix.srcs {
+		n += s.nroutes[0] + s.nroutes[1]
+	}
+	return n
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -33,7 +34,7 @@ func answers(t *testing.T, ix *Index) map[string]any {
 		for k := range s.byKey {
 			keys[k] = true
 		}
-		s.eachRoute(func(rk routeKey, _ textRef) { keys[rk.p.prefix().String()] = true })
+		s.eachRoute(func(rk routeKey) { keys[rk.p.prefix().String()] = true })
 	}
 	for k := range keys {
 		var texts []string
@@ -89,8 +90,19 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Objects["route"] != 21 || rep.Files != 1 || rep.Bytes != int64(len(data)) {
-		t.Errorf("report = %+v", rep)
+	if rep.Objects["route"] != 21 || rep.Files != 1 || rep.Bytes <= 0 || rep.Bytes >= int64(len(data)) {
+		t.Errorf("report = %+v (the texts are read on first use)", rep)
+	}
+	if got.texts.chunks != nil {
+		t.Error("texts were read before any query needed them")
+	}
+	for _, o := range got.srcs["EDGE"].origin[0] {
+		if o.refs != nil {
+			t.Fatal("route text references were read before any query needed them")
+		}
+	}
+	if p, found, _ := got.SetPrefixes(context.Background(), nil, "AS-DUP", false); !found || len(p) == 0 || got.texts.chunks != nil {
+		t.Errorf("SetPrefixes on a fresh snapshot: %v, %v (texts read: %v)", p, found, got.texts.chunks != nil)
 	}
 	want := answers(t, ix)
 	if diff := cmp.Diff(want, answers(t, got), answerOpts); diff != "" {
@@ -123,6 +135,48 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 	if !bytes.Equal(buf, data) {
 		t.Fatal("Add wrote into the snapshot's bytes")
+	}
+
+	// A delete as the first operation reads the references first.
+	fresh, err := ReadSnapshot(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	del := parseObjects(t, "route: 192.0.2.0/24\norigin: AS64496\nsource: EDGE\n")[0]
+	if err := fresh.Delete(del); err != nil {
+		t.Fatalf("Delete on a fresh snapshot: %v", err)
+	}
+	if objs := fresh.Lookup([]string{"EDGE"}, "192.0.2.0/24"); len(objs) != 0 {
+		t.Errorf("deleted route still found: %v", objs)
+	}
+	if objs := fresh.Lookup([]string{"ALT"}, "192.0.2.0/24"); len(objs) != 1 {
+		t.Errorf("the ALT route went with it: %v", objs)
+	}
+}
+
+// TestSnapshotFileChanged: a snapshot file truncated after Load (not replaced by
+// rename, which is safe) leaves texts that read as nothing, never a crash.
+func TestSnapshotFileChanged(t *testing.T) {
+	data := snapshotOf(t, loadEdge(t))
+	path := filepath.Join(t.TempDir(), "edge.snap")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ix, _, err := Load(context.Background(), []string{path}, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, int64(len(data)/2)); err != nil {
+		t.Fatal(err)
+	}
+	if objs := ix.Lookup(nil, "AS-DUP"); len(objs) != 0 {
+		t.Errorf("Lookup after truncation = %v", objs)
+	}
+	if p, found, err := ix.SetPrefixes(context.Background(), nil, "AS-DUP", false); err != nil || !found || len(p) == 0 {
+		t.Errorf("SetPrefixes after truncation = %v, %v, %v (the tables are in memory)", p, found, err)
+	}
+	if _, _, err := Load(context.Background(), []string{path}, LoadOptions{}); !errors.Is(err, ErrSnapshot) {
+		t.Errorf("Load of a truncated snapshot: %v, want ErrSnapshot", err)
 	}
 }
 
@@ -179,4 +233,43 @@ func FuzzReadSnapshot(f *testing.F) {
 			t.Fatalf("answers differ after rewriting:\n%s", diff)
 		}
 	})
+}
+
+func TestMaskedMatchesNetip(t *testing.T) {
+	for _, s := range []string{"0.0.0.0/0", "192.0.2.0/24", "192.0.2.1/32", "::/0", "2001:db8::/32", "2001:db8::1/128", "2001:db8:0:1::/64", "2001:db8:0:0:8000::/65"} {
+		p := netip.MustParsePrefix(s)
+		for _, k := range []pkey{toKey(p), toKey(netip.PrefixFrom(p.Addr(), max(p.Bits()-1, 0)))} {
+			if got, want := masked(k), k.prefix().Masked() == k.prefix(); got != want {
+				t.Errorf("masked(%s) = %v, want %v", k.prefix(), got, want)
+			}
+		}
+	}
+}
+
+// TestSnapshotConcurrentFirstUse: the texts of a snapshot are read once, by whichever
+// of several concurrent queries needs them first (run with -race).
+func TestSnapshotConcurrentFirstUse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "edge.snap")
+	if err := os.WriteFile(path, snapshotOf(t, loadEdge(t)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ix, _, err := Load(context.Background(), []string{path}, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan string, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			if objs := ix.Lookup(nil, "AS64496"); len(objs) != 1 || objs[0].Class != "aut-num" {
+				errs <- fmt.Sprintf("Lookup = %v", objs)
+				return
+			}
+			errs <- ""
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
 }

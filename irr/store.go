@@ -3,6 +3,7 @@ package irr
 import (
 	"encoding/binary"
 	"net/netip"
+	"sync"
 )
 
 // pkey is a prefix as a comparable value without pointers, so that the route maps and
@@ -66,12 +67,35 @@ const arenaChunk = 1 << 20
 
 // arena stores object texts in large byte chunks (no per-object heap allocation, no
 // pointers for the GC to follow). Replaced or deleted texts are not reclaimed; the
-// mirror's churn is small next to a full load.
+// mirror's churn is small next to a full load. An index read from a snapshot file
+// reads its texts on first use only (see fill): most runs never look at them.
 type arena struct {
 	chunks [][]byte
+	lens   []int                    // chunk lengths while load is pending
+	load   func() ([][]byte, error) // reads the chunks; nil when they are in memory
+	once   sync.Once
+}
+
+// fill reads the chunks on first use. When reading fails the texts read as zero bytes
+// (no object), which keeps every textRef valid.
+func (a *arena) fill() {
+	a.once.Do(func() {
+		if a.load == nil {
+			return
+		}
+		c, err := a.load()
+		if err != nil || len(c) != len(a.lens) {
+			c = make([][]byte, len(a.lens))
+			for i, n := range a.lens {
+				c[i] = make([]byte, n)
+			}
+		}
+		a.chunks = c
+	})
 }
 
 func (a *arena) add(b []byte) textRef {
+	a.fill()
 	if len(b) > arenaChunk/4 {
 		c := make([]byte, len(b))
 		copy(c, b)
@@ -88,6 +112,18 @@ func (a *arena) add(b []byte) textRef {
 	return textRef{chunk: uint32(last), off: uint32(off), n: uint32(len(b))}
 }
 
+// get returns the text r refers to; a reference outside the chunks (a corrupt
+// snapshot) reads as "".
 func (a *arena) get(r textRef) string {
+	a.fill()
+	if int(r.chunk) >= len(a.chunks) || uint64(r.off)+uint64(r.n) > uint64(len(a.chunks[r.chunk])) {
+		return ""
+	}
 	return string(a.chunks[r.chunk][r.off : r.off+r.n])
+}
+
+// all returns every chunk.
+func (a *arena) all() [][]byte {
+	a.fill()
+	return a.chunks
 }

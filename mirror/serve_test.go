@@ -3,13 +3,12 @@ package mirror
 import (
 	"context"
 	"fmt"
-	"net"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
+	"github.com/bgpfilter/bgpfilter/internal/whoistest"
 	"github.com/bgpfilter/bgpfilter/whoisd"
 )
 
@@ -31,16 +30,7 @@ func TestServeWhileUpdating(t *testing.T) {
 	if err := m.Update(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := whoisd.New(ix, whoisd.Options{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); srv.Serve(ctx, ln) }()
-	defer wg.Wait()
-	defer cancel()
+	addr := whoistest.Serve(t, ix, whoisd.Options{})
 
 	const n = 40
 	for i := 1; i <= n; i++ {
@@ -64,11 +54,11 @@ func TestServeWhileUpdating(t *testing.T) {
 		updated <- nil
 	}()
 	query := func() string {
-		out, err := exec.Command(bgpq4, "-h", ln.Addr().String(), "-S", "TEST", "-4", "-l", "NN", "AS-DOC").CombinedOutput()
-		if err != nil {
-			t.Errorf("bgpq4: %v\n%s", err, out)
+		r := peer.BGPQ4(t, bgpq4, addr, nil, "-S", "TEST", "-4", "-l", "NN", "AS-DOC")
+		if r.Code != 0 {
+			t.Errorf("bgpq4: exit %d\n%s", r.Code, r.Stderr)
 		}
-		return string(out)
+		return r.Stdout + r.Stderr
 	}
 	runs, done := 0, false
 	for !done || runs < 3 {

@@ -2,15 +2,13 @@ package policy_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
+	"github.com/bgpfilter/bgpfilter/internal/whoistest"
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/policy"
 	"github.com/bgpfilter/bgpfilter/render"
@@ -68,33 +66,23 @@ func TestNativeEqualsBGPQ4(t *testing.T) {
 	}
 	compared, nonEmpty := 0, 0
 	for _, db := range []string{"testdata/policy.db", root + "/examples/irr/example.db", root + "/irr/testdata/edge.db"} {
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx := context.Background()
 		ix, _, err := irr.Load(ctx, []string{db}, irr.LoadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := whoisd.New(ix, whoisd.Options{})
-		done := make(chan struct{})
-		go func() { srv.Serve(ctx, ln); close(done) }()
-		addr := ln.Addr().String()
+		addr := whoistest.Serve(t, ix, whoisd.Options{})
 		for _, set := range setNames(t, db) {
 			for _, o := range opts {
-				args := append([]string{"-h", addr, "-l", "NN"}, o.args...)
-				cmd := exec.Command(bin, append(args, set)...)
-				cmd.Env = []string{"PATH=/usr/bin:/bin"}
-				var want, stderr bytes.Buffer
-				cmd.Stdout, cmd.Stderr = &want, &stderr
-				if err := cmd.Run(); err != nil {
-					t.Fatalf("bgpq4 %q: %v %s", cmd.Args, err, stderr.String())
+				args := append(append([]string{"-l", "NN"}, o.args...), set)
+				r := peer.BGPQ4(t, bin, addr, []string{"PATH=/usr/bin:/bin"}, args...)
+				if r.Code != 0 {
+					t.Fatalf("bgpq4 %q: exit %d %s", args, r.Code, r.Stderr)
 				}
 				o.opt.Name = "NN"
 				f, err := policy.BuildPrefixFilter(ctx, ix, &irr.Resolver{Q: ix}, []string{set}, o.opt)
 				if err != nil {
-					t.Errorf("%s %q: %v (bgpq4: %q)", set, o.args, err, want.String())
+					t.Errorf("%s %q: %v (bgpq4: %q)", set, o.args, err, r.Stdout)
 					continue
 				}
 				got, err := ios.PrefixList(f)
@@ -102,20 +90,18 @@ func TestNativeEqualsBGPQ4(t *testing.T) {
 					t.Fatal(err)
 				}
 				compared++
-				if strings.Contains(want.String(), " is empty") {
+				if strings.Contains(r.Stdout, " is empty") {
 					if !f.Empty() || !strings.Contains(string(got), "deny 0.0.0.0/0 le 32") && !strings.Contains(string(got), "deny ::/0 le 128") {
 						t.Errorf("%s %q: bgpq4 empty, ours:\n%s", set, o.args, got)
 					}
 					continue
 				}
 				nonEmpty++
-				if string(got) != want.String() {
-					t.Errorf("%s %q (%s):\nbgpq4:\n%s\nours:\n%s", set, o.args, db, want.String(), got)
+				if string(got) != r.Stdout {
+					t.Errorf("%s %q (%s):\nbgpq4:\n%s\nours:\n%s", set, o.args, db, r.Stdout, got)
 				}
 			}
 		}
-		cancel()
-		<-done
 	}
 	if nonEmpty < 50 {
 		t.Fatalf("only %d non-empty comparisons", nonEmpty)

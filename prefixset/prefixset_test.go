@@ -1,14 +1,9 @@
 package prefixset
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
+	"github.com/bgpfilter/bgpfilter/internal/whoistest"
 )
 
 // ios renders a set the way bgpq4's default (Cisco IOS) printer does.
@@ -304,53 +300,9 @@ func FuzzAggregateLossless(f *testing.F) {
 	})
 }
 
-// stubIRRd answers exactly the handshake queries bgpq4 sends when all objects are literal
-// prefixes (no data query is made): "!!" (no reply), "!n…" → C, "!s-lc" → A5 TEST C,
-// "!s…" → C, "!q" → close. It is an IRRd protocol endpoint, not a mock of results.
-func stubIRRd(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func(c net.Conn) {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-				r := bufio.NewReader(c)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					line = strings.TrimSpace(line)
-					switch {
-					case line == "!!":
-					case line == "!q":
-						return
-					case line == "!s-lc":
-						_, _ = c.Write([]byte("A5\nTEST\nC\n"))
-					case strings.HasPrefix(line, "!n"), strings.HasPrefix(line, "!s"):
-						_, _ = c.Write([]byte("C\n"))
-					default:
-						_, _ = c.Write([]byte("D\n"))
-					}
-				}
-			}(c)
-		}
-	}()
-	return ln.Addr().String()
-}
-
 func TestDifferentialBGPQ4(t *testing.T) {
 	bin := peer.Require(t, "bgpq4")
-	addr := stubIRRd(t)
+	addr := whoistest.Handshake(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	cases := 300
 	if testing.Short() {
@@ -391,7 +343,7 @@ func TestDifferentialBGPQ4(t *testing.T) {
 			amax, base = 128, 32
 		}
 		var o ops
-		args := []string{"-h", addr}
+		var args []string
 		if v6 {
 			args = append(args, "-6")
 		}
@@ -429,21 +381,16 @@ func TestDifferentialBGPQ4(t *testing.T) {
 			continue
 		}
 		args = append(args, in...)
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		var stdout, stderr bytes.Buffer
-		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		cancel()
-		if err != nil {
-			t.Fatalf("bgpq4 %v: %v\n%s", args, err, stderr.String())
+		r := peer.BGPQ4(t, bin, addr, nil, args...)
+		if r.Code != 0 {
+			t.Fatalf("bgpq4 %v: exit %d\n%s", args, r.Code, r.Stderr)
 		}
 		got := ios(build(v6, in, o))
 		if strings.Contains(got, " ge ") {
 			ranged++
 		}
-		if got != stdout.String() {
-			t.Fatalf("case %d: bgpq4 %s\n--- bgpq4:\n%s--- ours:\n%s", c, strings.Join(args[2:], " "), stdout.String(), got)
+		if got != r.Stdout {
+			t.Fatalf("case %d: bgpq4 %s\n--- bgpq4:\n%s--- ours:\n%s", c, strings.Join(args, " "), r.Stdout, got)
 		}
 	}
 	t.Logf("%d random prefix sets identical to bgpq4 (%d with ge/le ranges)", cases, ranged)

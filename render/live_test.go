@@ -3,9 +3,6 @@ package render
 import (
 	"fmt"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -23,10 +20,6 @@ func TestBirdLiveWithGoBGP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("live BGP session")
 	}
-	bird := peer.Require(t, "bird")
-	birdc := peer.Require(t, "birdc")
-	gobgpd := peer.Require(t, "gobgpd")
-	gobgp := peer.Require(t, "gobgp")
 	r, err := New("bird", Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -42,8 +35,7 @@ func TestBirdLiveWithGoBGP(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	bport, gport, api := peer.FreePort(t), peer.FreePort(t), peer.FreePort(t)
-	sock := filepath.Join(dir, "bird.ctl")
+	bport, gport := peer.FreePort(t), peer.FreePort(t)
 	conf := fmt.Sprintf(`log "%s/bird.log" all;
 router id 198.18.0.2;
 protocol device { }
@@ -61,43 +53,17 @@ protocol bgp cust {
   ipv4 { import keep filtered on; import filter cust_in; export none; };
 }
 `, dir, pset, oset, bport, gport)
-	gconf := fmt.Sprintf(`[global.config]
-  as = 64500
-  router-id = "198.18.0.3"
-  port = %d
-  local-address-list = ["127.0.0.3"]
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "127.0.0.2"
-    peer-as = 64496
-  [neighbors.transport.config]
-    local-address = "127.0.0.3"
-    passive-mode = true
-  [neighbors.ebgp-multihop.config]
-    enabled = true
-    multihop-ttl = 2
-`, gport)
-	cpath, gpath := filepath.Join(dir, "bird.conf"), filepath.Join(dir, "gobgpd.toml")
-	os.WriteFile(cpath, []byte(conf), 0o644)
-	os.WriteFile(gpath, []byte(gconf), 0o644)
-	g := peer.Start(t, gobgpd, "-f", gpath, "--api-hosts", fmt.Sprintf("127.0.0.1:%d", api), "--pprof-disable", "-p", "-l", "info")
-	b := peer.Start(t, bird, "-f", "-c", cpath, "-s", sock, "-P", filepath.Join(dir, "bird.pid"))
+	g := peer.StartGoBGP(t, dir, peer.GoBGPConfig{AS: 64500, RouterID: "198.18.0.3", Local: "127.0.0.3", Port: gport,
+		Neighbor: "127.0.0.2", NeighborAS: 64496})
+	b := peer.StartBIRD(t, dir, conf)
 	waitFor := func(what string, d time.Duration, ok func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(d)
-		for !ok() {
-			if time.Now().After(deadline) || b.Exited() || g.Exited() {
-				log, _ := os.ReadFile(filepath.Join(dir, "bird.log"))
-				t.Fatalf("timeout waiting for %s\nbird: %s %s\ngobgpd: %s", what, b.Output(), log, g.Output())
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		peer.Eventually(t, what, d, ok, b.Daemon, g.Daemon)
 	}
 	bc := func(args ...string) string {
-		out, _ := exec.Command(birdc, append([]string{"-s", sock}, args...)...).CombinedOutput()
-		return string(out)
+		out, _ := b.Birdc(args...)
+		return out
 	}
-	gapi := []string{"-p", fmt.Sprint(api)}
 	waitFor("Established", 30*time.Second, func() bool { return strings.Contains(bc("show", "protocols", "cust"), "Established") })
 
 	routes := probes(pf.Entries, "10.0.0.0/8", "192.0.2.0/23", "203.0.113.128/26")
@@ -105,8 +71,8 @@ protocol bgp cust {
 	routes = slices.Compact(routes)
 	var want []string
 	for _, p := range routes {
-		if out, err := exec.Command(gobgp, append(gapi, "global", "rib", "-a", "ipv4", "add", p.String(), "origin", "igp", "nexthop", "198.18.0.3")...).CombinedOutput(); err != nil {
-			t.Fatalf("gobgp add %s: %v %s", p, err, out)
+		if err := g.AddRoute(p.String(), "", "198.18.0.3"); err != nil {
+			t.Fatal(err)
 		}
 		if matches(pf.Entries, p) {
 			want = append(want, p.String())
@@ -132,8 +98,8 @@ protocol bgp cust {
 		t.Fatalf("weak test: %d of %d routes permitted", len(want), n)
 	}
 	// The same permitted prefix with an origin outside the origin set is rejected.
-	if out, err := exec.Command(gobgp, append(gapi, "global", "rib", "-a", "ipv4", "add", "198.51.100.0/24", "aspath", "64999", "origin", "igp", "nexthop", "198.18.0.3")...).CombinedOutput(); err != nil {
-		t.Fatalf("gobgp add with aspath: %v %s", err, out)
+	if err := g.AddRoute("198.51.100.0/24", "64999", "198.18.0.3"); err != nil {
+		t.Fatal(err)
 	}
 	waitFor("198.51.100.0/24 from AS64999 filtered", 20*time.Second, func() bool {
 		return strings.Contains(bc("show", "route", "filtered", "protocol", "cust", "all"), "64500 64999") &&

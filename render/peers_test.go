@@ -2,7 +2,6 @@ package render
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -120,8 +119,6 @@ func probes(entries []policy.Entry, extra ...string) []netip.Prefix {
 // probe routes around every entry, whether "net ~ SET" holds; BIRD must agree with the
 // model (and deny everything for the empty sets).
 func TestBirdLiveSemantics(t *testing.T) {
-	bird := peer.Require(t, "bird")
-	birdc := peer.Require(t, "birdc")
 	r, err := New("bird", Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -139,17 +136,8 @@ func TestBirdLiveSemantics(t *testing.T) {
 		}
 		conf.Write(out)
 	}
-	dir := t.TempDir()
-	cpath, sock := filepath.Join(dir, "bird.conf"), filepath.Join(dir, "bird.ctl")
-	os.WriteFile(cpath, conf.Bytes(), 0o644)
-	d := peer.Start(t, bird, "-f", "-c", cpath, "-s", sock, "-P", filepath.Join(dir, "bird.pid"))
-	deadline := time.Now().Add(10 * time.Second)
-	for exec.Command(birdc, "-s", sock, "show status").Run() != nil {
-		if time.Now().After(deadline) || d.Exited() {
-			t.Fatalf("bird did not start: %s", d.Output())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	b := peer.StartBIRD(t, t.TempDir(), conf.String())
+	peer.Eventually(t, "bird to start", 10*time.Second, b.Up, b.Daemon)
 	extra4 := []string{"0.0.0.0/0", "10.0.0.0/8", "192.0.2.0/23", "203.0.113.128/26"}
 	extra6 := []string{"::/0", "2001:db8::/32", "2001:db8:3000::/49"}
 	checked := 0
@@ -159,12 +147,12 @@ func TestBirdLiveSemantics(t *testing.T) {
 			ps = probes(pf.Entries, extra6...)
 		}
 		for _, p := range ps {
-			out, err := exec.Command(birdc, "-s", sock, fmt.Sprintf("eval %s ~ %s", p, name)).CombinedOutput()
+			out, err := b.Birdc(fmt.Sprintf("eval %s ~ %s", p, name))
 			if err != nil {
-				t.Fatalf("birdc eval %s ~ %s: %v %s", p, name, err, out)
+				t.Fatalf("birdc eval %s ~ %s: %v", p, name, err)
 			}
-			got := strings.Contains(string(out), "TRUE")
-			if !got && !strings.Contains(string(out), "FALSE") {
+			got := strings.Contains(out, "TRUE")
+			if !got && !strings.Contains(out, "FALSE") {
 				t.Fatalf("birdc eval %s ~ %s: %s", p, name, out)
 			}
 			if want := matches(pf.Entries, p); got != want {
@@ -183,15 +171,11 @@ func TestBirdLiveSemantics(t *testing.T) {
 // lists and reads every list back over vtysh: each entry must be there with the same
 // sequence, action, prefix and length bounds; the empty lists must deny everything.
 func TestFRRLoadsOutput(t *testing.T) {
-	bgpd := peer.Require(t, "bgpd", "/usr/lib/frr")
-	vtysh := peer.Require(t, "vtysh")
 	r, err := New("frr", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
 	var conf bytes.Buffer
-	fmt.Fprintf(&conf, "frr defaults traditional\nhostname bgpfilter-test\nlog file %s/bgpd.log informational\n!\n", dir)
 	pls := []*policy.PrefixFilter{withName(fixture4(), "PL4"), withName(fixture4Exact(), "PL4X"), withName(fixture6(), "PL6"),
 		{Name: "PLE4", Family: 4}, {Name: "PLE6", Family: 6}}
 	for _, pf := range pls {
@@ -210,30 +194,16 @@ func TestFRRLoadsOutput(t *testing.T) {
 		}
 		conf.Write(out)
 	}
-	cpath := filepath.Join(dir, "frr.conf")
-	os.WriteFile(cpath, conf.Bytes(), 0o644)
-	if out, err := exec.Command(vtysh, "-C", "-f", cpath).CombinedOutput(); err != nil {
-		t.Fatalf("vtysh -C: %v %s", err, out)
+	f := peer.StartFRR(t, t.TempDir(), peer.FRRConfig{Listen: "127.0.0.1", Policy: conf.String()})
+	if err := f.CheckConf(); err != nil {
+		t.Fatal(err)
 	}
-	port := peer.FreePort(t)
-	d := peer.Start(t, bgpd, "-S", "-Z", "-f", cpath, "-i", filepath.Join(dir, "bgpd.pid"), "--vty_socket", dir,
-		"-A", "127.0.0.1", "-P", "0", "-p", fmt.Sprint(port), "-l", "127.0.0.1")
 	vty := func(cmd string) ([]byte, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return exec.CommandContext(ctx, vtysh, "--vty_socket", dir, "-d", "bgpd", "-c", cmd).Output()
+		out, err := f.Vty(cmd)
+		return []byte(out), err
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if _, err := vty("show version"); err == nil {
-			break
-		}
-		if time.Now().After(deadline) || d.Exited() {
-			t.Fatalf("bgpd did not start: %s", d.Output())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if log, _ := os.ReadFile(filepath.Join(dir, "bgpd.log")); bytes.Contains(log, []byte("Config Failed")) ||
+	peer.Eventually(t, "bgpd to start", 15*time.Second, f.Up, f.Daemon)
+	if log, _ := os.ReadFile(f.LogFile); bytes.Contains(log, []byte("Config Failed")) ||
 		bytes.Contains(log, []byte("No such command")) || bytes.Contains(log, []byte("Unknown command")) {
 		t.Fatalf("bgpd config errors:\n%s", log)
 	}
@@ -334,10 +304,8 @@ func TestFRRLoadsOutput(t *testing.T) {
 	short, _ := r.PrefixList(withName(fixture4Exact(), "PL4"))
 	af := &policy.ASPathFilter{Name: "AP0", Origins: fixtureAS(0).Origins[:2]}
 	shortAP, _ := r.ASPath(af)
-	delta := filepath.Join(dir, "delta.conf")
-	os.WriteFile(delta, append(short, shortAP...), 0o644)
-	if out, err := exec.Command(vtysh, "--vty_socket", dir, "-d", "bgpd", "-f", delta).CombinedOutput(); err != nil {
-		t.Fatalf("vtysh -f: %v %s", err, out)
+	if err := f.Apply(string(append(short, shortAP...))); err != nil {
+		t.Fatal(err)
 	}
 	out, _ = vty("show ip prefix-list PL4")
 	if n := strings.Count(string(out), " permit "); n != 3 || !strings.Contains(string(out), "seq 10 permit 192.0.2.0/25") {

@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/kentik/patricia/generics_tree"
 )
 
 // Options control what a Builder (and the loaders) accept.
@@ -211,22 +209,35 @@ func (b *Builder) Build() (*Table, error) {
 			b.meta.Source, ErrStale, b.meta.Expired)
 	}
 	t := &Table{
-		v4:    generics_tree.NewTreeV4[tag](),
-		v6:    generics_tree.NewTreeV6[tag](),
+		ix4:   newIndex4(),
+		ix6:   newIndex6(),
+		ents:  make([]entry, 0, len(b.recs)),
 		tas:   b.taNames,
 		perTA: make([]int, len(b.taNames)),
 		aspas: b.aspas,
 		meta:  b.meta,
 	}
-	for _, r := range b.recs {
-		tg := tag{ASN: r.asn, Len: r.bits, MaxLen: r.maxLen, TA: r.ta}
-		t.perTA[r.ta]++
+	// The records are sorted by prefix, then ASN: each run of one prefix becomes one
+	// group, the single tag of that prefix's trie node.
+	for i := 0; i < len(b.recs); {
+		r := b.recs[i]
+		g := group{off: uint32(len(t.ents)), asn: r.asn, bits: r.bits}
+		for ; i < len(b.recs) && int(g.n) < maxGroup; i++ {
+			x := b.recs[i]
+			if x.v6 != r.v6 || x.hi != r.hi || x.lo != r.lo || x.bits != r.bits {
+				break
+			}
+			t.ents = append(t.ents, entry{asn: x.asn, ta: x.ta, maxLen: x.maxLen})
+			g.n++
+			g.maxMax = max(g.maxMax, x.maxLen)
+			t.perTA[x.ta]++
+		}
 		if !r.v6 {
-			t.v4.Add(key4raw(r), tg, tagEqual)
-			t.n4++
+			t.ix4.add(key4raw(r), g)
+			t.n4 += int(g.n)
 		} else {
-			t.v6.Add(key6raw(r), tg, tagEqual)
-			t.n6++
+			t.ix6.add(key6raw(r), g)
+			t.n6 += int(g.n)
 		}
 	}
 	b.recs = nil

@@ -14,18 +14,6 @@ import (
 	"github.com/kentik/patricia/generics_tree"
 )
 
-// tag is what the tries store per VRP. It is pointer-free so the GC never scans the
-// tries' tag maps (reference go.md §1.1); Len is the VRP's own prefix length, which
-// lets ROV rebuild the covering VRP's prefix from the route's address.
-type tag struct {
-	ASN    uint32
-	Len    uint8
-	MaxLen uint8
-	TA     uint16
-}
-
-func tagEqual(a, b tag) bool { return a == b }
-
 // Metadata describes where a Table's data came from.
 type Metadata struct {
 	// Source is the path or rtr:// address the data was read from.
@@ -43,11 +31,13 @@ type Metadata struct {
 	FilteredSLURM, AddedSLURM int
 }
 
-// Table holds VRPs in patricia tries (one per address family) and ASPAs by customer
-// AS. A Table is immutable after Build and safe for concurrent use.
+// Table holds VRPs in kentik/patricia tries, sharded by /16 (IPv4) and /24 (IPv6)
+// with one tag per prefix (rov_index.go), and ASPAs by customer AS. A Table is
+// immutable after Build and safe for concurrent use.
 type Table struct {
-	v4    *generics_tree.TreeV4[tag]
-	v6    *generics_tree.TreeV6[tag]
+	ix4   *index4 // sharded tries (rov_index.go)
+	ix6   *index6
+	ents  []entry // the VRPs of every group, in prefix order
 	tas   []string
 	perTA []int
 	n4    int
@@ -57,16 +47,6 @@ type Table struct {
 
 	byASNOnce sync.Once
 	byASN     map[uint32][]VRP
-}
-
-func key4(p netip.Prefix) patricia.IPv4Address {
-	a := p.Addr().As4()
-	return patricia.NewIPv4Address(binary.BigEndian.Uint32(a[:]), uint(p.Bits()))
-}
-
-func key6(p netip.Prefix) patricia.IPv6Address {
-	a := p.Addr().As16()
-	return patricia.IPv6Address{Left: binary.BigEndian.Uint64(a[:8]), Right: binary.BigEndian.Uint64(a[8:]), Length: uint(p.Bits())}
 }
 
 // Metadata returns where the data came from and what loading dropped.
@@ -102,71 +82,38 @@ func (t *Table) ASPAs() []ASPA {
 	return out
 }
 
-func (t *Table) vrpOf(p netip.Prefix, tg tag) VRP {
-	cp, _ := p.Addr().Prefix(int(tg.Len))
-	return VRP{Prefix: cp, MaxLength: tg.MaxLen, ASN: tg.ASN, TA: t.tas[tg.TA]}
-}
-
-// covering appends the tags of every VRP whose prefix covers p (p included).
-func (t *Table) covering(buf []tag, p netip.Prefix) ([]tag, netip.Prefix, bool) {
-	if !p.IsValid() {
-		return buf, p, false
-	}
-	if a := p.Addr(); a.Is4In6() {
-		// ::ffff:192.0.2.0/120 is the IPv4 route 192.0.2.0/24.
-		if p.Bits() < 96 {
-			return buf, p, false
-		}
-		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
-	}
-	p = p.Masked()
-	if p.Addr().Is4() {
-		return t.v4.FindTagsAppend(buf, key4(p)), p, true
-	}
-	return t.v6.FindTagsAppend(buf, key6(p)), p, true
-}
-
-func decide(tags []tag, bits int, origin uint32) State {
-	if len(tags) == 0 {
-		return NotFound
-	}
-	for _, tg := range tags {
-		// RFC 6811 §2: a VRP matches when its ASN equals the origin and the route is
-		// not longer than maxLength; AS0 VRPs (RFC 6483 §4) never match.
-		if tg.ASN == origin && origin != 0 && bits <= int(tg.MaxLen) {
-			return Valid
-		}
-	}
-	return Invalid
+func (t *Table) vrpOf(p netip.Prefix, g group, e entry) VRP {
+	cp, _ := p.Addr().Prefix(int(g.bits))
+	return VRP{Prefix: cp, MaxLength: e.maxLen, ASN: e.asn, TA: t.tas[e.ta]}
 }
 
 // State returns the RFC 6811 state of the route p originated by origin. It does not
-// allocate for routes covered by up to 16 VRPs. An origin of 0 stands for a route
-// whose origin cannot be determined (AS_SET) and never matches.
+// allocate for routes covered by up to 16 VRP prefixes, stops at the first matching
+// VRP and answers routes in a /16 without any short enough VRP without a trie walk.
+// An origin of 0 stands for a route whose origin cannot be determined (AS_SET) and
+// never matches.
 func (t *Table) State(p netip.Prefix, origin uint32) State {
-	var buf [16]tag
-	tags, q, ok := t.covering(buf[:0], p)
-	if !ok {
-		return NotFound
-	}
-	return decide(tags, q.Bits(), origin)
+	var buf [16]group
+	q := prepare(p)
+	return t.decide(t.groups(buf[:0], &q), q.bits(), origin)
 }
 
 // ROV returns the RFC 6811 state of the route and the covering VRPs that decided it:
 // the matching VRPs when valid, every covering VRP when invalid, none when not found.
 func (t *Table) ROV(p netip.Prefix, origin uint32) (State, []VRP) {
-	var buf [16]tag
-	tags, q, ok := t.covering(buf[:0], p)
-	if !ok {
-		return NotFound, nil
-	}
-	st := decide(tags, q.Bits(), origin)
+	var buf [16]group
+	q := prepare(p)
+	gs := t.groups(buf[:0], &q)
+	bits := q.bits()
+	st := t.decide(gs, bits, origin)
 	var out []VRP
-	for _, tg := range tags {
-		if st == Valid && !(tg.ASN == origin && q.Bits() <= int(tg.MaxLen)) {
-			continue
+	for _, g := range gs {
+		for _, e := range t.entries(g) {
+			if st == Valid && !matches(e, bits, origin) {
+				continue
+			}
+			out = append(out, t.vrpOf(q.p, g, e))
 		}
-		out = append(out, t.vrpOf(q, tg))
 	}
 	sortVRPs(out)
 	return st, out
@@ -174,13 +121,13 @@ func (t *Table) ROV(p netip.Prefix, origin uint32) (State, []VRP) {
 
 // Covering returns every VRP whose prefix equals or covers p, sorted.
 func (t *Table) Covering(p netip.Prefix) []VRP {
-	tags, q, ok := t.covering(nil, p)
-	if !ok {
-		return nil
-	}
-	out := make([]VRP, 0, len(tags))
-	for _, tg := range tags {
-		out = append(out, t.vrpOf(q, tg))
+	q := prepare(p)
+	gs := t.groups(nil, &q)
+	var out []VRP
+	for _, g := range gs {
+		for _, e := range t.entries(g) {
+			out = append(out, t.vrpOf(q.p, g, e))
+		}
 	}
 	sortVRPs(out)
 	return out
@@ -201,29 +148,39 @@ func (t *Table) Validate(p netip.Prefix, origin uint32) (string, []string) {
 // maxLength and trust anchor.
 func (t *Table) VRPs() []VRP {
 	out := make([]VRP, 0, t.n4+t.n6)
-	var buf []tag
-	it4 := t.v4.Iterate()
-	for it4.Next() {
-		k := it4.Address()
-		var a [4]byte
-		binary.BigEndian.PutUint32(a[:], k.Address)
-		p := netip.PrefixFrom(netip.AddrFrom4(a), int(k.Length))
-		for _, tg := range it4.TagsWithBuffer(buf[:0]) {
-			out = append(out, VRP{Prefix: p, MaxLength: tg.MaxLen, ASN: tg.ASN, TA: t.tas[tg.TA]})
+	var buf []group
+	for _, tr := range append([]*generics_tree.TreeV4[group]{t.ix4.short}, t.ix4.tries...) {
+		it := tr.Iterate()
+		for it.Next() {
+			k := it.Address()
+			var a [4]byte
+			binary.BigEndian.PutUint32(a[:], k.Address)
+			buf = it.TagsWithBuffer(buf[:0])
+			out = t.appendVRPs(out, netip.PrefixFrom(netip.AddrFrom4(a), int(k.Length)), buf)
 		}
 	}
-	it6 := t.v6.Iterate()
-	for it6.Next() {
-		k := it6.Address()
-		var a [16]byte
-		binary.BigEndian.PutUint64(a[:8], k.Left)
-		binary.BigEndian.PutUint64(a[8:], k.Right)
-		p := netip.PrefixFrom(netip.AddrFrom16(a), int(k.Length))
-		for _, tg := range it6.TagsWithBuffer(buf[:0]) {
-			out = append(out, VRP{Prefix: p, MaxLength: tg.MaxLen, ASN: tg.ASN, TA: t.tas[tg.TA]})
+	for _, tr := range append([]*generics_tree.TreeV6[group]{t.ix6.short}, t.ix6.tries...) {
+		it := tr.Iterate()
+		for it.Next() {
+			k := it.Address()
+			var a [16]byte
+			binary.BigEndian.PutUint64(a[:8], k.Left)
+			binary.BigEndian.PutUint64(a[8:], k.Right)
+			buf = it.TagsWithBuffer(buf[:0])
+			out = t.appendVRPs(out, netip.PrefixFrom(netip.AddrFrom16(a), int(k.Length)), buf)
 		}
 	}
 	sortVRPs(out)
+	return out
+}
+
+// appendVRPs appends the VRPs of the groups on the node of prefix p.
+func (t *Table) appendVRPs(out []VRP, p netip.Prefix, gs []group) []VRP {
+	for _, g := range gs {
+		for _, e := range t.entries(g) {
+			out = append(out, VRP{Prefix: p, MaxLength: e.maxLen, ASN: e.asn, TA: t.tas[e.ta]})
+		}
+	}
 	return out
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/internal/bgpq4"
 	"github.com/bgpfilter/bgpfilter/internal/peer"
+	"github.com/bgpfilter/bgpfilter/internal/whoistest"
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/irr/rpsl"
 	"github.com/bgpfilter/bgpfilter/whois"
@@ -39,20 +40,11 @@ type dataset struct {
 
 func loadDataset(t *testing.T, name string, paths ...string) *dataset {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ix, _, err := irr.Load(ctx, paths, irr.LoadOptions{})
+	ix, _, err := irr.Load(context.Background(), paths, irr.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := whoisd.New(ix, whoisd.Options{})
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	d := &dataset{name: name, ix: ix, addr: ln.Addr().String()}
+	d := &dataset{name: name, ix: ix, addr: whoistest.Serve(t, ix, whoisd.Options{})}
 	d.noA = startNoAProxy(t, d.addr)
 	seen := map[irr.ASN]bool{}
 	for _, p := range paths {
@@ -227,7 +219,7 @@ func TestClientEqualsLocal(t *testing.T) {
 		for _, mode := range []struct{ name, addr string }{{"!a", d.addr}, {"no-!a", d.noA}} {
 			t.Run(d.name+"/"+mode.name, func(t *testing.T) {
 				ctx := context.Background()
-				var logBuf syncBuffer
+				var logBuf peer.SyncBuffer
 				c := whois.NewClient(mode.addr, whois.ClientOptions{QueryTimeout: 20 * time.Second,
 					Logger: slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 				defer c.Close()
@@ -299,24 +291,6 @@ func sameMembers(lm []string, lf bool, rm []string, rf bool) bool {
 
 func samePrefixes(lp []netip.Prefix, lf bool, rp []netip.Prefix, rf bool) bool {
 	return lf == rf && slices.Equal(lp, rp)
-}
-
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // byteDiff describes the first difference of two outputs.

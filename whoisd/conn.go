@@ -38,8 +38,9 @@ const itemOverhead = 64
 
 // lingerTime bounds how long a closing connection drains unread input after its last
 // reply, so that closing with unread data does not reset the connection and destroy
-// the reply in flight.
-const lingerTime = 500 * time.Millisecond
+// the reply in flight. It is generous because a client that sent a 1 MB line on a busy
+// machine may still be pushing it; the drain is bounded in bytes as well (1 MiB).
+const lingerTime = 2 * time.Second
 
 // Reasons a connection ends, for the metrics and logs.
 const (

@@ -1,9 +1,6 @@
 package whoisd
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"os"
 	"os/exec"
@@ -49,26 +46,11 @@ func ripeIndex(t testing.TB) *irr.Index {
 	return ripeIx
 }
 
-// runBGPQ4 runs Debian's bgpq4 against addr with a timeout (bgpq4 has none).
+// runBGPQ4 runs Debian's bgpq4 against addr (peer.BGPQ4) with IRRD_SOURCES cleared.
 func runBGPQ4(t testing.TB, prog, addr string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, prog, append([]string{"-h", addr}, args...)...)
-	cmd.Env = append(os.Environ(), "IRRD_SOURCES=")
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("bgpq4 %v: timed out (the server did not answer)", args)
-	}
-	code = 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("bgpq4 %v: %v", args, err)
-	}
-	return o.String(), e.String(), code
+	r := peer.BGPQ4(t, prog, addr, append(os.Environ(), "IRRD_SOURCES="), args...)
+	return r.Stdout, r.Stderr, r.Code
 }
 
 // goldenCase is one of bgpq4's own reference outputs (bgp/bgpq4 tests/reference,
@@ -173,29 +155,11 @@ func TestBGPQ4Golden(t *testing.T) {
 // sampleSets returns every step-th as-set name of the RIPE dump (deterministic).
 func sampleSets(t testing.TB, step int) []string {
 	t.Helper()
-	f, err := os.Open(peer.SharedData(t, "irr/ripe.db.as-set.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	var names []string
-	i := 0
-	for sc.Scan() {
-		if name, ok := strings.CutPrefix(sc.Text(), "as-set:"); ok {
-			if i%step == 0 {
-				names = append(names, strings.TrimSpace(name))
-			}
-			i++
+	for i, name := range peer.ASSetNames(t, peer.SharedData(t, "irr/ripe.db.as-set.gz")) {
+		if i%step == 0 {
+			names = append(names, name)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return names
 }

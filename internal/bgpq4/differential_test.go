@@ -1,69 +1,21 @@
 package bgpq4
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
+	"github.com/bgpfilter/bgpfilter/internal/whoistest"
 	"github.com/bgpfilter/bgpfilter/irr"
 )
 
-// handshakeServer answers exactly the queries bgpq4 sends when every object is a
-// literal prefix or range (no data query is made): "!!", "!n…" → C, "!s-lc" →
-// "A5 TEST C", "!s…" → C, "!q" → close. It is an IRRd protocol endpoint for bgpq4's
-// session script, not a stand-in for data.
-func handshakeServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func(c net.Conn) {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-				r := bufio.NewReader(c)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					switch line = strings.TrimSpace(line); {
-					case line == "!!":
-					case line == "!q":
-						return
-					case line == "!s-lc":
-						_, _ = c.Write([]byte("A5\nTEST\nC\n"))
-					case strings.HasPrefix(line, "!n"), strings.HasPrefix(line, "!s"):
-						_, _ = c.Write([]byte("C\n"))
-					default:
-						_, _ = c.Write([]byte("D\n"))
-					}
-				}
-			}(c)
-		}
-	}()
-	return ln.Addr().String()
-}
-
-// emptyQuerier serves the same (empty) registry as handshakeServer: one source TEST.
+// emptyQuerier serves the same (empty) registry as whoistest.Handshake: one source TEST.
 type emptyQuerier struct{}
 
 func (emptyQuerier) Sources(context.Context) ([]string, error) { return []string{"TEST"}, nil }
@@ -123,7 +75,7 @@ func randPrefix(rng *rand.Rand, v6, dense bool) string {
 // rewrites).
 func TestDifferentialLiteral(t *testing.T) {
 	bin := peer.Require(t, "bgpq4")
-	addr := handshakeServer(t)
+	addr := whoistest.Handshake(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	cases := 400
 	if testing.Short() {
@@ -188,30 +140,19 @@ func TestDifferentialLiteral(t *testing.T) {
 			}
 			args = append(args, p)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		var o1, e1 bytes.Buffer
-		cmd := exec.CommandContext(ctx, bin, append([]string{"-h", addr}, args...)...)
-		cmd.Stdout, cmd.Stderr = &o1, &e1
-		err := cmd.Run()
-		cancel()
-		want := 0
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			want = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
+		r := peer.BGPQ4(t, bin, addr, nil, args...)
+		want := r.Code
 		var o2, e2 bytes.Buffer
 		got := Run(context.Background(), args, nil, emptyQuerier{}, &o2, &e2)
 		if want != 0 {
 			nonzero++
 		}
-		if strings.Contains(o1.String(), "Aggregating on node: ") {
+		if strings.Contains(r.Stdout, "Aggregating on node: ") {
 			traced++
 		}
-		if got != want || o2.String() != normalize19(o1.String()) || e2.String() != e1.String() {
+		if got != want || o2.String() != normalize19(r.Stdout) || e2.String() != r.Stderr {
 			t.Fatalf("case %d: bgpq4 %s\nexit %d vs %d\n--- bgpq4 stdout:\n%s--- bgpq4 stderr:\n%s--- ours stdout:\n%s--- ours stderr:\n%s",
-				i, strings.Join(args, " "), want, got, o1.String(), e1.String(), o2.String(), e2.String())
+				i, strings.Join(args, " "), want, got, r.Stdout, r.Stderr, o2.String(), e2.String())
 		}
 	}
 	t.Logf("%d random literal-prefix runs identical to bgpq4 (%d with a non-zero exit, %d with an -AA trace)", cases, nonzero, traced)
@@ -225,7 +166,7 @@ func TestDifferentialLiteral(t *testing.T) {
 // and compares exit status, stdout and stderr with the installed bgpq4.
 func TestDifferentialOddLiterals(t *testing.T) {
 	bin := peer.Require(t, "bgpq4")
-	addr := handshakeServer(t)
+	addr := whoistest.Handshake(t)
 	cases := [][]string{
 		{"10.0.0.1/24"}, {"010.000.000.000/24"}, {"0x0a.0.0.0/8"}, {"10.1.2.3"}, {"10.0.0.0/33"},
 		{"10.0.0.0/-1"}, {"10.0.0.0/"}, {"10.0.0.0/24x"}, {"256.0.0.0/8"}, {"1.2.3.4abc/24"},
@@ -239,23 +180,12 @@ func TestDifferentialOddLiterals(t *testing.T) {
 		{"-F", `%m %i %a %A\n`, "-6", "-A", "2001:db8::/48", "2001:db8:1::/48"},
 	}
 	for _, args := range cases {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		var o1, e1 bytes.Buffer
-		cmd := exec.CommandContext(ctx, bin, append([]string{"-h", addr}, args...)...)
-		cmd.Stdout, cmd.Stderr = &o1, &e1
-		err := cmd.Run()
-		cancel()
-		want := 0
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			want = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
+		r := peer.BGPQ4(t, bin, addr, nil, args...)
+		want := r.Code
 		var o2, e2 bytes.Buffer
 		got := Run(context.Background(), args, nil, emptyQuerier{}, &o2, &e2)
-		if got != want || o1.String() != o2.String() || e1.String() != e2.String() {
-			t.Errorf("bgpq4 %q: exit %d vs %d\n--- bgpq4:\n%s%s--- ours:\n%s%s", args, want, got, o1.String(), e1.String(), o2.String(), e2.String())
+		if got != want || r.Stdout != o2.String() || r.Stderr != e2.String() {
+			t.Errorf("bgpq4 %q: exit %d vs %d\n--- bgpq4:\n%s%s--- ours:\n%s%s", args, want, got, r.Stdout, r.Stderr, o2.String(), e2.String())
 		}
 	}
 }
@@ -263,24 +193,15 @@ func TestDifferentialOddLiterals(t *testing.T) {
 // TestDifferentialMatchEscapes compares -M escape handling with the installed bgpq4.
 func TestDifferentialMatchEscapes(t *testing.T) {
 	bin := peer.Require(t, "bgpq4")
-	addr := handshakeServer(t)
+	addr := whoistest.Handshake(t)
 	for _, m := range []string{"community blackhole", `a\nb`, "a\\\nb", `a\tb\rc\\d`, `a\qb`, `ab\`} {
 		args := []string{"-JE", "-l", "P/T", "-M", m, "10.0.0.0/8"}
-		var o1, e1 bytes.Buffer
-		cmd := exec.Command(bin, append([]string{"-h", addr}, args...)...)
-		cmd.Stdout, cmd.Stderr = &o1, &e1
-		err := cmd.Run()
-		want := 0
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			want = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
+		r := peer.BGPQ4(t, bin, addr, nil, args...)
+		want := r.Code
 		var o2, e2 bytes.Buffer
 		got := Run(context.Background(), args, nil, emptyQuerier{}, &o2, &e2)
-		if got != want || o1.String() != o2.String() || e1.String() != e2.String() {
-			t.Errorf("-M %q: exit %d vs %d\n--- bgpq4:\n%s%s--- ours:\n%s%s", m, want, got, o1.String(), e1.String(), o2.String(), e2.String())
+		if got != want || r.Stdout != o2.String() || r.Stderr != e2.String() {
+			t.Errorf("-M %q: exit %d vs %d\n--- bgpq4:\n%s%s--- ours:\n%s%s", m, want, got, r.Stdout, r.Stderr, o2.String(), e2.String())
 		}
 	}
 }
@@ -290,7 +211,7 @@ func TestDifferentialMatchEscapes(t *testing.T) {
 // checks and their messages. Combinations whose result changed after 1.9 are skipped.
 func TestDifferentialOptions(t *testing.T) {
 	bin := peer.Require(t, "bgpq4")
-	addr := handshakeServer(t)
+	addr := whoistest.Handshake(t)
 	pool := [][]string{{"-4"}, {"-6"}, {"-A"}, {"-b"}, {"-B"}, {"-e"}, {"-E"}, {"-F", "%n/%l"}, {"-J"}, {"-j"},
 		{"-K"}, {"-K7"}, {"-N"}, {"-n"}, {"-U"}, {"-u"}, {"-X"}, {"-z"}, {"-f", "1"}, {"-G", "1"}, {"-H", "1"},
 		{"-t"}, {"-s"}, {"-M", "x"}, {"-R", "24"}, {"-r", "20"}, {"-R", "33"}, {"-r", "140"}, {"-m", "24"},
@@ -320,26 +241,15 @@ func TestDifferentialOptions(t *testing.T) {
 		} else {
 			args = append(args, "AS-X", "AS1")
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		var o1, e1 bytes.Buffer
-		cmd := exec.CommandContext(ctx, bin, append([]string{"-h", addr}, args...)...)
-		cmd.Stdout, cmd.Stderr = &o1, &e1
-		err := cmd.Run()
-		cancel()
-		want := 0
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			want = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		out1 := strings.ReplaceAll(normalize19(o1.String()), "bgpq4 version: 1.9 ", "bgpq4 version: "+Version+" ")
+		r := peer.BGPQ4(t, bin, addr, nil, args...)
+		want := r.Code
+		out1 := strings.ReplaceAll(normalize19(r.Stdout), "bgpq4 version: 1.9 ", "bgpq4 version: "+Version+" ")
 		out1 = xrComma.ReplaceAllString(out1, "$1\n")
-		err1 := strings.ReplaceAll(e1.String(), bin+": ", "bgpq4: ") // getopt prints argv[0]
+		err1 := strings.ReplaceAll(r.Stderr, bin+": ", "bgpq4: ") // getopt prints argv[0]
 		var o2, e2 bytes.Buffer
 		got := Run(context.Background(), args, nil, emptyQuerier{}, &o2, &e2)
 		if got != want || out1 != o2.String() || err1 != e2.String() {
-			t.Errorf("bgpq4 %q: exit %d vs %d\n--- bgpq4:\n%s%s--- ours:\n%s%s", args, want, got, o1.String(), e1.String(), o2.String(), e2.String())
+			t.Errorf("bgpq4 %q: exit %d vs %d\n--- bgpq4:\n%s%s--- ours:\n%s%s", args, want, got, r.Stdout, r.Stderr, o2.String(), e2.String())
 		}
 		compared++
 	}
@@ -349,7 +259,7 @@ func TestDifferentialOptions(t *testing.T) {
 // TestDifferentialFormats compares random -F formats with the installed bgpq4.
 func TestDifferentialFormats(t *testing.T) {
 	bin := peer.Require(t, "bgpq4")
-	addr := handshakeServer(t)
+	addr := whoistest.Handshake(t)
 	rng := rand.New(rand.NewPCG(9, 9))
 	atoms := []string{"%n", "%l", "%a", "%A", "%m", "%i", "%N", "%r", "%%", "%x", `\n`, `\t`, `\\`, `\q`, " ", "/", "-", "x"}
 	for i := 0; i < 150; i++ {
@@ -361,18 +271,16 @@ func TestDifferentialFormats(t *testing.T) {
 		if i%3 == 0 {
 			args = []string{"-F", f.String(), "-6", "-R", "64", "2001:db8::/48", "2001:db8:0:1::/64"}
 		}
-		var o1, e1 bytes.Buffer
-		cmd := exec.Command(bin, append([]string{"-h", addr}, args...)...)
-		cmd.Stdout, cmd.Stderr = &o1, &e1
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("bgpq4 %q: %v", args, err)
+		r := peer.BGPQ4(t, bin, addr, nil, args...)
+		if r.Code != 0 {
+			t.Fatalf("bgpq4 %q: exit %d: %s", args, r.Code, r.Stderr)
 		}
 		var o2, e2 bytes.Buffer
 		if code := Run(context.Background(), args, nil, emptyQuerier{}, &o2, &e2); code != 0 {
 			t.Fatalf("exit %d", code)
 		}
-		if o1.String() != o2.String() || e1.String() != e2.String() {
-			t.Errorf("-F %q:\n--- bgpq4:\n%q\n%q\n--- ours:\n%q\n%q", f.String(), o1.String(), e1.String(), o2.String(), e2.String())
+		if r.Stdout != o2.String() || r.Stderr != e2.String() {
+			t.Errorf("-F %q:\n--- bgpq4:\n%q\n%q\n--- ours:\n%q\n%q", f.String(), r.Stdout, r.Stderr, o2.String(), e2.String())
 		}
 	}
 }

@@ -171,15 +171,7 @@ func takesArg(c byte) (known, arg bool) {
 // strtoul mimics C strtoul(s, NULL, 10) for the values bgpq4 reads: leading space and
 // sign, then digits; anything else stops the scan. Overflow saturates.
 func strtoul(s string) (uint64, string) {
-	i := 0
-	for i < len(s) && (s[i] == ' ' || s[i] >= '\t' && s[i] <= '\r') {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
+	i, neg := skipSpaceSign(s)
 	start := i
 	var v uint64
 	over := false

@@ -66,18 +66,23 @@ func (r *runner) parsePrefix(text string) (netip.Prefix, bool) {
 
 func isSpace(c byte) bool { return c == ' ' || c >= '\t' && c <= '\r' }
 
-// strtol is C strtol(s, &end, 10) for small values: ok is false when no digits were
-// read (then rest is s).
-func strtol(s string) (int, string, bool) {
-	i := 0
+// skipSpaceSign skips leading C white space and one sign, as strtol, strtoul and
+// sscanf's %i do: it returns the index after them and whether the sign was '-'.
+func skipSpaceSign(s string) (i int, neg bool) {
 	for i < len(s) && isSpace(s[i]) {
 		i++
 	}
-	neg := false
 	if i < len(s) && (s[i] == '+' || s[i] == '-') {
 		neg = s[i] == '-'
 		i++
 	}
+	return i, neg
+}
+
+// strtol is C strtol(s, &end, 10) for small values: ok is false when no digits were
+// read (then rest is s).
+func strtol(s string) (int, string, bool) {
+	i, neg := skipSpaceSign(s)
 	start := i
 	v := 0
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
@@ -119,15 +124,7 @@ func scanQuad(s string) ([4]byte, bool) {
 // scanInt is one "%i" conversion: optional space and sign, then hex (0x), octal (0) or
 // decimal digits.
 func scanInt(s string) (int64, string, bool) {
-	i := 0
-	for i < len(s) && isSpace(s[i]) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
+	i, neg := skipSpaceSign(s)
 	base := int64(10)
 	if i < len(s) && s[i] == '0' {
 		base = 8

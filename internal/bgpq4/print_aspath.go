@@ -147,6 +147,72 @@ func groups(asns []uint32, width int, f func(line []uint32)) {
 	}
 }
 
+// pathLines splits the peer ASN off (splitPeer) and returns the entries of an as-path
+// list: peerLine when the peer is a member, then head+"A"+sep+"B"…+tail for each group
+// of at most c.width origins.
+func (p *printer) pathLines(peerLine, head, sep, tail string) (lines []string, found bool) {
+	rest, found := p.splitPeer()
+	if found {
+		lines = append(lines, peerLine)
+	}
+	groups(rest, p.c.width, func(g []uint32) {
+		lines = append(lines, head+join(g, sep)+tail)
+	})
+	return lines, found
+}
+
+// juniperPaths prints a Junos as-path-group: one "as-path aN" line per entry, or the
+// aNone line (indented by indent) when there is none.
+func (p *printer) juniperPaths(name string, lines []string, indent string) {
+	p.s("policy-options {\nreplace:\n as-path-group " + name + " {\n")
+	for i, l := range lines {
+		p.s("  as-path a" + strconv.Itoa(i) + " \"" + l + "\";\n")
+	}
+	if len(lines) == 0 {
+		p.s(indent + "as-path aNone \"!.*\";\n")
+	}
+	p.s(" }\n}\n")
+}
+
+// nokiaEntries prints the numbered entries of a Nokia SR OS as-path-group: classic
+// "entry N expression" lines, or MD-CLI blocks with md.
+func (p *printer) nokiaEntries(lines []string, md bool) {
+	for i, l := range lines {
+		if md {
+			p.s("  entry " + strconv.Itoa(i+1) + " {\n    expression \"" + l + "\"\n  }\n")
+		} else {
+			p.s("  entry " + strconv.Itoa(i+1) + " expression \"" + l + "\"\n")
+		}
+	}
+}
+
+// permitList prints an IOS-style as-path list: clear (the command deleting it), then
+// entry+" deny .*" when re is empty (no ASNs), else entry+" permit "+regex per line.
+func (p *printer) permitList(clear, entry string, re []string) {
+	p.s(clear)
+	if len(re) == 0 {
+		p.s(entry + " deny .*\n")
+		return
+	}
+	for _, r := range re {
+		p.s(entry + " permit " + r + "\n")
+	}
+}
+
+// regexSet prints an IOS XR as-path-set or a Huawei XPL as-path-list: head, then each
+// regex on its own line as "\n  "+open+regex+close, comma-separated, then tail. With
+// leadingComma the first line gets a comma too (bgpq4's stray XPL comma).
+func (p *printer) regexSet(head, open, close, tail string, re []string, leadingComma bool) {
+	p.s(head)
+	for i, r := range re {
+		if i > 0 || leadingComma {
+			p.s(",")
+		}
+		p.s("\n  " + open + r + close)
+	}
+	p.s(tail)
+}
+
 func join(asns []uint32, sep string) string {
 	var b strings.Builder
 	for i, a := range asns {
@@ -160,53 +226,18 @@ func join(asns []uint32, sep string) string {
 
 func (p *printer) aspath() *exit {
 	c := p.c
-	name, peer, w := c.name, u(c.asnumber), c.width
+	name, peer := c.name, u(c.asnumber)
+	peerRe, groupRe := "^"+peer+"(_"+peer+")*$", "^"+peer+"(_[0-9]+)*_("
 	switch c.vendor {
 	case vJuniper:
-		rest, found := p.splitPeer()
-		p.s("policy-options {\nreplace:\n as-path-group " + name + " {\n")
-		line := 0
-		if found {
-			p.s("  as-path a0 \"^" + peer + "(" + peer + ")*$\";\n")
-			line++
-		}
-		groups(rest, w, func(g []uint32) {
-			p.s("  as-path a" + strconv.Itoa(line) + " \"^" + peer + "(.)*(" + join(g, "|") + ")$\";\n")
-			line++
-		})
-		if line == 0 {
-			p.s("  as-path aNone \"!.*\";\n")
-		}
-		p.s(" }\n}\n")
+		lines, _ := p.pathLines("^"+peer+"("+peer+")*$", "^"+peer+"(.)*(", "|", ")$")
+		p.juniperPaths(name, lines, "  ")
 	case vCisco, vArista:
-		p.s("no ip as-path access-list " + name + "\n")
-		if len(p.asns) == 0 {
-			p.s("ip as-path access-list " + name + " deny .*\n")
-			return nil
-		}
-		rest, found := p.splitPeer()
-		if found {
-			p.s("ip as-path access-list " + name + " permit ^" + peer + "(_" + peer + ")*$\n")
-		}
-		groups(rest, w, func(g []uint32) {
-			p.s("ip as-path access-list " + name + " permit ^" + peer + "(_[0-9]+)*_(" + join(g, "|") + ")$\n")
-		})
+		re, _ := p.pathLines(peerRe, groupRe, "|", ")$")
+		p.permitList("no ip as-path access-list "+name+"\n", "ip as-path access-list "+name, re)
 	case vCiscoXR:
-		rest, found := p.splitPeer()
-		p.s("as-path-set " + name)
-		comma := false
-		if found {
-			p.s("\n  ios-regex '^" + peer + "(_" + peer + ")*$'")
-			comma = true
-		}
-		groups(rest, w, func(g []uint32) {
-			if comma {
-				p.s(",")
-			}
-			comma = true
-			p.s("\n  ios-regex '^" + peer + "(_[0-9]+)*_(" + join(g, "|") + ")$'")
-		})
-		p.s("\nend-set\n")
+		re, _ := p.pathLines(peerRe, groupRe, "|", ")$")
+		p.regexSet("as-path-set "+name, "ios-regex '", "'", "\nend-set\n", re, false)
 	case vJSON:
 		p.jsonASNs()
 	case vBIRD:
@@ -220,58 +251,25 @@ func (p *printer) aspath() *exit {
 			p.s("allow from AS " + peer + " AS " + u(a) + "\n")
 		}
 	case vNokia:
-		rest, found := p.splitPeer()
+		lines, _ := p.pathLines(peer+"+", peer+".*[", " ", "]")
 		p.s("configure router policy-options\nbegin\nno as-path-group \"" + name + "\"\n")
 		p.s("as-path-group \"" + name + "\"\n")
-		line := 1
-		if found {
-			p.s("  entry 1 expression \"" + peer + "+\"\n")
-			line++
-		}
-		groups(rest, w, func(g []uint32) {
-			p.s("  entry " + strconv.Itoa(line) + " expression \"" + peer + ".*[" + join(g, " ") + "]\"\n")
-			line++
-		})
+		p.nokiaEntries(lines, false)
 		p.s("exit\ncommit\n")
 	case vNokiaMD:
-		rest, found := p.splitPeer()
+		lines, _ := p.pathLines(peer+"+", peer+".*[", " ", "]")
 		p.s("/configure policy-options\ndelete as-path-group \"" + name + "\"\n")
 		p.s("as-path-group \"" + name + "\" {\n")
-		line := 1
-		if found {
-			p.s("  entry 1 {\n    expression \"" + peer + "+\"\n  }\n")
-			line++
-		}
-		groups(rest, w, func(g []uint32) {
-			p.s("  entry " + strconv.Itoa(line) + " {\n    expression \"" + peer + ".*[" + join(g, " ") + "]\"\n  }\n")
-			line++
-		})
+		p.nokiaEntries(lines, true)
 		p.s("}\n")
 	case vHuawei:
-		p.s("undo ip as-path-filter " + name + "\n")
-		if len(p.asns) == 0 {
-			p.s("ip as-path-filter " + name + " deny .*\n")
-			return nil
-		}
-		rest, found := p.splitPeer()
-		if found {
-			p.s("ip as-path-filter " + name + " permit ^" + peer + "(_" + peer + ")*$\n")
-		}
-		groups(rest, w, func(g []uint32) {
-			p.s("ip as-path-filter " + name + " permit ^" + peer + "(_[0-9]+)*_(" + join(g, "|") + ")$\n")
-		})
+		re, _ := p.pathLines(peerRe, groupRe, "|", ")$")
+		p.permitList("undo ip as-path-filter "+name+"\n", "ip as-path-filter "+name, re)
 	case vHuaweiXPL:
 		// bgpq4 1.16 still prints a stray comma after the name when the peer ASN is
 		// not a member ("xpl as-path-list NN,").
-		rest, found := p.splitPeer()
-		p.s("xpl as-path-list " + name)
-		if found {
-			p.s("\n  regular ^" + peer + "(_" + peer + ")*$")
-		}
-		groups(rest, w, func(g []uint32) {
-			p.s(",\n  regular ^" + peer + "(_[0-9]+)*_(" + join(g, "|") + ")$")
-		})
-		p.s("\nend-list\n")
+		re, found := p.pathLines(peerRe, groupRe, "|", ")$")
+		p.regexSet("xpl as-path-list "+name, "regular ", "", "\nend-list\n", re, !found)
 	default:
 		return fatal("Unknown vendor %d\n", c.vendor)
 	}
@@ -280,53 +278,18 @@ func (p *printer) aspath() *exit {
 
 func (p *printer) oaspath() *exit {
 	c := p.c
-	name, peer, w := c.name, u(c.asnumber), c.width
+	name, peer := c.name, u(c.asnumber)
+	peerRe, groupRe := "^(_"+peer+")*$", "^(_[0-9]+)*_("
 	switch c.vendor {
 	case vJuniper:
-		rest, found := p.splitPeer()
-		p.s("policy-options {\nreplace:\n as-path-group " + name + " {\n")
-		line := 0
-		if found {
-			p.s("  as-path a0 \"^" + peer + "(" + peer + ")*$\";\n")
-			line++
-		}
-		groups(rest, w, func(g []uint32) {
-			p.s("  as-path a" + strconv.Itoa(line) + " \"^(.)*(" + join(g, "|") + ")$\";\n")
-			line++
-		})
-		if line == 0 {
-			p.s(" as-path aNone \"!.*\";\n")
-		}
-		p.s(" }\n}\n")
+		lines, _ := p.pathLines("^"+peer+"("+peer+")*$", "^(.)*(", "|", ")$")
+		p.juniperPaths(name, lines, " ")
 	case vCisco, vArista:
-		p.s("no ip as-path access-list " + name + "\n")
-		if len(p.asns) == 0 {
-			p.s("ip as-path access-list " + name + " deny .*\n")
-			return nil
-		}
-		rest, found := p.splitPeer()
-		if found {
-			p.s("ip as-path access-list " + name + " permit ^(_" + peer + ")*$\n")
-		}
-		groups(rest, w, func(g []uint32) {
-			p.s("ip as-path access-list " + name + " permit ^(_[0-9]+)*_(" + join(g, "|") + ")$\n")
-		})
+		re, _ := p.pathLines(peerRe, groupRe, "|", ")$")
+		p.permitList("no ip as-path access-list "+name+"\n", "ip as-path access-list "+name, re)
 	case vCiscoXR:
-		rest, found := p.splitPeer()
-		p.s("as-path-set " + name)
-		comma := false
-		if found {
-			p.s("\n  ios-regex '^(_" + peer + ")*$'")
-			comma = true
-		}
-		groups(rest, w, func(g []uint32) {
-			if comma {
-				p.s(",")
-			}
-			comma = true
-			p.s("\n  ios-regex '^(_[0-9]+)*_(" + join(g, "|") + ")$'")
-		})
-		p.s("\nend-set\n")
+		re, _ := p.pathLines(peerRe, groupRe, "|", ")$")
+		p.regexSet("as-path-set "+name, "ios-regex '", "'", "\nend-set\n", re, false)
 	case vOpenBGPD:
 		if len(p.asns) == 0 {
 			p.s("deny to AS " + peer + "\n")
@@ -337,61 +300,33 @@ func (p *printer) oaspath() *exit {
 		}
 	case vNokia:
 		// bgpq4 prints no space before the name and no exit/commit here.
-		rest, found := p.splitPeer()
+		lines, _ := p.pathLines(peer+"+", ".*[", " ", "]")
 		p.s("configure router policy-options\nbegin\nno as-path-group\"" + name + "\"\n")
 		p.s("as-path-group \"" + name + "\"\n")
-		line := 1
-		if found {
-			p.s("  entry 1 expression \"" + peer + "+\"\n")
-			line++
-		}
-		groups(rest, w, func(g []uint32) {
-			p.s("  entry " + strconv.Itoa(line) + " expression \".*[" + join(g, " ") + "]\"\n")
-			line++
-		})
+		p.nokiaEntries(lines, false)
 	case vNokiaMD:
-		rest, found := p.splitPeer()
+		lines, _ := p.pathLines(peer+"+", ".*[", " ", "]")
 		p.s("/configure policy-options\ndelete as-path-group \"" + name + "\"\n")
 		p.s("as-path-group \"" + name + "\" {\n")
-		line := 1
-		if found {
-			p.s("  entry 1 {\n    expression \"" + peer + "+\"\n  }\n")
-			line++
-		}
-		groups(rest, w, func(g []uint32) {
-			p.s("  entry " + strconv.Itoa(line) + " {\n    expression \".*[" + join(g, " ") + "]\"\n  }\n")
-			line++
-		})
+		p.nokiaEntries(lines, true)
 		p.s("}\n")
 	case vHuawei:
 		p.s("undo ip as-path-filter " + name + "\n")
-		rest, found := p.splitPeer()
+		re, found := p.pathLines(peerRe, groupRe, "|", ")$")
 		if found {
-			p.s("ip as-path-filter " + name + " permit ^(_" + peer + ")*$\n")
+			p.s("ip as-path-filter " + name + " permit " + re[0] + "\n")
+			re = re[1:]
 		}
-		if len(rest) == 0 {
+		if len(re) == 0 {
 			p.s("ip as-path-filter " + name + " deny .*\n")
 			return nil
 		}
-		groups(rest, w, func(g []uint32) {
-			p.s("ip as-path-filter " + name + " permit ^(_[0-9]+)*_(" + join(g, "|") + ")$\n")
-		})
-	case vHuaweiXPL:
-		rest, found := p.splitPeer()
-		p.s("xpl as-path-list " + name)
-		comma := false
-		if found {
-			p.s("\n  regular ^(_" + peer + ")*$")
-			comma = true
+		for _, r := range re {
+			p.s("ip as-path-filter " + name + " permit " + r + "\n")
 		}
-		groups(rest, w, func(g []uint32) {
-			if comma {
-				p.s(",")
-			}
-			comma = true
-			p.s("\n  regular ^(_[0-9]+)*_(" + join(g, "|") + ")$")
-		})
-		p.s("\nend-list\n")
+	case vHuaweiXPL:
+		re, _ := p.pathLines(peerRe, groupRe, "|", ")$")
+		p.regexSet("xpl as-path-list "+name, "regular ", "", "\nend-list\n", re, false)
 	default:
 		return fatal("Unknown vendor %d\n", c.vendor)
 	}

@@ -3,17 +3,14 @@ package bgpq4
 import (
 	"bytes"
 	"context"
-	"errors"
 	"math/rand/v2"
-	"net"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
+	"github.com/bgpfilter/bgpfilter/internal/whoistest"
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/whoisd"
 )
@@ -25,7 +22,7 @@ import (
 func TestAppendixAgainstBGPQ4(t *testing.T) {
 	bin := peer.Require(t, "bgpq4")
 	ix := loadAppendix(t)
-	addr := serveWhoisd(t, ix)
+	addr := whoistest.Serve(t, ix, whoisd.Options{})
 	compared := 0
 	for _, tc := range readAppendixCases(t) {
 		if tc.note != "" || slices.Contains(tc.args, "-w") {
@@ -43,7 +40,7 @@ func TestAppendixAgainstBGPQ4(t *testing.T) {
 func TestSourcesAgainstBGPQ4(t *testing.T) {
 	bin := peer.Require(t, "bgpq4")
 	ix := loadAppendix(t)
-	addr := serveWhoisd(t, ix)
+	addr := whoistest.Serve(t, ix, whoisd.Options{})
 	for _, args := range [][]string{
 		{"-6", "AS-TEST", "2001:db8::/32"}, {"AS-TEST", "RIPE::AS-SMALL"}, {"-L", "1", "RIPE::AS-TEST"},
 		{"RADB::AS-TEST", "EXCEPT", "AS5000"}, {"-S", "RADB", "RIPE::RS-TEST"}, {"AS-TEST", "EXCEPT", "AS-LOOP", "AS65001"},
@@ -60,7 +57,7 @@ func TestSourcesAgainstBGPQ4(t *testing.T) {
 func TestVariantsAgainstBGPQ4(t *testing.T) {
 	bin := peer.Require(t, "bgpq4")
 	ix := loadAppendix(t)
-	addr := serveWhoisd(t, ix)
+	addr := whoistest.Serve(t, ix, whoisd.Options{})
 	compared := 0
 	for _, v := range Variants {
 		if v.Name == "srlinux" || strings.HasPrefix(v.Name, "srlinux-") {
@@ -85,54 +82,23 @@ func TestVariantsAgainstBGPQ4(t *testing.T) {
 	t.Logf("%d variant runs identical between bgpq4 1.9 (via whoisd) and Run", compared)
 }
 
-func serveWhoisd(t *testing.T, ix *irr.Index) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv := whoisd.New(ix, whoisd.Options{})
-	go func() { _ = srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		sctx, c2 := context.WithTimeout(context.Background(), 5*time.Second)
-		defer c2()
-		_ = srv.Shutdown(sctx)
-		cancel()
-	})
-	return ln.Addr().String()
-}
-
 var xrComma = regexp.MustCompile(`(?m)^(as-path-set \S+),\n`)
 
 // compareWithBGPQ4 runs bgpq4 against the whois server and Run on the same index and
 // requires the same exit status, (normalised) stdout and stderr.
 func compareWithBGPQ4(t *testing.T, bin, addr string, ix *irr.Index, args, env []string) {
 	t.Helper()
-	rctx, rcancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer rcancel()
-	var o1, e1 bytes.Buffer
-	cmd := exec.CommandContext(rctx, bin, append([]string{"-h", addr}, args...)...)
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = &o1, &e1
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	want := normalize19(o1.String())
+	r := peer.BGPQ4(t, bin, addr, env, args...)
+	want := normalize19(r.Stdout)
 	for strings.HasPrefix(want, "Checking ") { // 1.9 prints it for SOURCE::RS-…, 1.16 does not (#131)
 		_, want, _ = strings.Cut(want, "\n")
 	}
 	want = xrComma.ReplaceAllString(want, "$1\n") // IOS-XR stray comma, fixed in 1.13
 	var o2, e2 bytes.Buffer
 	got := Run(context.Background(), args, env, ix, &o2, &e2)
-	if code != got || want != o2.String() || strings.ReplaceAll(e1.String(), bin+": ", "bgpq4: ") != e2.String() {
+	if r.Code != got || want != o2.String() || strings.ReplaceAll(r.Stderr, bin+": ", "bgpq4: ") != e2.String() {
 		t.Errorf("bgpq4 %s: exit %d vs ours %d\n--- bgpq4:\n%s%s--- ours:\n%s%s", strings.Join(args, " "),
-			code, got, o1.String(), e1.String(), o2.String(), e2.String())
+			r.Code, got, r.Stdout, r.Stderr, o2.String(), e2.String())
 	}
 }
 
@@ -144,7 +110,7 @@ func TestRIPEAgainstBGPQ4(t *testing.T) {
 	}
 	bin := peer.Require(t, "bgpq4")
 	ix := loadRIPE(t)
-	addr := serveWhoisd(t, ix)
+	addr := whoistest.Serve(t, ix, whoisd.Options{})
 	sets := []string{"AS-AS112", "AS-KPN", "AS-DTAG", "AS-SWISSCOM", "AS-LINX", "AS-NETNOD", "AS-ROSTELECOM", "AS-GLOBAL-CROSSING",
 		"AS-COLT", "AS-RETN", "AS-TELIANET", "AS-ZAYO-EU", "AS-HURRICANE", "AS8283:AS-COLOCLUE", "AS-BIT"}
 	variants := [][]string{nil, {"-A"}, {"-6"}, {"-6", "-A"}, {"-p", "-L", "2"}, {"-Jz", "-A", "-R", "24"}, {"-p", "-f", "112"}, {"-p", "-b", "-t"}} // -p: 1.9 accepts AS23456, 1.16 filters it
@@ -170,7 +136,7 @@ func TestRIPEAgainstBGPQ4(t *testing.T) {
 func TestRandomAgainstBGPQ4(t *testing.T) {
 	bin := peer.Require(t, "bgpq4")
 	ix := loadAppendix(t)
-	addr := serveWhoisd(t, ix)
+	addr := whoistest.Serve(t, ix, whoisd.Options{})
 	objects := []string{"AS-TEST", "AS-CHILD", "AS-LOOP", "AS-SMALL", "AS-EMPTY", "AS-UNKNOWN", "RS-TEST",
 		"RIPE::AS-TEST", "RADB::AS-TEST", "RIPE::RS-TEST", "RADB::AS-LOOP", "AS1000:AS-CUSTOMERS", "AS1000",
 		"AS4000", "AS65001", "AS200000", "AS9999", "192.0.2.0/24", "2001:db8::/32", "198.51.100.0/24^25-26"}

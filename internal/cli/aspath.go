@@ -68,30 +68,19 @@ func asPath(c *ucli.Context, objects []string, sum *runSummary) error {
 	if err != nil {
 		return exitErr(ExitUsage, fmt.Errorf("as-path: %w", err))
 	}
-	r, name, err := newRenderer(c, objects)
+	in, err := openFilterInputs(c, objects, sum)
 	if err != nil {
 		return err
 	}
-	rt, mode, err := rpkiSetup(c, c.String("rpki-policy"))
-	if err != nil {
-		return err
-	}
-	sum.setRPKI(rt, mode)
-	q, err := openIRR(c)
-	if err != nil {
-		return err
-	}
-	defer closeIRR(q)
-	sum.setIRR(c.Context, q)
-	res := &irr.Resolver{Q: q, Sources: sourceList(c)}
-	af, err := policy.BuildASPathFilter(c.Context, res, objects, policy.ASPathOptions{
-		Name: name, PeerAS: peer, FailOnMissing: c.Bool("fail-on-missing"),
+	defer closeIRR(in.q)
+	af, err := policy.BuildASPathFilter(c.Context, in.res, objects, policy.ASPathOptions{
+		Name: in.name, PeerAS: peer, FailOnMissing: c.Bool("fail-on-missing"),
 	})
 	if err != nil {
 		return exitErr(policyExitCode(err), fmt.Errorf("as-path: %w", err))
 	}
-	if h := rt.Hooks(mode); h.Validator != nil && h.DropInvalid {
-		drops, err := policy.DropInvalidOrigins(c.Context, q, res.Sources, af, h.Validator)
+	if h := in.rt.Hooks(in.mode); h.Validator != nil && h.DropInvalid {
+		drops, err := policy.DropInvalidOrigins(c.Context, in.q, in.res.Sources, af, h.Validator)
 		if err != nil {
 			return exitErr(policyExitCode(err), fmt.Errorf("as-path: %w", err))
 		}
@@ -105,7 +94,7 @@ func asPath(c *ucli.Context, objects []string, sum *runSummary) error {
 	}
 	sum.Warnings = af.Warnings
 	warn(c, af.Warnings)
-	out, err := r.ASPath(af)
+	out, err := in.r.ASPath(af)
 	if err != nil {
 		return exitErr(renderExitCode(err), fmt.Errorf("as-path: %w", err))
 	}

@@ -3,12 +3,12 @@ package cli
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"slices"
 	"testing"
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
+	"github.com/bgpfilter/bgpfilter/internal/whoistest"
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/whoisd"
 )
@@ -41,13 +41,7 @@ func TestBGPQ4Command(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { _ = whoisd.New(ix, whoisd.Options{}).Serve(ctx, ln) }()
+	addr := whoistest.Serve(t, ix, whoisd.Options{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := os.Stat(db); err != nil {
@@ -55,7 +49,7 @@ func TestBGPQ4Command(t *testing.T) {
 			}
 			args := slices.Clone(tc.args)
 			if i := slices.Index(args, "WHOISD"); i >= 0 {
-				args[i] = ln.Addr().String()
+				args[i] = addr
 			}
 			var stdout, stderr bytes.Buffer
 			code := Run(context.Background(), append([]string{"bgpfilter", "--quiet"}, args...), &stdout, &stderr)

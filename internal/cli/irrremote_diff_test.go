@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
+	"github.com/bgpfilter/bgpfilter/internal/whoistest"
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/irr/rpsl"
 	"github.com/bgpfilter/bgpfilter/render"
@@ -23,18 +23,11 @@ import (
 // address and the set names in the file.
 func serveFile(t *testing.T, path string) (string, []string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ix, _, err := irr.Load(ctx, []string{path}, irr.LoadOptions{})
+	ix, _, err := irr.Load(context.Background(), []string{path}, irr.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { whoisd.New(ix, whoisd.Options{}).Serve(ctx, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	addr := whoistest.Serve(t, ix, whoisd.Options{})
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +48,7 @@ func serveFile(t *testing.T, path string) (string, []string) {
 		}
 	}
 	slices.Sort(sets)
-	return ln.Addr().String(), slices.Compact(sets)
+	return addr, slices.Compact(sets)
 }
 
 var routeSources = regexp.MustCompile(`"sources":\[[^\]]*\]`)

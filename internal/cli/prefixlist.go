@@ -13,6 +13,7 @@ import (
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/policy"
 	"github.com/bgpfilter/bgpfilter/render"
+	"github.com/bgpfilter/bgpfilter/rpki"
 )
 
 // renderFlags are shared by prefix-list and as-path.
@@ -74,33 +75,22 @@ func prefixList(c *ucli.Context, objects []string, sum *runSummary) error {
 		family = 6
 	}
 	sum.Family = family
-	r, name, err := newRenderer(c, objects)
+	in, err := openFilterInputs(c, objects, sum)
 	if err != nil {
 		return err
 	}
-	rt, mode, err := rpkiSetup(c, c.String("rpki-policy"))
-	if err != nil {
-		return err
-	}
-	sum.setRPKI(rt, mode)
-	q, err := openIRR(c)
-	if err != nil {
-		return err
-	}
-	defer closeIRR(q)
-	sum.setIRR(c.Context, q)
+	defer closeIRR(in.q)
 	opt := policy.Options{
-		Name: name, Family: family,
+		Name: in.name, Family: family,
 		MaxLength: c.Int("max-length"), MoreSpecifics: c.Int("more-specifics"), MinLength: c.Int("min-length"),
 		Aggregate: c.Bool("aggregate"), FailOnMissing: c.Bool("fail-on-missing"), Logger: logger(c),
 	}
 	var counter *countingValidator
-	if h := rt.Hooks(mode); h.Validator != nil {
+	if h := in.rt.Hooks(in.mode); h.Validator != nil {
 		counter = &countingValidator{v: h.Validator}
 		opt.Validator, opt.DropInvalid, opt.ROAAdd, opt.ROAMaxLength = counter, h.DropInvalid, h.ROAAdd, h.ROAMaxLength
 	}
-	res := &irr.Resolver{Q: q, Sources: sourceList(c)}
-	pf, err := policy.BuildPrefixFilter(c.Context, q, res, objects, opt)
+	pf, err := policy.BuildPrefixFilter(c.Context, in.q, in.res, objects, opt)
 	if err != nil {
 		return exitErr(policyExitCode(err), fmt.Errorf("prefix-list: %w", err))
 	}
@@ -114,7 +104,7 @@ func prefixList(c *ucli.Context, objects []string, sum *runSummary) error {
 		}
 	}
 	warn(c, pf.Warnings)
-	out, err := r.PrefixList(pf)
+	out, err := in.r.PrefixList(pf)
 	if err != nil {
 		return exitErr(renderExitCode(err), fmt.Errorf("prefix-list: %w", err))
 	}
@@ -128,6 +118,37 @@ func prefixList(c *ucli.Context, objects []string, sum *runSummary) error {
 	}
 	sum.setEntries(len(pf.Entries))
 	return nil
+}
+
+// filterInputs are what prefix-list and as-path open before building a filter.
+type filterInputs struct {
+	r    *render.Renderer
+	name string // the list name (newRenderer)
+	rt   *rpki.Table
+	mode rpki.Policy
+	q    irr.Querier
+	res  *irr.Resolver
+}
+
+// openFilterInputs loads the renderer and list name (newRenderer), the RPKI data for
+// --rpki-policy and the IRR source, and records the last two in sum. The caller
+// closes the source with closeIRR(in.q).
+func openFilterInputs(c *ucli.Context, objects []string, sum *runSummary) (*filterInputs, error) {
+	r, name, err := newRenderer(c, objects)
+	if err != nil {
+		return nil, err
+	}
+	rt, mode, err := rpkiSetup(c, c.String("rpki-policy"))
+	if err != nil {
+		return nil, err
+	}
+	sum.setRPKI(rt, mode)
+	q, err := openIRR(c)
+	if err != nil {
+		return nil, err
+	}
+	sum.setIRR(c.Context, q)
+	return &filterInputs{r: r, name: name, rt: rt, mode: mode, q: q, res: &irr.Resolver{Q: q, Sources: sourceList(c)}}, nil
 }
 
 // newRenderer loads the templates for --format and settles the list name: --name, or

@@ -164,7 +164,6 @@ func TestRPKIRealData(t *testing.T) {
 // --rpki rtr://: the dump of what stayrtr serves equals the dump of the file it serves
 // (after the metadata block, which only the file has).
 func TestRPKIRTRSource(t *testing.T) {
-	bin := peer.Require(t, "stayrtr")
 	dir := t.TempDir()
 	file := filepath.Join(dir, "vrps.json")
 	// "ta": "rtr" because RTR carries no trust anchor and the client names it so.
@@ -174,12 +173,7 @@ func TestRPKIRTRSource(t *testing.T) {
 	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port, mport := peer.FreePort(t), peer.FreePort(t)
-	addr := "127.0.0.1:" + rpkiItoa(port)
-	d := peer.Start(t, bin, "-bind", addr, "-metrics.addr", "127.0.0.1:"+rpkiItoa(mport), "-cache", file, "-checktime=false")
-	if err := peer.WaitTCP(context.Background(), addr, 10e9); err != nil {
-		t.Fatalf("%v\n%s", err, d.Output())
-	}
+	addr := peer.StartStayRTR(t, file)
 	code, viaRTR, errs := runRPKI(t, "--rpki", "rtr://"+addr, "--timeout", "10s", "rpki", "dump")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)

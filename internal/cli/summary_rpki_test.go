@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -185,14 +184,11 @@ func TestBGPQ4RPKIAgainstBGPQ4(t *testing.T) {
 	filtered, _ := serveFile(t, rpkiVariantDB(t, false))
 	withROAs, _ := serveFile(t, rpkiVariantDB(t, true))
 	realBGPQ4 := func(addr string, args []string) string {
-		cmd := exec.Command(bin, append([]string{"-h", addr}, args...)...)
-		cmd.Env = []string{"PATH=/usr/bin:/bin"}
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("bgpq4 %q: %v %s", cmd.Args, err, errb.String())
+		r := peer.BGPQ4(t, bin, addr, []string{"PATH=/usr/bin:/bin"}, args...)
+		if r.Code != 0 {
+			t.Fatalf("bgpq4 %q: exit %d %s", args, r.Code, r.Stderr)
 		}
-		return out.String()
+		return r.Stdout
 	}
 	ours := func(pre []string, args ...string) string {
 		var out, errb bytes.Buffer

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"path/filepath"
-	"regexp"
 	"testing"
 	"time"
 
@@ -26,39 +25,7 @@ func TestWhoisServerMirror(t *testing.T) {
 		t.Fatalf("mirror setup exited %d: %s", code, errb.String())
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr lockedBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- Run(ctx, []string{"bgpfilter", "--quiet", "whois-server", "--listen", "127.0.0.1:0", "--mirror", dir}, &stdout, &stderr)
-	}()
-	defer func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != ExitOK {
-				t.Errorf("whois-server exited %d: %s", code, stderr.String())
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("whois-server did not stop after cancel")
-		}
-	}()
-	listenRe := regexp.MustCompile(`whois-server: listening on (\S+)`)
-	var addr string
-	for deadline := time.Now().Add(20 * time.Second); addr == ""; {
-		if m := listenRe.FindStringSubmatch(stderr.String()); m != nil {
-			addr = m[1]
-			break
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("whois-server exited %d: %s", code, stderr.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no listen address on stderr: %q", stderr.String())
-		}
-	}
+	addr := startWhoisServer(t, "--quiet", "whois-server", "--listen", "127.0.0.1:0", "--mirror", dir).addr
 	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)

@@ -18,55 +18,66 @@ import (
 	"github.com/bgpfilter/bgpfilter/whois"
 )
 
-// lockedBuffer is a bytes.Buffer safe for the server goroutine and the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// whoisServer is a `bgpfilter … whois-server` command running in process.
+type whoisServer struct {
+	addr           string // from its "whois-server: listening on ADDR" line
+	stdout, stderr peer.SyncBuffer
+	cancel         context.CancelFunc
+	done           chan int
+	once           sync.Once
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
+// startWhoisServer runs the command line args (after "bgpfilter") in process and waits
+// (20 s at most) for its "listening on" line on stderr; the test fails if the command
+// exits first. Stop, also registered with t.Cleanup, ends it.
+func startWhoisServer(t *testing.T, args ...string) *whoisServer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &whoisServer{cancel: cancel, done: make(chan int, 1)}
+	go func() { s.done <- Run(ctx, append([]string{"bgpfilter"}, args...), &s.stdout, &s.stderr) }()
+	t.Cleanup(func() { s.stop(t) })
+	listenRe := regexp.MustCompile(`whois-server: listening on (\S+)`)
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		if m := listenRe.FindStringSubmatch(s.stderr.String()); m != nil {
+			s.addr = m[1]
+			return s
+		}
+		select {
+		case code := <-s.done:
+			t.Fatalf("whois-server exited %d: %s", code, s.stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no listen address on stderr: %q", s.stderr.String())
+		}
+	}
 }
 
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+// stop cancels the command (what SIGINT does) and requires it to exit ExitOK within
+// 20 s. Only the first call does anything.
+func (s *whoisServer) stop(t *testing.T) {
+	t.Helper()
+	s.once.Do(func() {
+		s.cancel()
+		select {
+		case code := <-s.done:
+			if code != ExitOK {
+				t.Errorf("whois-server exited %d after cancel: %s", code, s.stderr.String())
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("whois-server did not stop after cancel")
+		}
+	})
 }
 
 // TestWhoisServerCommand starts the command in-process on a free port, queries it,
 // scrapes its metrics, and stops it with a context cancel (what SIGINT does).
 func TestWhoisServerCommand(t *testing.T) {
 	db := filepath.Join(peer.RepoRoot(t), "whoisd", "testdata", "small.db")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr lockedBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- Run(ctx, []string{"bgpfilter", "--irr", db, "--quiet", "whois-server",
-			"--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--max-conns", "4"}, &stdout, &stderr)
-	}()
-	listenRe := regexp.MustCompile(`whois-server: listening on (\S+)`)
-	metricsRe := regexp.MustCompile(`metrics on (http://\S+)`)
-	var addr, murl string
-	deadline := time.Now().Add(20 * time.Second)
-	for addr == "" {
-		if m := listenRe.FindStringSubmatch(stderr.String()); m != nil {
-			addr = m[1]
-			murl = metricsRe.FindStringSubmatch(stderr.String())[1]
-			break
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("whois-server exited %d: %s", code, stderr.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no listen address on stderr: %q", stderr.String())
-		}
-	}
+	srv := startWhoisServer(t, "--irr", db, "--quiet", "whois-server",
+		"--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--max-conns", "4")
+	addr := srv.addr
+	murl := regexp.MustCompile(`metrics on (http://\S+)`).FindStringSubmatch(srv.stderr.String())[1]
 	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -90,15 +101,7 @@ func TestWhoisServerCommand(t *testing.T) {
 	if !strings.Contains(string(body), `bgpfilter_whois_queries_total{type="routes"} 1`) {
 		t.Errorf("metrics lack the routes query:\n%s", body)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != ExitOK {
-			t.Fatalf("exit %d after cancel: %s", code, stderr.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("whois-server did not stop after cancel")
-	}
+	srv.stop(t)
 }
 
 func TestWhoisServerUsage(t *testing.T) {

@@ -5,12 +5,15 @@
 package peer
 
 import (
+	"bufio"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -102,8 +105,10 @@ func FreePort(t testing.TB) int {
 type Daemon struct {
 	Cmd  *exec.Cmd
 	Name string
-	log  *syncBuilder
-	done chan struct{}
+	// LogFile, when set, is a log file the daemon writes; Eventually shows it on failure.
+	LogFile string
+	log     *SyncBuffer
+	done    chan struct{}
 }
 
 // Start runs a long-lived program and registers its stop (SIGTERM, then SIGKILL, by
@@ -111,7 +116,7 @@ type Daemon struct {
 func Start(t testing.TB, name string, args ...string) *Daemon {
 	t.Helper()
 	cmd := exec.Command(name, args...)
-	log := &syncBuilder{}
+	log := &SyncBuffer{}
 	cmd.Stdout = log
 	cmd.Stderr = log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -174,4 +179,31 @@ func WaitTCP(ctx context.Context, addr string, timeout time.Duration) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// ASSetNames returns the as-set names of a gzipped RPSL dump (such as a SharedData
+// path), in file order.
+func ASSetNames(t testing.TB, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("peer: %v", err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("peer: %s: %v", path, err)
+	}
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var names []string
+	for sc.Scan() {
+		if name, ok := strings.CutPrefix(sc.Text(), "as-set:"); ok {
+			names = append(names, strings.TrimSpace(name))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("peer: %s: %v", path, err)
+	}
+	return names
 }

@@ -20,7 +20,9 @@ type Attr struct {
 }
 
 // Object is one RPSL object. Class is the lower-case name of its first attribute and Key
-// that attribute's value. File and Line locate the first attribute in the input.
+// that attribute's value. File and Line locate the first attribute in the input. The
+// values of an object read by a Scanner share one allocation: keeping one of them
+// keeps all (strings.Clone one that outlives the object).
 type Object struct {
 	Class string
 	Key   string

@@ -90,27 +90,13 @@ func fileView(t *testing.T, path string, withASPA bool) view {
 	return v
 }
 
-func startStayRTR(t *testing.T, file string, extra ...string) string {
-	t.Helper()
-	bin := peer.Require(t, "stayrtr")
-	port, mport := peer.FreePort(t), peer.FreePort(t)
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	args := append([]string{"-bind", addr, "-metrics.addr", "127.0.0.1:" + strconv.Itoa(mport),
-		"-cache", file, "-checktime=false", "-refresh", "1", "-loglevel", "info"}, extra...)
-	d := peer.Start(t, bin, args...)
-	if err := peer.WaitTCP(context.Background(), addr, 10*time.Second); err != nil {
-		t.Fatalf("%v\n%s", err, d.Output())
-	}
-	return addr
-}
-
 // TestStayRTR checks the client's view against the JSON file stayrtr serves: after a
 // reset query and after the file changes (serial query after a notify).
 func TestStayRTR(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "vrps.json")
 	vrpFile(t, file, roasV1, aspa4V1, aspa6V1)
-	addr := startStayRTR(t, file)
+	addr := peer.StartStayRTR(t, file)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -172,8 +158,8 @@ func TestStayRTRVersionNegotiation(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "vrps.json")
 	vrpFile(t, file, roasV1, aspa4V1, aspa6V1)
-	addrV1 := startStayRTR(t, file, "-protocol", "1")
-	addrV2 := startStayRTR(t, file)
+	addrV1 := peer.StartStayRTR(t, file, "-protocol", "1")
+	addrV2 := peer.StartStayRTR(t, file)
 	want := fileView(t, file, false)
 
 	cases := []struct {
@@ -226,7 +212,7 @@ func TestStayRTRSerialFallback(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "vrps.json")
 	vrpFile(t, file, roasV1, "", "")
-	addr := startStayRTR(t, file)
+	addr := peer.StartStayRTR(t, file)
 	want := fileView(t, file, true)
 	cases := []struct {
 		name   string
@@ -269,7 +255,7 @@ func TestRunPublishes(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "vrps.json")
 	vrpFile(t, file, roasV1, "", "")
-	addr := startStayRTR(t, file)
+	addr := peer.StartStayRTR(t, file)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var cur atomic.Pointer[rpki.Table]

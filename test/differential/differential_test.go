@@ -1,16 +1,11 @@
 package differential
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -23,6 +18,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/internal/bgpq4"
 	"github.com/bgpfilter/bgpfilter/internal/peer"
+	"github.com/bgpfilter/bgpfilter/internal/whoistest"
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/whoisd"
 )
@@ -76,25 +72,6 @@ type dataset struct {
 	extra   [][]string // dataset-specific variants (source selection)
 }
 
-func serve(t *testing.T, ix *irr.Index) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv := whoisd.New(ix, whoisd.Options{})
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("whois server: %v", err)
-		}
-	})
-	return ln.Addr().String()
-}
-
 func load(t *testing.T, paths ...string) *irr.Index {
 	t.Helper()
 	ix, _, err := irr.Load(context.Background(), paths, irr.LoadOptions{})
@@ -109,73 +86,26 @@ func load(t *testing.T, paths ...string) *irr.Index {
 // -p: a behaviour difference of reference §9.1, not a byte difference).
 func ripeSample(t *testing.T, ix *irr.Index, path string, step, maxASNs int) []string {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	var out []string
-	i := 0
-	for sc.Scan() {
-		name, ok := strings.CutPrefix(sc.Text(), "as-set:")
-		if !ok {
+	for i, name := range peer.ASSetNames(t, path) {
+		if (i+1)%step != 0 {
 			continue
 		}
-		i++
-		if i%step != 0 {
-			continue
-		}
-		name = strings.TrimSpace(name)
 		m, found, err := ix.Members(context.Background(), nil, name, true)
 		if err != nil || !found || len(m) > maxASNs || slices.Contains(m, "AS23456") {
 			continue
 		}
 		out = append(out, name)
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
 	return out
 }
 
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-func runBinary(bin, addr string, args []string) (result, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{"-h", addr}, args...)...)
-	cmd.Env = []string{}
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		return result{}, fmt.Errorf("bgpq4 %v timed out", args)
-	}
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		return result{}, err
-	}
-	return result{o.String(), e.String(), code}, nil
-}
-
-func runEngine(ix *irr.Index, args []string) result {
+func runEngine(ix *irr.Index, args []string) peer.Result {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var o, e bytes.Buffer
 	code := bgpq4.Run(ctx, args, []string{}, ix, &o, &e)
-	return result{o.String(), e.String(), code}
+	return peer.Result{Stdout: o.String(), Stderr: e.String(), Code: code}
 }
 
 // TestBGPQ4VersusEngine is the differential test: for many objects × formats × flags,
@@ -238,7 +168,7 @@ func TestBGPQ4VersusEngine(t *testing.T) {
 
 	addrs := make(map[*dataset]string)
 	for _, ds := range sets {
-		addrs[ds] = serve(t, ds.ix)
+		addrs[ds] = whoistest.Serve(t, ds.ix, whoisd.Options{})
 	}
 	var (
 		compared, identical, nonEmpty atomic.Int64
@@ -252,7 +182,7 @@ func TestBGPQ4VersusEngine(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := range work {
-				want, err := runBinary(bin, addrs[j.ds], j.args)
+				want, err := peer.RunBGPQ4(bin, addrs[j.ds], []string{}, j.args...)
 				if err != nil {
 					mu.Lock()
 					failures = append(failures, fmt.Sprintf("[%s] bgpq4 %s: %v", j.ds.name, strings.Join(j.args, " "), err))
@@ -261,16 +191,16 @@ func TestBGPQ4VersusEngine(t *testing.T) {
 				}
 				got := runEngine(j.ds.ix, j.args)
 				compared.Add(1)
-				if want.code == 0 && strings.TrimSpace(want.stdout) != "" {
+				if want.Code == 0 && strings.TrimSpace(want.Stdout) != "" {
 					nonEmpty.Add(1)
 				}
-				if want.code == got.code && normalize19(want.stdout) == got.stdout {
+				if want.Code == got.Code && normalize19(want.Stdout) == got.Stdout {
 					identical.Add(1)
 					continue
 				}
 				mu.Lock()
 				failures = append(failures, fmt.Sprintf("[%s] bgpq4 %s: exit %d vs engine %d\n--- bgpq4 1.9 via whoisd:\n%s%s--- bgpq4.Run:\n%s%s",
-					j.ds.name, strings.Join(j.args, " "), want.code, got.code, want.stdout, want.stderr, got.stdout, got.stderr))
+					j.ds.name, strings.Join(j.args, " "), want.Code, got.Code, want.Stdout, want.Stderr, got.Stdout, got.Stderr))
 				mu.Unlock()
 			}
 		}()
