@@ -42,6 +42,7 @@ func NewApp(stdout, stderr io.Writer) *ucli.App {
 			whoisServerCommand(),
 			rpkiCommand(),
 			mirrorCommand(),
+			irrSnapshotCommand(),
 		},
 	}
 }

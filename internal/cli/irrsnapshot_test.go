@@ -3,29 +3,16 @@ package cli
 import (
 	"bytes"
 	"context"
-	"errors"
+	"os"
 	"path/filepath"
 	"testing"
-
-	ucli "github.com/urfave/cli/v2"
 )
 
-// runWithSnapshot runs the app with the irr-snapshot command added (until app.go
-// registers it) and returns the exit code and stdout, as Run does.
+// runWithSnapshot runs the app and returns the exit code and stdout.
 func runWithSnapshot(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	app := NewApp(&out, &errb)
-	app.Commands = append(app.Commands, irrSnapshotCommand())
-	err := app.RunContext(context.Background(), append([]string{"bgpfilter", "--quiet"}, args...))
-	code := ExitOK
-	if err != nil {
-		code = ExitUsage
-		var ec ucli.ExitCoder
-		if errors.As(err, &ec) {
-			code = ec.ExitCode()
-		}
-	}
+	code := Run(context.Background(), append([]string{"bgpfilter", "--quiet"}, args...), &out, &errb)
 	return code, out.String()
 }
 
@@ -59,5 +46,26 @@ func TestIRRSnapshotCommand(t *testing.T) {
 		if code, _ := runWithSnapshot(t, tc.args...); code != tc.code {
 			t.Errorf("%s: exit %d, want %d", tc.name, code, tc.code)
 		}
+	}
+}
+
+// TestCorruptSnapshotIsDataError: a truncated snapshot is bad input (exit 2), never a
+// crash or an empty filter.
+func TestCorruptSnapshotIsDataError(t *testing.T) {
+	snap := filepath.Join(t.TempDir(), "policy.snap")
+	if code, _ := runWithSnapshot(t, "--irr", policyDB, "irr-snapshot", "--output", snap); code != ExitOK {
+		t.Fatalf("irr-snapshot exit %d", code)
+	}
+	b, err := os.ReadFile(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.snap")
+	if err := os.WriteFile(cut, b[:len(b)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out := runWithSnapshot(t, "--irr", cut, "prefix-list", "--format", "ios", "AS-EXAMPLE")
+	if code != ExitData || out != "" {
+		t.Errorf("truncated snapshot: exit %d, stdout %q; want exit %d and no output", code, out, ExitData)
 	}
 }

@@ -72,7 +72,7 @@ func openIRR(c *ucli.Context) (irr.Querier, error) {
 	progDone()
 	if err != nil {
 		var oe *irr.ObjectError
-		if errors.As(err, &oe) {
+		if errors.As(err, &oe) || errors.Is(err, irr.ErrSnapshot) {
 			return nil, exitErr(ExitData, err)
 		}
 		return nil, exitErr(ExitUnavailable, err)
