@@ -113,7 +113,7 @@ func (r *record) storeKey() string { return r.class + "\x00" + r.key }
 // keyString is the primary key for messages (routes: prefix and origin).
 func (r *record) keyString() string {
 	if r.route != nil {
-		return r.route.p.prefix().String() + r.route.origin.String()
+		return r.route.p.Prefix().String() + r.route.origin.String()
 	}
 	return r.key
 }
@@ -126,7 +126,7 @@ func fam(p netip.Prefix) int {
 }
 
 func kfam(k pkey) int {
-	if k.v6 {
+	if k.V6 {
 		return 1
 	}
 	return 0

@@ -112,7 +112,7 @@ func directMembers(set *rpslSet, srcs []*source) []string {
 		}
 		for rk, ref := range s.routeMemberOf[key] {
 			if mntMatch(set.mbrsByRef, ref.mnts) {
-				out = append(out, rk.p.prefix().String())
+				out = append(out, rk.p.Prefix().String())
 			}
 		}
 	}
@@ -225,7 +225,7 @@ func (ix *Index) expandRouteSet(srcs []*source, root *rpslSet) []string {
 		for f := 0; f < 2; f++ {
 			for _, s := range srcs {
 				for _, k := range s.prefixes(f, a) {
-					out = append(out, k.prefix().String())
+					out = append(out, k.Prefix().String())
 				}
 			}
 		}
@@ -332,7 +332,7 @@ func sortKeys(keys []pkey) []netip.Prefix {
 	keys = slices.Compact(keys)
 	out := make([]netip.Prefix, len(keys))
 	for i, k := range keys {
-		out[i] = k.prefix()
+		out[i] = k.Prefix()
 	}
 	return out
 }

@@ -48,7 +48,7 @@ func (ix *Index) routeTable() []routeEntry {
 	tab := make([]routeEntry, 0, n)
 	for _, s := range ix.srcs {
 		s.eachRoute(func(rk routeKey) {
-			tab = append(tab, routeEntry{rk.p.prefix(), rk.origin, s.idx})
+			tab = append(tab, routeEntry{rk.p.Prefix(), rk.origin, s.idx})
 		})
 	}
 	slices.SortFunc(tab, func(a, b routeEntry) int {

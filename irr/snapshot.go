@@ -81,13 +81,13 @@ const (
 )
 
 func appendKey(b []byte, k pkey) []byte {
-	if k.v6 {
-		b = binary.LittleEndian.AppendUint64(b, k.hi)
-		b = binary.LittleEndian.AppendUint64(b, k.lo)
+	if k.V6 {
+		b = binary.LittleEndian.AppendUint64(b, k.Hi)
+		b = binary.LittleEndian.AppendUint64(b, k.Lo)
 	} else {
-		b = binary.LittleEndian.AppendUint32(b, uint32(k.hi))
+		b = binary.LittleEndian.AppendUint32(b, uint32(k.Hi>>32))
 	}
-	return append(b, k.bits)
+	return append(b, k.Bits)
 }
 
 func appendRef(b []byte, t textRef) []byte {
@@ -106,28 +106,31 @@ func (r *snapReader) route(f int) pkey {
 	var k pkey
 	b := r.b
 	if f == 1 {
-		k = pkey{hi: binary.LittleEndian.Uint64(b), lo: binary.LittleEndian.Uint64(b[8:]), v6: true}
+		k = pkey{Hi: binary.LittleEndian.Uint64(b), Lo: binary.LittleEndian.Uint64(b[8:]), V6: true}
 		b = b[16:]
 	} else {
-		k = pkey{hi: uint64(binary.LittleEndian.Uint32(b))}
+		k = pkey{Hi: uint64(binary.LittleEndian.Uint32(b)) << 32}
 		b = b[4:]
 	}
-	k.bits = b[0]
+	k.Bits = b[0]
 	r.b = b[1:]
-	if k.bits > 32 && !k.v6 || k.bits > 128 || !masked(k) {
+	if k.Bits > 32 && !k.V6 || k.Bits > 128 || !masked(k) {
 		r.fail("invalid prefix")
 	}
 	return k
 }
 
+// pkey writes k; an IPv4 address is written as its 32-bit value.
 func (w *snapWriter) pkey(k pkey) {
-	w.uint(k.hi)
-	w.uint(k.lo)
 	v6 := uint64(0)
-	if k.v6 {
+	if k.V6 {
 		v6 = 1
+		w.uint(k.Hi)
+	} else {
+		w.uint(k.Hi >> 32)
 	}
-	w.uint(uint64(k.bits)<<1 | v6)
+	w.uint(k.Lo)
+	w.uint(uint64(k.Bits)<<1 | v6)
 }
 
 // sortedKeys returns the keys of m in order, so that a snapshot is deterministic.
@@ -308,32 +311,28 @@ func (r *snapReader) u32(what string) uint32 {
 }
 
 func (r *snapReader) pkey() pkey {
-	k := pkey{hi: r.uint(), lo: r.uint()}
+	k := pkey{Hi: r.uint(), Lo: r.uint()}
 	bv := r.uint()
-	k.bits, k.v6 = uint8(bv>>1), bv&1 == 1
+	k.Bits, k.V6 = uint8(bv>>1), bv&1 == 1
 	max := uint8(32)
-	if k.v6 {
+	if k.V6 {
 		max = 128
 	}
-	if bv>>1 > uint64(max) || !k.v6 && (k.hi > 1<<32-1 || k.lo != 0) || !masked(k) {
+	if bv>>1 > uint64(max) || !k.V6 && (k.Hi > 1<<32-1 || k.Lo != 0) {
+		r.fail("invalid prefix")
+		return k
+	}
+	if !k.V6 {
+		k.Hi <<= 32
+	}
+	if !masked(k) {
 		r.fail("invalid prefix")
 	}
 	return k
 }
 
 // masked reports whether k has no bits set past its length (k.bits is in range).
-func masked(k pkey) bool {
-	if !k.v6 {
-		return k.bits == 32 || k.hi&(1<<(32-k.bits)-1) == 0
-	}
-	switch {
-	case k.bits >= 128:
-		return true
-	case k.bits >= 64:
-		return k.lo&(1<<(128-k.bits)-1) == 0
-	}
-	return k.lo == 0 && k.hi&(1<<(64-k.bits)-1) == 0
-}
+func masked(k pkey) bool { return k.Masked() == k }
 
 // ReadSnapshot decodes a snapshot written by WriteSnapshot. Every reference into the
 // object texts is checked, so a corrupt file is an error wrapping ErrSnapshot, never a

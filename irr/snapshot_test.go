@@ -34,7 +34,7 @@ func answers(t *testing.T, ix *Index) map[string]any {
 		for k := range s.byKey {
 			keys[k] = true
 		}
-		s.eachRoute(func(rk routeKey) { keys[rk.p.prefix().String()] = true })
+		s.eachRoute(func(rk routeKey) { keys[rk.p.Prefix().String()] = true })
 	}
 	for k := range keys {
 		var texts []string
@@ -239,8 +239,8 @@ func TestMaskedMatchesNetip(t *testing.T) {
 	for _, s := range []string{"0.0.0.0/0", "192.0.2.0/24", "192.0.2.1/32", "::/0", "2001:db8::/32", "2001:db8::1/128", "2001:db8:0:1::/64", "2001:db8:0:0:8000::/65"} {
 		p := netip.MustParsePrefix(s)
 		for _, k := range []pkey{toKey(p), toKey(netip.PrefixFrom(p.Addr(), max(p.Bits()-1, 0)))} {
-			if got, want := masked(k), k.prefix().Masked() == k.prefix(); got != want {
-				t.Errorf("masked(%s) = %v, want %v", k.prefix(), got, want)
+			if got, want := masked(k), k.Prefix().Masked() == k.Prefix(); got != want {
+				t.Errorf("masked(%s) = %v, want %v", k.Prefix(), got, want)
 			}
 		}
 	}

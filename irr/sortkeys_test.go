@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+
+	"github.com/bgpfilter/bgpfilter/internal/pfxkey"
 )
 
 // randomKeys returns n keys of one family with many duplicates and shared high bytes,
@@ -78,7 +80,7 @@ func TestRadixSortUint64(t *testing.T) {
 		}
 		want := slices.Clone(a)
 		slices.Sort(want)
-		radixSortUint64(a, 40)
+		pfxkey.SortPacked(a)
 		if !slices.Equal(a, want) {
 			t.Fatalf("n=%d: radix sort differs from slices.Sort", n)
 		}

@@ -1,62 +1,20 @@
 package irr
 
 import (
-	"encoding/binary"
 	"net/netip"
 	"sync"
+
+	"github.com/bgpfilter/bgpfilter/internal/pfxkey"
 )
 
 // pkey is a prefix as a comparable value without pointers, so that the route maps and
 // per-origin lists of a million routes cost the garbage collector nothing to scan.
-type pkey struct {
-	hi, lo uint64
-	bits   uint8
-	v6     bool
-}
+type pkey = pfxkey.Key
 
-func toKey(p netip.Prefix) pkey {
-	a := p.Addr()
-	if a.Is4() {
-		b := a.As4()
-		return pkey{hi: uint64(binary.BigEndian.Uint32(b[:])), bits: uint8(p.Bits())}
-	}
-	b := a.As16()
-	return pkey{hi: binary.BigEndian.Uint64(b[:8]), lo: binary.BigEndian.Uint64(b[8:]), bits: uint8(p.Bits()), v6: true}
-}
-
-func (k pkey) prefix() netip.Prefix {
-	if !k.v6 {
-		var b [4]byte
-		binary.BigEndian.PutUint32(b[:], uint32(k.hi))
-		return netip.PrefixFrom(netip.AddrFrom4(b), int(k.bits))
-	}
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], k.hi)
-	binary.BigEndian.PutUint64(b[8:], k.lo)
-	return netip.PrefixFrom(netip.AddrFrom16(b), int(k.bits))
-}
+func toKey(p netip.Prefix) pkey { return pfxkey.FromPrefix(p) }
 
 // comparePKey orders like ComparePrefix: IPv4 first, then address, then length.
-func comparePKey(a, b pkey) int {
-	switch {
-	case a.v6 != b.v6:
-		if !a.v6 {
-			return -1
-		}
-		return 1
-	case a.hi != b.hi:
-		if a.hi < b.hi {
-			return -1
-		}
-		return 1
-	case a.lo != b.lo:
-		if a.lo < b.lo {
-			return -1
-		}
-		return 1
-	}
-	return int(a.bits) - int(b.bits)
-}
+func comparePKey(a, b pkey) int { return pfxkey.Compare(a, b) }
 
 // textRef locates an object's RPSL text in an arena.
 type textRef struct {

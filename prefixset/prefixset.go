@@ -16,6 +16,8 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+
+	"github.com/bgpfilter/bgpfilter/internal/pfxkey"
 )
 
 // Entry is one line of a prefix filter: Prefix permitted with lengths Min..Max.
@@ -41,30 +43,9 @@ const MaxEnumerate = 1 << 22
 // ErrTooLarge is returned when a range would enumerate more than MaxEnumerate prefixes.
 var ErrTooLarge = errors.New("prefixset: prefix range too large to enumerate")
 
-// key is a prefix as a 128-bit big-endian value (IPv4 in the top 32 bits of hi) plus
-// its length; host bits are always zero.
-type key struct {
-	hi, lo uint64
-	len    uint8
-}
-
-func cmpKey(a, b key) int {
-	switch {
-	case a.hi != b.hi:
-		if a.hi < b.hi {
-			return -1
-		}
-		return 1
-	case a.lo != b.lo:
-		if a.lo < b.lo {
-			return -1
-		}
-		return 1
-	case a.len != b.len:
-		return int(a.len) - int(b.len)
-	}
-	return 0
-}
+// key is a prefix as a 128-bit big-endian value (IPv4 in the top 32 bits of Hi) plus
+// its length and family; host bits are always zero. All keys of a Set have its family.
+type key = pfxkey.Key
 
 // Set is a prefix set of one family. The zero value is not usable; call New.
 type Set struct {
@@ -108,59 +89,21 @@ func (s *Set) keyOf(p netip.Prefix) (key, bool) {
 		if !a.Is6() {
 			return key{}, false
 		}
-		b := a.As16()
-		k := key{hi: be64(b[0:8]), lo: be64(b[8:16]), len: uint8(p.Bits())}
-		return mask(k), true
+		return pfxkey.From16(a.As16(), p.Bits()).Masked(), true
 	}
 	if !a.Is4() {
 		return key{}, false
 	}
-	b := a.As4()
-	k := key{hi: uint64(uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])) << 32, len: uint8(p.Bits())}
-	return mask(k), true
+	return pfxkey.From4(a.As4(), p.Bits()).Masked(), true
 }
 
-func be64(b []byte) uint64 {
-	_ = b[7]
-	return uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
-		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
-}
-
-// mask clears the host bits of k.
-func mask(k key) key {
-	n := int(k.len)
-	switch {
-	case n == 0:
-		k.hi, k.lo = 0, 0
-	case n < 64:
-		k.hi &= ^uint64(0) << (64 - n)
-		k.lo = 0
-	case n == 64:
-		k.lo = 0
-	case n < 128:
-		k.lo &= ^uint64(0) << (128 - n)
-	}
-	return k
-}
-
-func (s *Set) prefixOf(k key) netip.Prefix {
-	if s.v6 {
-		var b [16]byte
-		for i := 0; i < 8; i++ {
-			b[i] = byte(k.hi >> (56 - 8*i))
-			b[8+i] = byte(k.lo >> (56 - 8*i))
-		}
-		return netip.PrefixFrom(netip.AddrFrom16(b), int(k.len))
-	}
-	v := uint32(k.hi >> 32)
-	return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), int(k.len))
-}
+func (s *Set) prefixOf(k key) netip.Prefix { return k.Prefix() }
 
 // Add inserts p (host bits are masked, as bgpq4 does). A prefix of the other family, or
 // one longer than MaxLen, is ignored; Add reports whether p was taken.
 func (s *Set) Add(p netip.Prefix) bool {
 	k, ok := s.keyOf(p)
-	if !ok || int(k.len) > s.maxLen {
+	if !ok || int(k.Bits) > s.maxLen {
 		return false
 	}
 	s.addKey(k)
@@ -173,20 +116,18 @@ func (s *Set) addKey(k key) {
 		return
 	}
 	if !s.v6 {
-		v := k.hi>>24 | uint64(k.len)
+		v := pfxkey.Pack4(k)
 		if s.sorted && len(s.items4) > 0 && s.items4[len(s.items4)-1] >= v {
 			s.sorted = false
 		}
 		s.items4 = append(s.items4, v)
 		return
 	}
-	if s.sorted && len(s.items) > 0 && cmpKey(s.items[len(s.items)-1], k) >= 0 {
+	if s.sorted && len(s.items) > 0 && pfxkey.Compare(s.items[len(s.items)-1], k) >= 0 {
 		s.sorted = false
 	}
 	s.items = append(s.items, k)
 }
-
-func key4(v uint64) key { return key{hi: v >> 8 << 32, len: uint8(v)} }
 
 // AddRange inserts every prefix covered by p with a length in min..max, clipped to
 // MaxLen (RPSL's p^min-max with correct semantics: p^n is AddRange(p, n, n)). It fails
@@ -200,7 +141,7 @@ func (s *Set) AddRange(p netip.Prefix, min, max int) error {
 	if !ok {
 		return fmt.Errorf("prefixset: %s: wrong address family", p)
 	}
-	if min < int(k.len) || max < min || max > s.afMax {
+	if min < int(k.Bits) || max < min || max > s.afMax {
 		return fmt.Errorf("prefixset: invalid range %s^%d-%d", p, min, max)
 	}
 	if max > s.maxLen {
@@ -209,7 +150,7 @@ func (s *Set) AddRange(p netip.Prefix, min, max int) error {
 	if max < min {
 		return nil
 	}
-	if rangeCount(int(k.len), min, max) > EnumerateLimit {
+	if rangeCount(int(k.Bits), min, max) > EnumerateLimit {
 		s.ranges = append(s.ranges, rng{k: k, min: uint8(min), max: uint8(max)})
 		return nil
 	}
@@ -228,14 +169,14 @@ func (s *Set) AddRangeBGPQ4(p netip.Prefix, min, max int) error {
 		max = s.afMax
 	}
 	// insert_specifics inserts p itself whenever len >= min, even when max < len.
-	if max < int(k.len) {
-		max = int(k.len)
+	if max < int(k.Bits) {
+		max = int(k.Bits)
 	}
 	return s.enumerate(k, min, max)
 }
 
 func (s *Set) enumerate(k key, min, max int) error {
-	l := int(k.len)
+	l := int(k.Bits)
 	if max < l || max < min {
 		return nil
 	}
@@ -262,18 +203,18 @@ func (s *Set) enumerate(k key, min, max int) error {
 
 // child returns the i-th prefix of length n under k.
 func child(k key, n int, i uint64) key {
-	c := key{hi: k.hi, lo: k.lo, len: uint8(n)}
-	if n == int(k.len) {
+	c := key{Hi: k.Hi, Lo: k.Lo, Bits: uint8(n), V6: k.V6}
+	if n == int(k.Bits) {
 		return c
 	}
-	// i occupies bits k.len .. n-1 (0-based from the top).
+	// i occupies bits k.Bits .. n-1 (0-based from the top).
 	shift := 128 - n // position of the lowest bit of i
 	if shift >= 64 {
-		c.hi |= i << (shift - 64)
+		c.Hi |= i << (shift - 64)
 	} else {
-		c.lo |= i << shift
+		c.Lo |= i << shift
 		if shift > 0 {
-			c.hi |= i >> (64 - shift)
+			c.Hi |= i >> (64 - shift)
 		}
 	}
 	return c
@@ -282,49 +223,14 @@ func child(k key, n int, i uint64) key {
 func (s *Set) sortItems() {
 	if !s.sorted {
 		if s.v6 {
-			slices.SortFunc(s.items, cmpKey)
+			pfxkey.Sort(s.items)
 		} else {
-			radixSort40(s.items4)
+			pfxkey.SortPacked(s.items4)
 		}
 		s.sorted = true
 	}
 	s.items = slices.Compact(s.items)
 	s.items4 = slices.Compact(s.items4)
-}
-
-// radixSort40 sorts values below 2^40 with an LSD radix sort (five byte passes; a pass
-// whose byte is the same in every value is skipped).
-func radixSort40(a []uint64) {
-	if len(a) < 256 {
-		slices.Sort(a)
-		return
-	}
-	buf := make([]uint64, len(a))
-	src, dst := a, buf
-	for shift := uint(0); shift < 40; shift += 8 {
-		var count [256]int
-		for _, v := range src {
-			count[byte(v>>shift)]++
-		}
-		if count[byte(src[0]>>shift)] == len(src) {
-			continue
-		}
-		pos := 0
-		for i := range count {
-			c := count[i]
-			count[i] = pos
-			pos += c
-		}
-		for _, v := range src {
-			b := byte(v >> shift)
-			dst[count[b]] = v
-			count[b]++
-		}
-		src, dst = dst, src
-	}
-	if &src[0] != &a[0] {
-		copy(a, src)
-	}
 }
 
 // Len returns the number of entries Entries would return.
@@ -358,7 +264,7 @@ func (s *Set) ensureTree() *tree {
 		} else {
 			keys := make([]key, len(s.items4))
 			for i, v := range s.items4 {
-				keys[i] = key4(v)
+				keys[i] = pfxkey.Unpack4(v)
 			}
 			s.t.buildSorted(keys)
 		}
@@ -426,7 +332,7 @@ func (s *Set) AggregateTrace(w io.Writer) {
 	pfx := func(n *node) {
 		b = AppendAddr(b, s.prefixOf(n.k).Addr())
 		b = append(b, '/')
-		b = strconv.AppendUint(b, uint64(n.k.len), 10)
+		b = strconv.AppendUint(b, uint64(n.k.Bits), 10)
 		b = append(b, ' ')
 	}
 	t.aggregate(t.root, func(i int32) {
@@ -468,7 +374,7 @@ func (s *Set) Each(f func(Entry)) {
 	if s.t == nil {
 		s.sortItems()
 		for _, k := range s.items {
-			n := int(k.len)
+			n := int(k.Bits)
 			f(Entry{Prefix: s.prefixOf(k), Min: n, Max: n})
 		}
 		for _, v := range s.items4 {
@@ -488,7 +394,7 @@ func (s *Set) Each(f func(Entry)) {
 
 func (s *Set) entryOf(nd *node) Entry {
 	p := s.prefixOf(nd.k)
-	n := int(nd.k.len)
+	n := int(nd.k.Bits)
 	if !nd.agg {
 		return Entry{Prefix: p, Min: n, Max: n}
 	}
@@ -510,14 +416,14 @@ func (s *Set) Entries() []Entry {
 // commonLen returns the number of leading bits a and b share, capped at the shorter
 // length (bgpq4's sx_prefix_eqbits).
 func commonLen(a, b key) int {
-	m := int(a.len)
-	if int(b.len) < m {
-		m = int(b.len)
+	m := int(a.Bits)
+	if int(b.Bits) < m {
+		m = int(b.Bits)
 	}
 	var d int
-	if x := a.hi ^ b.hi; x != 0 {
+	if x := a.Hi ^ b.Hi; x != 0 {
 		d = bits.LeadingZeros64(x)
-	} else if x := a.lo ^ b.lo; x != 0 {
+	} else if x := a.Lo ^ b.Lo; x != 0 {
 		d = 64 + bits.LeadingZeros64(x)
 	} else {
 		d = 128
@@ -531,10 +437,10 @@ func commonLen(a, b key) int {
 // bitAt reports bit n (0-based from the top) of k.
 func bitAt(k key, n int) bool {
 	if n < 64 {
-		return k.hi>>(63-n)&1 == 1
+		return k.Hi>>(63-n)&1 == 1
 	}
 	if n < 128 {
-		return k.lo>>(127-n)&1 == 1
+		return k.Lo>>(127-n)&1 == 1
 	}
 	return false
 }

@@ -1,6 +1,10 @@
 package prefixset
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/bgpfilter/bgpfilter/internal/pfxkey"
+)
 
 // EnumerateLimit is the largest range AddRange inserts prefix by prefix; larger ranges
 // stay single range entries.
@@ -71,7 +75,7 @@ func (s *Set) withRanges(f func(Entry)) (func(Entry), func()) {
 	}
 	wrapped := func(e Entry) {
 		k, _ := s.keyOf(e.Prefix)
-		for i < len(rs) && cmpKey(rs[i].k, k) < 0 {
+		for i < len(rs) && pfxkey.Compare(rs[i].k, k) < 0 {
 			emit(rs[i])
 			i++
 		}
@@ -88,7 +92,7 @@ func (s *Set) withRanges(f func(Entry)) (func(Entry), func()) {
 func (s *Set) sortedRanges() []rng {
 	rs := slices.Clone(s.ranges)
 	slices.SortFunc(rs, func(a, b rng) int {
-		if c := cmpKey(a.k, b.k); c != 0 {
+		if c := pfxkey.Compare(a.k, b.k); c != 0 {
 			return c
 		}
 		if a.min != b.min {

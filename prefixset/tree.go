@@ -46,8 +46,8 @@ func (t *tree) insertFrom(start int32, k key) int32 {
 		ck := t.nodes[cur].k
 		eb := commonLen(k, ck)
 		switch {
-		case eb < int(k.len) && eb < int(ck.len):
-			gi := t.newNode(mask(key{hi: k.hi, lo: k.lo, len: uint8(eb)}))
+		case eb < int(k.Bits) && eb < int(ck.Bits):
+			gi := t.newNode(key{Hi: k.Hi, Lo: k.Lo, Bits: uint8(eb), V6: k.V6}.Masked())
 			ni := t.newNode(k)
 			gn := &t.nodes[gi]
 			gn.glue = true
@@ -61,7 +61,7 @@ func (t *tree) insertFrom(start int32, k key) int32 {
 			t.nodes[ni].parent = gi
 			t.relink(parent, cur, gi)
 			return ni
-		case eb == int(k.len) && eb < int(ck.len):
+		case eb == int(k.Bits) && eb < int(ck.Bits):
 			ni := t.newNode(k)
 			nn := &t.nodes[ni]
 			if bitAt(ck, eb) {
@@ -73,7 +73,7 @@ func (t *tree) insertFrom(start int32, k key) int32 {
 			t.nodes[cur].parent = ni
 			t.relink(parent, cur, ni)
 			return ni
-		case eb == int(ck.len) && eb < int(k.len):
+		case eb == int(ck.Bits) && eb < int(k.Bits):
 			right := bitAt(k, eb)
 			next := t.nodes[cur].left
 			if right {
@@ -106,7 +106,7 @@ func (t *tree) buildSorted(keys []key) {
 	for _, k := range keys {
 		for len(path) > 0 {
 			top := t.nodes[path[len(path)-1]].k
-			if int(top.len) <= int(k.len) && commonLen(top, k) == int(top.len) {
+			if int(top.Bits) <= int(k.Bits) && commonLen(top, k) == int(top.Bits) {
 				break
 			}
 			path = path[:len(path)-1]
@@ -196,21 +196,21 @@ func (t *tree) refine(i int32, r uint8) {
 	n := &t.nodes[i]
 	l, rt := n.left, n.right
 	switch {
-	case !n.glue && n.k.len < r:
+	case !n.glue && n.k.Bits < r:
 		n.agg = true
-		n.aLow = n.k.len
+		n.aLow = n.k.Bits
 		n.aHi = r
 		for _, c := range [2]int32{l, rt} {
 			if c != 0 {
 				t.foreach(c, func(d *node) {
-					if d.k.len <= r {
+					if d.k.Bits <= r {
 						d.glue = true
 					}
 				})
 				t.refine(c, r)
 			}
 		}
-	case !n.glue && n.k.len == r:
+	case !n.glue && n.k.Bits == r:
 		if l != 0 {
 			t.refine(l, r)
 		}
@@ -231,7 +231,7 @@ func (t *tree) refineLow(i int32, low, afMax uint8) {
 	n := &t.nodes[i]
 	l, rt := n.left, n.right
 	switch {
-	case !n.glue && n.k.len <= low:
+	case !n.glue && n.k.Bits <= low:
 		if !n.agg {
 			n.agg = true
 			n.aLow = low
@@ -242,7 +242,7 @@ func (t *tree) refineLow(i int32, low, afMax uint8) {
 		for _, c := range [2]int32{l, rt} {
 			if c != 0 {
 				t.foreach(c, func(d *node) {
-					if d.k.len <= low {
+					if d.k.Bits <= low {
 						d.glue = true
 					}
 				})
@@ -286,8 +286,8 @@ func (t *tree) aggregate(i int32, trace func(i int32)) {
 	}
 	li, ri := ni.left, ni.right
 	nl, nr := &t.nodes[li], &t.nodes[ri]
-	plen := ni.k.len
-	halves := nr.k.len == plen+1 && nl.k.len == plen+1
+	plen := ni.k.Bits
+	halves := nr.k.Bits == plen+1 && nl.k.Bits == plen+1
 	sonOf := func(j int32) *node {
 		if s := t.nodes[j].son; s != 0 {
 			return &t.nodes[s]
@@ -295,15 +295,15 @@ func (t *tree) aggregate(i int32, trace func(i int32)) {
 		return nil
 	}
 	switch {
-	case !nr.agg && !nl.agg && !nr.glue && !nl.glue && nr.k.len == nl.k.len:
-		if nr.k.len == plen+1 {
+	case !nr.agg && !nl.agg && !nr.glue && !nl.glue && nr.k.Bits == nl.k.Bits:
+		if nr.k.Bits == plen+1 {
 			ni.agg = true
 			nr.glue = true
 			nl.glue = true
-			ni.aHi = nr.k.len
+			ni.aHi = nr.k.Bits
 			if ni.glue {
 				ni.glue = false
-				ni.aLow = nr.k.len
+				ni.aLow = nr.k.Bits
 			} else {
 				ni.aLow = plen
 			}
@@ -328,7 +328,7 @@ func (t *tree) aggregate(i int32, trace func(i int32)) {
 			ni.glue = false
 			ni.aHi = nr.aHi
 			ni.aLow = nr.aLow
-		case nr.k.len == nr.aLow:
+		case nr.k.Bits == nr.aLow:
 			nr.glue = true
 			nl.glue = true
 			ni.agg = true
