@@ -353,42 +353,31 @@ func (t *tree) aggregate(i int32, trace func(i int32)) {
 			}
 		}
 	case nl.son != 0 && nr.agg && t.nodes[nl.son].agg && nr.aHi == t.nodes[nl.son].aHi && nr.aLow == t.nodes[nl.son].aLow:
-		if !halves {
-			return
-		}
-		ls := nl.son
-		if ni.glue {
-			nr.glue = true
-			t.nodes[ls].glue = true
-			ni.agg = true
-			ni.glue = false
-			ni.aHi = nr.aHi
-			ni.aLow = nr.aLow
-		} else {
-			lo, hi := nr.aLow, nr.aHi
-			nr.glue = true
-			t.nodes[ls].glue = true
-			s := t.newSon(i, lo, hi)
-			t.nodes[i].son = s
+		if halves {
+			t.mergeAggWithSon(i, ri, nl.son)
 		}
 	case nr.son != 0 && nl.agg && t.nodes[nr.son].agg && nl.aHi == t.nodes[nr.son].aHi && nl.aLow == t.nodes[nr.son].aLow:
-		if !halves {
-			return
-		}
-		rs := nr.son
-		if ni.glue {
-			nl.glue = true
-			t.nodes[rs].glue = true
-			ni.agg = true
-			ni.glue = false
-			ni.aHi = nl.aHi
-			ni.aLow = nl.aLow
-		} else {
-			lo, hi := nl.aLow, nl.aHi
-			nl.glue = true
-			t.nodes[rs].glue = true
-			s := t.newSon(i, lo, hi)
-			t.nodes[i].son = s
+		if halves {
+			t.mergeAggWithSon(i, li, nr.son)
 		}
 	}
+}
+
+// mergeAggWithSon is case (c) of bgpq4's aggregation, for either side: child agg is an
+// aggregate and son, the other child's son, carries the same range. A glue node i
+// becomes that aggregate; a real node i keeps its exact entry and gains a son with the
+// range. Indices, not pointers: newSon may grow t.nodes.
+func (t *tree) mergeAggWithSon(i, agg, son int32) {
+	ni, na := &t.nodes[i], &t.nodes[agg]
+	lo, hi := na.aLow, na.aHi
+	na.glue = true
+	t.nodes[son].glue = true
+	if ni.glue {
+		ni.agg = true
+		ni.glue = false
+		ni.aHi, ni.aLow = hi, lo
+		return
+	}
+	s := t.newSon(i, lo, hi)
+	t.nodes[i].son = s
 }
