@@ -34,19 +34,7 @@ SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null' EXIT
 for _ in $(seq 600); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
 
-# measure NAME CMD... : runs CMD $RUNS times, stdout to $OUT/NAME.txt, prints the median
-# "wall user+sys maxrss_kb" and stores it in $RES
-measure() {
-  local name=$1; shift
-  local rows=()
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f '%e %U %S %M' -o "$OUT/$name.time" "$@" >"$OUT/$name.txt" 2>"$OUT/$name.err" || {
-      echo "$name failed: $(tail -3 "$OUT/$name.err")" >&2; return 1; }
-    rows+=("$(awk '{printf "%.3f %.3f %d\n", $1, $2+$3, $4}' "$OUT/$name.time")")
-  done
-  RES=$(printf '%s\n' "${rows[@]}" | sort -n -k2 | sed -n "$(( (RUNS+1)/2 ))p")
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b==0) print "n/a"; else printf "%.2f", a/b }'; }
+. bench/lib.sh
 
 printf '\n%-22s %9s %9s | %9s %9s %9s | %-26s | %9s %9s %9s\n' case bgpq4-wall bgpq4-cpu bf-wall bf-cpu bf-rss "cpu ratio bf/bgpq4" snap-cpu snap-rss "snap/bgpq4"
 measure load "$OUT/bgpfilter" --quiet --irr "$DB" bgpq4 AS-NONEXISTENT

@@ -87,18 +87,8 @@ stop_server() {
   SERVER= PROXY=
 }
 
-# measure NAME CMD... : runs CMD $RUNS times, stdout to $OUT/NAME.txt; $RES = median "wall cpu rss_kb"
-measure() {
-  local name=$1; shift
-  local rows=()
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f '%e %U %S %M' -o "$OUT/$name.time" "$@" >"$OUT/$name.txt" 2>"$OUT/$name.err" || {
-      echo "$name failed: $(tail -3 "$OUT/$name.err")" >&2; return 1; }
-    rows+=("$(awk '{printf "%.3f %.3f %d\n", $1, $2+$3, $4}' "$OUT/$name.time")")
-  done
-  RES=$(printf '%s\n' "${rows[@]}" | sort -n -k1 | sed -n "$(( (RUNS+1)/2 ))p")
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b==0) print "n/a"; else printf "%.2f", a/b }'; }
+MEDIAN_BY=1 # the median run by wall time: this benchmark is about latency
+. bench/lib.sh
 
 for size in $SIZES; do
   IFS=: read -r ASNS ROUTES SUBSETS <<<"$size"
