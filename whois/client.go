@@ -73,6 +73,9 @@ type Client struct {
 	selected string
 	// pf holds the read-ahead of non-recursive "!i" answers (client_prefetch.go).
 	pf prefetch
+	// check is the server's answer to "!v", learned in the handshake: the known
+	// reply every checked batch ends with (client_step.go). Nil before a handshake.
+	check []byte
 	// lastUsed is when the connection last completed an exchange.
 	lastUsed time.Time
 	// paths counts which SetPrefixes path was used, for tests and debug output.

@@ -72,12 +72,18 @@ func (c *Client) connectLocked(ctx context.Context) error {
 	}
 	c.conn = &clientConn{nc: nc, br: bufio.NewReaderSize(nc, 64<<10)}
 	c.pf.reset()
-	hs := []string{"!n" + c.opt.Name, "!a", "!s-lc"}
-	reps, err := c.exchangeLocked(ctx, "!!\n", hs, c.opt.ConnectTimeout)
+	c.check = nil
+	reps, err := c.exchangeLocked(ctx, "!!\n", handshake(c.opt.Name), c.opt.ConnectTimeout)
 	if err != nil {
 		c.dropLocked()
 		return err
 	}
+	reps, err = c.learnCheck(reps)
+	if err != nil {
+		c.dropLocked()
+		return err
+	}
+	hs := handshake(c.opt.Name)[1:]
 	if reps[0].Kind != ReplyC {
 		c.dropLocked()
 		return fmt.Errorf("whois %s: handshake: %w: reply %s to %q: not an IRRd whois server", c.addr, irr.ErrUnavailable, describeReply(reps[0]), hs[0])
@@ -186,10 +192,19 @@ func (c *Client) runLenientLocked(ctx context.Context, sources []string, qs []st
 // so that neither side blocks on a full socket buffer) while reading one reply per
 // query in order. Every reply must arrive within perReply of the previous one, and all
 // of it before the whole-run deadline and the context's end.
+//
+// After the handshake every batch is checked for replies out of step (client_step.go):
+// a "!v" goes after every checkEvery queries and after the last one, and its known
+// answer must come exactly there, with no bytes before the batch or after it.
 func (c *Client) exchangeLocked(ctx context.Context, preamble string, qs []string, perReply time.Duration) ([]Reply, error) {
 	cn := c.conn
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("whois %s: query %q: %w: %w", c.addr, qs[0], irr.ErrUnavailable, err)
+	}
+	checked := c.check != nil
+	if checked && cn.br.Buffered() > 0 {
+		cn.nc.Close()
+		return nil, c.outOfStep(qs, 0, 0, fmt.Sprintf("%d bytes arrived before the first of them was sent (an unsolicited reply)", cn.br.Buffered()))
 	}
 	runDeadline := c.opt.Deadline
 	if d, ok := ctx.Deadline(); ok && (runDeadline.IsZero() || d.Before(runDeadline)) {
@@ -204,16 +219,7 @@ func (c *Client) exchangeLocked(ctx context.Context, preamble string, qs []strin
 		}
 	}()
 
-	size := len(preamble)
-	for _, q := range qs {
-		size += len(q) + 1
-	}
-	payload := make([]byte, 0, size)
-	payload = append(payload, preamble...)
-	for _, q := range qs {
-		payload = append(payload, q...)
-		payload = append(payload, '\n')
-	}
+	payload := wireBatch(preamble, qs, checked)
 	werr := make(chan error, 1)
 	go func() {
 		for len(payload) > 0 {
@@ -228,16 +234,39 @@ func (c *Client) exchangeLocked(ctx context.Context, preamble string, qs []strin
 		werr <- nil
 	}()
 
+	fail := func(q string, i int, err error) ([]Reply, error) {
+		cn.nc.Close()
+		<-werr
+		return nil, c.failure(ctx, q, i, len(qs), perReply, runDeadline, err)
+	}
 	reps := make([]Reply, 0, len(qs))
+	window := 0 // first query since the last check
 	for i, q := range qs {
 		cn.nc.SetReadDeadline(earlier(time.Now().Add(perReply), runDeadline))
 		r, err := ReadReply(cn.br, c.opt.MaxReply)
 		if err != nil {
-			cn.nc.Close()
-			<-werr
-			return nil, c.failure(ctx, q, i, len(qs), perReply, runDeadline, err)
+			return fail(q, i, err)
 		}
 		reps = append(reps, r)
+		if !checked || !checkAfter(i, len(qs)) {
+			continue
+		}
+		cn.nc.SetReadDeadline(earlier(time.Now().Add(perReply), runDeadline))
+		r, err = ReadReply(cn.br, c.opt.MaxReply)
+		if err != nil {
+			return fail(checkQuery, i, err)
+		}
+		if !c.isCheck(r) {
+			cn.nc.Close()
+			<-werr
+			return nil, c.outOfStep(qs, window, i+1, fmt.Sprintf("reply %s came where the answer to the %q check after them belongs (an unsolicited or duplicated reply)", describeReply(r), checkQuery))
+		}
+		window = i + 1
+	}
+	if checked && cn.br.Buffered() > 0 {
+		cn.nc.Close()
+		<-werr
+		return nil, c.outOfStep(qs, window, len(qs), fmt.Sprintf("%d bytes followed the last reply (an unsolicited or duplicated reply)", cn.br.Buffered()))
 	}
 	c.lastUsed = time.Now()
 	if err := <-werr; err != nil {

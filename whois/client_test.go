@@ -461,7 +461,7 @@ func TestDial(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if got := strings.Join(srv.Queries(), " "); got != "!! !nbgpfilter !a !s-lc" {
+	if got := strings.Join(srv.Queries(), " "); got != "!! !v !nbgpfilter !a !s-lc !v" {
 		t.Errorf("handshake = %q", got)
 	}
 	if c.String() != "whois://"+srv.Addr() {

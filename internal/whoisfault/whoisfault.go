@@ -36,6 +36,9 @@ type Data struct {
 	HoldRoutes int
 }
 
+// Version is the server's answer to "!v" (IRRd answers its version string).
+const Version = "IRRd -- version 4.4.4 (whoisfault)"
+
 // Kind is a fault the server injects.
 type Kind int
 
@@ -57,13 +60,29 @@ const (
 	HugeLength        // an A header announcing 40 GB
 	SlowDrip          // the right reply, one byte every 100 ms
 	NotIRRd           // a RIPE-style text banner instead of a reply
+	// The out-of-step faults: every frame is well formed, but the number of replies
+	// is not the number of queries, so a client that matches replies to queries by
+	// order alone hands later queries the answers of earlier ones.
+	ExtraD    // an unsolicited "D" before the right reply
+	ExtraC    // the right reply, then an unsolicited "C"
+	Duplicate // the right reply twice
 )
+
+// dataKinds are the faults injected on a data query, in matrix order.
+var dataKinds = []Kind{
+	Stall, Drop, Truncate, ShortLength, LongLength, NoTerminator, FReply, EReply,
+	GarbageLine, GarbageData, WrongFamily, HugeLength, SlowDrip, ExtraD, ExtraC, Duplicate,
+}
+
+// OutOfStep reports whether k is one of the faults that add a reply no query asked for.
+func (k Kind) OutOfStep() bool { return k == ExtraD || k == ExtraC || k == Duplicate }
 
 var kindNames = map[Kind]string{
 	None: "none", Stall: "stall", Drop: "drop", Truncate: "truncate",
 	ShortLength: "short-length", LongLength: "long-length", NoTerminator: "no-terminator",
 	FReply: "F-reply", EReply: "E-reply", GarbageLine: "garbage-line", GarbageData: "garbage-data",
 	WrongFamily: "wrong-family", HugeLength: "huge-length", SlowDrip: "slow-drip", NotIRRd: "not-irrd",
+	ExtraD: "extra-D", ExtraC: "extra-C", Duplicate: "duplicate",
 }
 
 // String names the fault.
@@ -88,7 +107,7 @@ func (f Fault) String() string { return f.Kind.String() + " on " + f.Query }
 // "!a" query whose answer has data) and whose handshake starts with "!n".
 func Faults(q string) []Fault {
 	var out []Fault
-	for k := Stall; k <= SlowDrip; k++ {
+	for _, k := range dataKinds {
 		if k == WrongFamily && !strings.HasPrefix(q, "!g") {
 			continue
 		}
@@ -98,7 +117,9 @@ func Faults(q string) []Fault {
 		Fault{Kind: Stall, Query: "!n"},
 		Fault{Kind: Drop, Query: "!n"},
 		Fault{Kind: NotIRRd, Query: "!n"},
+		Fault{Kind: ExtraC, Query: "!n"},
 		Fault{Kind: GarbageLine, Query: "!s-lc"},
+		Fault{Kind: Duplicate, Query: "!s-lc"},
 	)
 	return out
 }
@@ -282,6 +303,12 @@ func (s *Server) inject(c net.Conn, bw *bufio.Writer, reply string) bool {
 		return true
 	case NotIRRd:
 		bw.WriteString("% This is the RIPE Database query service.\n% The objects are in RPSL format.\n\n")
+	case ExtraD:
+		bw.WriteString("D\n" + reply)
+	case ExtraC:
+		bw.WriteString(reply + "C\n")
+	case Duplicate:
+		bw.WriteString(reply + reply)
 	}
 	return bw.Flush() == nil
 }
@@ -292,6 +319,8 @@ func (s *Server) answer(q string) string {
 	switch {
 	case strings.HasPrefix(q, "!n"):
 		return "C\n"
+	case q == "!v":
+		return frame(Version)
 	case q == "!a" || q == "!a4" || q == "!a6":
 		if d.NoA {
 			return "F Unrecognised command: a\n"
