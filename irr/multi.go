@@ -24,14 +24,23 @@ type Server struct {
 // the run, and the same query is retried on the next one. Other errors (an unknown
 // source, an invalid name) are answers, not failures, and are returned as they are.
 // When every server has failed, the error wraps ErrUnavailable and names each server
-// with its error, and the query. Failover is safe for concurrent use.
+// with its error, and the query. Failover is safe for concurrent use: when one call
+// finds a server failed, the calls still in flight on it are cancelled and retried on
+// the next server at once, so that a dead server costs one timeout and one warning per
+// run, not one per concurrent query.
 type Failover struct {
 	servers []Server
 	log     *slog.Logger
 
 	mu     sync.Mutex
 	failed []error // per server; nil while it is healthy
+	// down[i] is closed when server i fails: it cancels the calls in flight on it.
+	down []chan struct{}
 }
+
+// errSkipped is the cause of a call cancelled because another call found its server
+// failed.
+var errSkipped = errors.New("irr: server failed in another query; skipped")
 
 var _ Querier = (*Failover)(nil)
 
@@ -41,7 +50,11 @@ func NewFailover(log *slog.Logger, servers ...Server) *Failover {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Failover{servers: servers, log: log, failed: make([]error, len(servers))}
+	down := make([]chan struct{}, len(servers))
+	for i := range down {
+		down[i] = make(chan struct{})
+	}
+	return &Failover{servers: servers, log: log, failed: make([]error, len(servers)), down: down}
 }
 
 // Failed returns the names of the servers skipped so far, with why, in server order.
@@ -57,6 +70,17 @@ func (f *Failover) Failed() map[string]error {
 	return out
 }
 
+// Identity names the server list in priority order, e.g. "whois://a:43 whois://b:43":
+// the cache (irrcache) keys answers by it, so that what one configuration was told is
+// never served to another.
+func (f *Failover) Identity() string {
+	names := make([]string, len(f.servers))
+	for i, s := range f.servers {
+		names[i] = s.Name
+	}
+	return strings.Join(names, " ")
+}
+
 // Close closes every server that has a Close method.
 func (f *Failover) Close() error {
 	var errs []error
@@ -69,7 +93,7 @@ func (f *Failover) Close() error {
 }
 
 // do runs call on the first healthy server, failing over on ErrUnavailable.
-func (f *Failover) do(ctx context.Context, query string, call func(Querier) error) error {
+func (f *Failover) do(ctx context.Context, query string, call func(context.Context, Querier) error) error {
 	if len(f.servers) == 0 {
 		return fmt.Errorf("irr: %s: no IRR server configured: %w", query, ErrUnavailable)
 	}
@@ -80,8 +104,8 @@ func (f *Failover) do(ctx context.Context, query string, call func(Querier) erro
 		if skip {
 			continue
 		}
-		err := call(s.Q)
-		if err == nil || !errors.Is(err, ErrUnavailable) {
+		err := f.callOn(ctx, i, call)
+		if err == nil || !errors.Is(err, ErrUnavailable) && !errors.Is(err, errSkipped) {
 			return err
 		}
 		if ctx.Err() != nil {
@@ -89,10 +113,16 @@ func (f *Failover) do(ctx context.Context, query string, call func(Querier) erro
 			return err
 		}
 		f.mu.Lock()
-		if f.failed[i] == nil {
+		first := f.failed[i] == nil
+		if first {
 			f.failed[i] = err
+			close(f.down[i])
 		}
 		f.mu.Unlock()
+		if !first {
+			// Another call already reported this server (and cancelled this one).
+			continue
+		}
 		f.log.Warn("IRR server failed; skipping it for the rest of the run", "server", s.Name, "query", query, "err", err)
 	}
 	var b strings.Builder
@@ -104,9 +134,31 @@ func (f *Failover) do(ctx context.Context, query string, call func(Querier) erro
 	return fmt.Errorf("irr: %s: every IRR server failed%s: %w", query, b.String(), ErrUnavailable)
 }
 
+// callOn runs call on server i with a context that also ends when server i is found
+// failed by another call.
+func (f *Failover) callOn(ctx context.Context, i int, call func(context.Context, Querier) error) error {
+	cctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	down := f.down[i]
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-down:
+			cancel(errSkipped)
+		case <-done:
+		}
+	}()
+	err := call(cctx, f.servers[i].Q)
+	if err != nil && context.Cause(cctx) == errSkipped && ctx.Err() == nil {
+		return fmt.Errorf("%w: %w", errSkipped, err)
+	}
+	return err
+}
+
 // Sources returns the default source list of the first healthy server.
 func (f *Failover) Sources(ctx context.Context) (out []string, err error) {
-	err = f.do(ctx, "!s-lc", func(q Querier) error {
+	err = f.do(ctx, "!s-lc", func(ctx context.Context, q Querier) error {
 		out, err = q.Sources(ctx)
 		return err
 	})
@@ -115,14 +167,14 @@ func (f *Failover) Sources(ctx context.Context) (out []string, err error) {
 
 // CheckSources checks the list on the first healthy server.
 func (f *Failover) CheckSources(ctx context.Context, sources []string) error {
-	return f.do(ctx, "!s"+strings.Join(sources, ","), func(q Querier) error {
+	return f.do(ctx, "!s"+strings.Join(sources, ","), func(ctx context.Context, q Querier) error {
 		return q.CheckSources(ctx, sources)
 	})
 }
 
 // Members answers "!i" from the first healthy server.
 func (f *Failover) Members(ctx context.Context, sources []string, name string, recursive bool) (members []string, found bool, err error) {
-	err = f.do(ctx, DescribeMembers(sources, name, recursive), func(q Querier) error {
+	err = f.do(ctx, DescribeMembers(sources, name, recursive), func(ctx context.Context, q Querier) error {
 		members, found, err = q.Members(ctx, sources, name, recursive)
 		return err
 	})
@@ -131,7 +183,7 @@ func (f *Failover) Members(ctx context.Context, sources []string, name string, r
 
 // SetPrefixes answers "!a4"/"!a6" from the first healthy server.
 func (f *Failover) SetPrefixes(ctx context.Context, sources []string, name string, v6 bool) (prefixes []netip.Prefix, found bool, err error) {
-	err = f.do(ctx, DescribeSetPrefixes(sources, name, v6), func(q Querier) error {
+	err = f.do(ctx, DescribeSetPrefixes(sources, name, v6), func(ctx context.Context, q Querier) error {
 		prefixes, found, err = q.SetPrefixes(ctx, sources, name, v6)
 		return err
 	})
@@ -141,7 +193,7 @@ func (f *Failover) SetPrefixes(ctx context.Context, sources []string, name strin
 // Routes answers a batch of "!g"/"!6" queries from the first healthy server; a batch
 // that fails part-way is asked again in full from the next one.
 func (f *Failover) Routes(ctx context.Context, sources []string, asns []ASN, v6 bool) (routes [][]netip.Prefix, err error) {
-	err = f.do(ctx, DescribeRoutes(sources, asns, v6), func(q Querier) error {
+	err = f.do(ctx, DescribeRoutes(sources, asns, v6), func(ctx context.Context, q Querier) error {
 		routes, err = q.Routes(ctx, sources, asns, v6)
 		return err
 	})

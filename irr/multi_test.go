@@ -8,7 +8,10 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // scripted is a Querier whose every call returns err (or fixed data), counting calls.
@@ -125,4 +128,136 @@ func TestDescribe(t *testing.T) {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
 	}
+}
+
+// serialSlow is a Querier that, like whois.Client, serialises its calls on one
+// connection and fails each with a timeout after wait, or sooner when its context ends.
+type serialSlow struct {
+	mu    sync.Mutex
+	wait  time.Duration
+	calls atomic.Int32
+}
+
+func (s *serialSlow) fail(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls.Add(1)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("whois slow:43: %w: %w", ErrUnavailable, err)
+	}
+	select {
+	case <-time.After(s.wait):
+		return fmt.Errorf("whois slow:43: %w: no reply within %s (timeout)", ErrUnavailable, s.wait)
+	case <-ctx.Done():
+		return fmt.Errorf("whois slow:43: %w: %w", ErrUnavailable, ctx.Err())
+	}
+}
+
+func (s *serialSlow) Sources(ctx context.Context) ([]string, error) { return nil, s.fail(ctx) }
+func (s *serialSlow) CheckSources(ctx context.Context, _ []string) error {
+	return s.fail(ctx)
+}
+func (s *serialSlow) Members(ctx context.Context, _ []string, _ string, _ bool) ([]string, bool, error) {
+	return nil, false, s.fail(ctx)
+}
+func (s *serialSlow) SetPrefixes(ctx context.Context, _ []string, _ string, _ bool) ([]netip.Prefix, bool, error) {
+	return nil, false, s.fail(ctx)
+}
+func (s *serialSlow) Routes(ctx context.Context, _ []string, _ []ASN, _ bool) ([][]netip.Prefix, error) {
+	return nil, s.fail(ctx)
+}
+
+// TestFailoverConcurrentOneTimeout: eight concurrent queries hit a first server that
+// times out. The first timeout skips it for the run: the queries waiting on it are
+// cancelled and answered by the second server at once, so the run pays one timeout
+// (not one per query, serialised) and logs one warning (issue 12 item 16).
+func TestFailoverConcurrentOneTimeout(t *testing.T) {
+	const wait = 300 * time.Millisecond
+	slow := &serialSlow{wait: wait}
+	good := &lockedScripted{s: scripted{name: "b"}}
+	var logBuf syncBuffer
+	f := NewFailover(slog.New(slog.NewTextHandler(&logBuf, nil)),
+		Server{Name: "whois://slow:43", Q: slow}, Server{Name: "whois://b:43", Q: good})
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			m, _, err := f.Members(context.Background(), nil, fmt.Sprintf("AS-X%d", i), false)
+			if err == nil && (len(m) != 1 || !strings.HasPrefix(m[0], "b:")) {
+				err = fmt.Errorf("answer %v not from the second server", m)
+			}
+			errs <- err
+		}(i)
+	}
+	wg.Wait()
+	el := time.Since(start)
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if n := strings.Count(logBuf.String(), "skipping it for the rest of the run"); n != 1 {
+		t.Errorf("%d warnings, want 1:\n%s", n, logBuf.String())
+	}
+	if el > 2*wait {
+		t.Errorf("8 concurrent queries took %s: more than one %s timeout", el, wait)
+	}
+	if got := len(f.Failed()); got != 1 {
+		t.Errorf("Failed() = %d servers", got)
+	}
+	t.Logf("8 concurrent queries, first server timing out after %s: done in %s, %d calls reached it", wait, el.Round(time.Millisecond), slow.calls.Load())
+}
+
+// lockedScripted is scripted, safe for concurrent calls.
+type lockedScripted struct {
+	mu sync.Mutex
+	s  scripted
+}
+
+func (l *lockedScripted) Sources(ctx context.Context) ([]string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.s.Sources(ctx)
+}
+func (l *lockedScripted) CheckSources(ctx context.Context, s []string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.s.CheckSources(ctx, s)
+}
+func (l *lockedScripted) Members(ctx context.Context, s []string, n string, r bool) ([]string, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.s.Members(ctx, s, n, r)
+}
+func (l *lockedScripted) SetPrefixes(ctx context.Context, s []string, n string, v6 bool) ([]netip.Prefix, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.s.SetPrefixes(ctx, s, n, v6)
+}
+func (l *lockedScripted) Routes(ctx context.Context, s []string, a []ASN, v6 bool) ([][]netip.Prefix, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.s.Routes(ctx, s, a, v6)
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

@@ -4,8 +4,9 @@
 // server down) an answer no older than the stale-on-failure limit is used instead —
 // loudly: a warning on the log and a StaleUse record for the run summary.
 //
-// Entries are keyed by the query and the source list, not by the server, so an answer
-// from one mirror serves a run against another. Each entry is a file written
+// Entries are keyed by the server identity (the configured server list, in order), the
+// query and the source list: an answer from one server never serves a run against
+// another, and "default sources" means that server's defaults. Each entry is a file written
 // atomically (temporary file, fsync, rename) holding a header with the key, the time
 // it was stored and a SHA-256 of the payload; a file whose header, key, length or
 // checksum does not match is ignored with a warning.
@@ -49,6 +50,10 @@ type Options struct {
 	// StaleOnFailure, when positive, allows an answer up to this old when the
 	// wrapped Querier fails with irr.ErrUnavailable.
 	StaleOnFailure time.Duration
+	// Server identifies where the answers come from, e.g. "whois://a:43 whois://b:43";
+	// it is part of every key. Empty: the wrapped Querier's Identity() (irr.Failover
+	// and whois.Client have one); New fails when there is neither.
+	Server string
 	// Logger receives the warnings (nil: discard).
 	Logger *slog.Logger
 	// Now replaces time.Now (tests).
@@ -69,9 +74,15 @@ type Cache struct {
 	opt Options
 	log *slog.Logger
 
-	mu    sync.Mutex
-	stale []StaleUse
-	hits  int
+	mu       sync.Mutex
+	stale    []StaleUse
+	hits     int
+	reported bool // the stale summary line was logged
+}
+
+// Identifier is implemented by Queriers that can name the servers they ask.
+type Identifier interface {
+	Identity() string
 }
 
 var _ irr.Querier = (*Cache)(nil)
@@ -83,6 +94,14 @@ func New(q irr.Querier, opt Options) (*Cache, error) {
 	}
 	if err := os.MkdirAll(opt.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("irrcache: %w", err)
+	}
+	if opt.Server == "" {
+		if id, ok := q.(Identifier); ok {
+			opt.Server = id.Identity()
+		}
+	}
+	if opt.Server == "" {
+		return nil, errors.New("irrcache: no server identity for the cache keys")
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -108,8 +127,41 @@ func (c *Cache) Hits() int {
 	return c.hits
 }
 
-// Close closes the wrapped Querier when it has a Close method.
+// StaleCount returns how many answers were served stale so far; a run with a
+// non-zero count used old data and its summary must say so.
+func (c *Cache) StaleCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.stale)
+}
+
+// ReportStale logs, once per Cache, one ERROR line that counts the answers served
+// stale (with the oldest one's age and the first failure), instead of one line per
+// query: a run that used 4,000 cached answers says so once. It is called by Close;
+// later stale uses are counted in StaleUses but not logged again.
+func (c *Cache) ReportStale() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.reported || len(c.stale) == 0 {
+		return
+	}
+	c.reported = true
+	oldest := c.stale[0]
+	for _, u := range c.stale[1:] {
+		if u.StoredAt.Before(oldest.StoredAt) {
+			oldest = u
+		}
+	}
+	// Error level so that --quiet (cron) still shows it.
+	c.log.Error("STALE IRR DATA: every IRR server failed; answers were taken from the cache",
+		"stale_answers", len(c.stale), "oldest_stored_at", oldest.StoredAt.Format(time.RFC3339), "oldest_age", oldest.Age,
+		"first_query", c.stale[0].Query, "cause", c.stale[0].Cause)
+}
+
+// Close reports the stale answers (ReportStale) and closes the wrapped Querier when
+// it has a Close method.
 func (c *Cache) Close() error {
+	c.ReportStale()
 	if cl, ok := c.q.(interface{ Close() error }); ok {
 		return cl.Close()
 	}
@@ -154,8 +206,9 @@ func cached[T any](c *Cache, key, desc string, fetch func() (T, error)) (T, erro
 	c.mu.Lock()
 	c.stale = append(c.stale, use)
 	c.mu.Unlock()
-	// Logged at error level so that --quiet (cron) still shows it.
-	c.log.Error("STALE IRR DATA: every IRR server failed; using a cached answer", "query", desc, "age", use.Age, "stored_at", use.StoredAt.Format(time.RFC3339), "cause", err)
+	// One line per query at debug level; ReportStale (at Close) gives the one
+	// ERROR line with the count.
+	c.log.Debug("irrcache: stale answer", "query", desc, "age", use.Age, "stored_at", use.StoredAt.Format(time.RFC3339), "cause", err)
 	return sv, nil
 }
 
@@ -263,10 +316,10 @@ func decodeEntry(data []byte, key string, v any) (time.Time, error) {
 	return h.Stored, nil
 }
 
-// Keys: the query in IRRd form, the sources (upper-case, in order) and the version
-// of the answer's encoding; independent of the server.
-func keyFor(kind string, sources []string, parts ...string) string {
-	return kind + "|" + strings.ToUpper(strings.Join(sources, ",")) + "|" + strings.Join(parts, "|")
+// Keys: the server identity, the query kind and its arguments in IRRd form, and the
+// sources (upper-case, in order).
+func (c *Cache) keyFor(kind string, sources []string, parts ...string) string {
+	return c.opt.Server + "|" + kind + "|" + strings.ToUpper(strings.Join(sources, ",")) + "|" + strings.Join(parts, "|")
 }
 
 type membersAnswer struct {
@@ -281,14 +334,14 @@ type prefixesAnswer struct {
 
 // Sources returns the wrapped Querier's default sources (cached).
 func (c *Cache) Sources(ctx context.Context) ([]string, error) {
-	return cached(c, keyFor("sources", nil), "!s-lc", func() ([]string, error) {
+	return cached(c, c.keyFor("sources", nil), "!s-lc", func() ([]string, error) {
 		return c.q.Sources(ctx)
 	})
 }
 
 // CheckSources checks the list (a successful check is cached).
 func (c *Cache) CheckSources(ctx context.Context, sources []string) error {
-	_, err := cached(c, keyFor("check", sources), "!s"+strings.Join(sources, ","), func() (bool, error) {
+	_, err := cached(c, c.keyFor("check", sources), "!s"+strings.Join(sources, ","), func() (bool, error) {
 		return true, c.q.CheckSources(ctx, sources)
 	})
 	return err
@@ -300,7 +353,7 @@ func (c *Cache) Members(ctx context.Context, sources []string, name string, recu
 	if recursive {
 		r = "1"
 	}
-	a, err := cached(c, keyFor("members", sources, strings.ToUpper(name), r), irr.DescribeMembers(sources, name, recursive), func() (membersAnswer, error) {
+	a, err := cached(c, c.keyFor("members", sources, strings.ToUpper(name), r), irr.DescribeMembers(sources, name, recursive), func() (membersAnswer, error) {
 		m, found, err := c.q.Members(ctx, sources, name, recursive)
 		return membersAnswer{Members: m, Found: found}, err
 	})
@@ -309,7 +362,7 @@ func (c *Cache) Members(ctx context.Context, sources []string, name string, recu
 
 // SetPrefixes answers "!a4"/"!a6" (cached).
 func (c *Cache) SetPrefixes(ctx context.Context, sources []string, name string, v6 bool) ([]netip.Prefix, bool, error) {
-	a, err := cached(c, keyFor("setprefixes", sources, strings.ToUpper(name), family(v6)), irr.DescribeSetPrefixes(sources, name, v6), func() (prefixesAnswer, error) {
+	a, err := cached(c, c.keyFor("setprefixes", sources, strings.ToUpper(name), family(v6)), irr.DescribeSetPrefixes(sources, name, v6), func() (prefixesAnswer, error) {
 		p, found, err := c.q.SetPrefixes(ctx, sources, name, v6)
 		return prefixesAnswer{Prefixes: p, Found: found}, err
 	})
@@ -326,7 +379,7 @@ func (c *Cache) Routes(ctx context.Context, sources []string, asns []irr.ASN, v6
 		}
 		b.WriteString(strconv.FormatUint(uint64(a), 10))
 	}
-	r, err := cached(c, keyFor("routes", sources, family(v6), b.String()), irr.DescribeRoutes(sources, asns, v6), func() ([][]netip.Prefix, error) {
+	r, err := cached(c, c.keyFor("routes", sources, family(v6), b.String()), irr.DescribeRoutes(sources, asns, v6), func() ([][]netip.Prefix, error) {
 		return c.q.Routes(ctx, sources, asns, v6)
 	})
 	if err == nil && len(r) != len(asns) {

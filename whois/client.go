@@ -184,6 +184,9 @@ func (c *Client) Addr() string { return c.addr }
 // String names the client's server for messages: "whois://host:port".
 func (c *Client) String() string { return "whois://" + c.addr }
 
+// Identity names the server for cache keys (irrcache): "whois://host:port".
+func (c *Client) Identity() string { return c.String() }
+
 // Close ends the session ("!q") and closes the connection.
 func (c *Client) Close() error {
 	c.mu.Lock()
