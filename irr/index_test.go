@@ -15,6 +15,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
 	"github.com/bgpfilter/bgpfilter/irr/rpsl"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 func loadEdge(t testing.TB) *Index {
@@ -163,16 +164,16 @@ func TestRoutesAndSources(t *testing.T) {
 	eq := cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })
 	tests := []struct {
 		sources []string
-		asns    []ASN
+		asns    []routing.ASN
 		v6      bool
 		want    [][]netip.Prefix
 	}{
 		// Duplicate route objects in two sources appear once; an ASN without routes
 		// gets an empty entry; the union covers every selected source.
-		{nil, []ASN{64496, 64510, 64509}, false, [][]netip.Prefix{
+		{nil, []routing.ASN{64496, 64510, 64509}, false, [][]netip.Prefix{
 			prefixes("192.0.2.0/24", "192.0.2.0/25"), prefixes("198.51.100.0/26", "198.51.100.64/26"), nil}},
-		{[]string{"ALT"}, []ASN{64496, 64510}, false, [][]netip.Prefix{prefixes("192.0.2.0/24"), prefixes("198.51.100.0/26")}},
-		{nil, []ASN{64496, 65552}, true, [][]netip.Prefix{prefixes("2001:db8:100::/48"), prefixes("2001:db8:552::/48")}},
+		{[]string{"ALT"}, []routing.ASN{64496, 64510}, false, [][]netip.Prefix{prefixes("192.0.2.0/24"), prefixes("198.51.100.0/26")}},
+		{nil, []routing.ASN{64496, 65552}, true, [][]netip.Prefix{prefixes("2001:db8:100::/48"), prefixes("2001:db8:552::/48")}},
 	}
 	for i, tc := range tests {
 		got, err := ix.Routes(ctx, tc.sources, tc.asns, tc.v6)
@@ -191,7 +192,7 @@ func TestRoutesAndSources(t *testing.T) {
 func TestFindRoutes(t *testing.T) {
 	ix := loadEdge(t)
 	p := netip.MustParsePrefix("192.0.2.0/25")
-	r := func(pfx string, asn ASN, src string) Route {
+	r := func(pfx string, asn routing.ASN, src string) Route {
 		return Route{Prefix: netip.MustParsePrefix(pfx), Origin: asn, Source: src}
 	}
 	tests := []struct {
@@ -286,7 +287,7 @@ func TestAddDeleteApply(t *testing.T) {
 	if diff := cmp.Diff([]string{"198.51.100.0/24", "AS64506"}, m); diff != "" {
 		t.Errorf("RS-BYREF after delete: %s", diff)
 	}
-	if r, _ := ix.Routes(ctx, nil, []ASN{64507}, false); len(r[0]) != 1 {
+	if r, _ := ix.Routes(ctx, nil, []routing.ASN{64507}, false); len(r[0]) != 1 {
 		t.Errorf("AS64507 routes after delete = %v", r[0])
 	}
 	if err := ix.Delete(del[0]); !errors.Is(err, ErrNotFound) {
@@ -300,7 +301,7 @@ func TestAddDeleteApply(t *testing.T) {
 	if err := ix.Apply(batch, nil); err == nil {
 		t.Fatal("Apply with a bad prefix succeeded")
 	}
-	if r, _ := ix.Routes(ctx, nil, []ASN{64509}, false); len(r[0]) != 0 {
+	if r, _ := ix.Routes(ctx, nil, []routing.ASN{64509}, false); len(r[0]) != 0 {
 		t.Errorf("half-applied batch: %v", r[0])
 	}
 	// A good batch creates a new source (appended to the default order).
@@ -336,7 +337,7 @@ func TestConcurrentApply(t *testing.T) {
 				return
 			default:
 			}
-			r, err := ix.Routes(ctx, nil, []ASN{64511}, false)
+			r, err := ix.Routes(ctx, nil, []routing.ASN{64511}, false)
 			if err == nil && len(r[0])%2 != 0 {
 				select {
 				case errc <- fmt.Errorf("saw %d routes: half a batch", len(r[0])):

@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // scripted is a Querier whose every call returns err (or fixed data), counting calls.
@@ -34,7 +36,7 @@ func (s *scripted) SetPrefixes(context.Context, []string, string, bool) ([]netip
 	s.calls++
 	return nil, s.err == nil, s.err
 }
-func (s *scripted) Routes(_ context.Context, _ []string, asns []ASN, _ bool) ([][]netip.Prefix, error) {
+func (s *scripted) Routes(_ context.Context, _ []string, asns []routing.ASN, _ bool) ([][]netip.Prefix, error) {
 	s.calls++
 	if s.err != nil {
 		return nil, s.err
@@ -103,7 +105,7 @@ func TestFailoverCanceledRunDoesNotBlameServer(t *testing.T) {
 	f := NewFailover(nil, Server{Name: "a", Q: q})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := f.Routes(ctx, nil, []ASN{1}, false); !errors.Is(err, ErrUnavailable) {
+	if _, err := f.Routes(ctx, nil, []routing.ASN{1}, false); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("err = %v", err)
 	}
 	if len(f.Failed()) != 0 {
@@ -116,8 +118,8 @@ func TestDescribe(t *testing.T) {
 		{DescribeMembers(nil, "AS-X", true), "!iAS-X,1 [default sources]"},
 		{DescribeMembers([]string{"ripe", "RADB"}, "AS-X", false), "!iAS-X [RIPE,RADB]"},
 		{DescribeSetPrefixes([]string{"RIPE"}, "AS-X", true), "!a6AS-X [RIPE]"},
-		{DescribeRoutes(nil, []ASN{64496, 64497, 64498}, false), "!gas64496 (+2 more) [default sources]"},
-		{DescribeRoutes(nil, []ASN{64496}, true), "!6as64496 [default sources]"},
+		{DescribeRoutes(nil, []routing.ASN{64496, 64497, 64498}, false), "!gas64496 (+2 more) [default sources]"},
+		{DescribeRoutes(nil, []routing.ASN{64496}, true), "!6as64496 [default sources]"},
 		{DescribeRoutes(nil, nil, true), "!6 (no ASNs) [default sources]"},
 	}
 	for _, tt := range tests {
