@@ -17,8 +17,8 @@ import (
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/irr/rpsl"
 	"github.com/bgpfilter/bgpfilter/mrt"
-	"github.com/bgpfilter/bgpfilter/rpki"
 	"github.com/bgpfilter/bgpfilter/routing"
+	"github.com/bgpfilter/bgpfilter/rpki"
 )
 
 // IRR states of an announced (prefix, origin).
@@ -86,10 +86,10 @@ type Conflict struct {
 
 // Conflict kinds.
 const (
-	ConflictRouteInvalid   = "route-object-rpki-invalid"
-	ConflictROANoRoute     = "roa-without-route-object"
-	ConflictNeither        = "announced-without-irr-or-roa"
-	ConflictMaxLength      = "longer-than-roa-maxlength"
+	ConflictRouteInvalid = "route-object-rpki-invalid"
+	ConflictROANoRoute   = "roa-without-route-object"
+	ConflictNeither      = "announced-without-irr-or-roa"
+	ConflictMaxLength    = "longer-than-roa-maxlength"
 	ConflictNotAnnounced = "route-object-not-announced"
 )
 
