@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/bgpfilter/bgpfilter/irr/rpsl"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // ErrNotFound means an object (usually the root set of an expansion) does not exist in
@@ -47,7 +48,7 @@ type Index struct {
 
 type routeKey struct {
 	p      pkey
-	origin ASN
+	origin routing.ASN
 }
 
 type rpslSet struct {
@@ -69,10 +70,10 @@ type source struct {
 	byKey map[string][]string // UPPER(key) → classes (routes are looked up by prefix)
 	sets  map[string]*rpslSet // UPPER(name)
 	// route and route6 objects by family and origin (see originRoutes)
-	origin  [2]map[ASN]*originRoutes
+	origin  [2]map[routing.ASN]*originRoutes
 	nroutes [2]int
 	// member-of back-references for mbrs-by-ref (RFC 2622 §5.1, §5.2)
-	asMemberOf    map[string]map[ASN]memberOfRef
+	asMemberOf    map[string]map[routing.ASN]memberOfRef
 	routeMemberOf map[string]map[routeKey]memberOfRef
 }
 
@@ -82,8 +83,8 @@ func newSource(name string) *source {
 		objs:          make(map[string]textRef),
 		byKey:         make(map[string][]string),
 		sets:          make(map[string]*rpslSet),
-		origin:        [2]map[ASN]*originRoutes{make(map[ASN]*originRoutes), make(map[ASN]*originRoutes)},
-		asMemberOf:    make(map[string]map[ASN]memberOfRef),
+		origin:        [2]map[routing.ASN]*originRoutes{make(map[routing.ASN]*originRoutes), make(map[routing.ASN]*originRoutes)},
+		asMemberOf:    make(map[string]map[routing.ASN]memberOfRef),
 		routeMemberOf: make(map[string]map[routeKey]memberOfRef),
 	}
 }
@@ -102,7 +103,7 @@ type record struct {
 	set      *rpslSet
 	route    *routeKey // nil or &rk
 	rk       routeKey
-	asn      ASN
+	asn      routing.ASN
 	isAutNum bool
 	memberOf []string
 	mnts     []string
@@ -187,13 +188,13 @@ func prepareInto(r *record, o *rpsl.Object, defaultSource string, text []byte) (
 		}
 		r.set = s
 	case "aut-num":
-		asn, err := ParseASN(strings.TrimSpace(o.Key))
+		asn, err := parseRPSLASN(strings.TrimSpace(o.Key))
 		if err != nil {
 			return text, bad("invalid AS number")
 		}
 		r.asn, r.isAutNum, r.key = asn, true, asn.String()
 	case "route", "route6":
-		p, err := netip.ParsePrefix(strings.TrimSpace(o.Key))
+		p, err := parseRPSLPrefix(strings.TrimSpace(o.Key))
 		if err != nil || p.Masked() != p {
 			return text, bad("invalid prefix")
 		}
@@ -203,7 +204,7 @@ func prepareInto(r *record, o *rpsl.Object, defaultSource string, text []byte) (
 		if o.Count("origin") != 1 {
 			return text, bad("needs exactly one origin attribute")
 		}
-		asn, err := ParseASN(strings.TrimSpace(o.Get("origin")))
+		asn, err := parseRPSLASN(strings.TrimSpace(o.Get("origin")))
 		if err != nil {
 			return text, bad("invalid origin %q", truncKey(o.Get("origin")))
 		}
@@ -335,7 +336,7 @@ func (ix *Index) insert(r *record) {
 		for _, set := range r.memberOf {
 			m := s.asMemberOf[set]
 			if m == nil {
-				m = make(map[ASN]memberOfRef)
+				m = make(map[routing.ASN]memberOfRef)
 				s.asMemberOf[set] = m
 			}
 			m[r.asn] = memberOfRef{mnts: r.mnts}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
 	"github.com/bgpfilter/bgpfilter/irr/rpsl"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 func loadEdge(t testing.TB) *Index {
@@ -163,16 +165,16 @@ func TestRoutesAndSources(t *testing.T) {
 	eq := cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })
 	tests := []struct {
 		sources []string
-		asns    []ASN
+		asns    []routing.ASN
 		v6      bool
 		want    [][]netip.Prefix
 	}{
 		// Duplicate route objects in two sources appear once; an ASN without routes
 		// gets an empty entry; the union covers every selected source.
-		{nil, []ASN{64496, 64510, 64509}, false, [][]netip.Prefix{
+		{nil, []routing.ASN{64496, 64510, 64509}, false, [][]netip.Prefix{
 			prefixes("192.0.2.0/24", "192.0.2.0/25"), prefixes("198.51.100.0/26", "198.51.100.64/26"), nil}},
-		{[]string{"ALT"}, []ASN{64496, 64510}, false, [][]netip.Prefix{prefixes("192.0.2.0/24"), prefixes("198.51.100.0/26")}},
-		{nil, []ASN{64496, 65552}, true, [][]netip.Prefix{prefixes("2001:db8:100::/48"), prefixes("2001:db8:552::/48")}},
+		{[]string{"ALT"}, []routing.ASN{64496, 64510}, false, [][]netip.Prefix{prefixes("192.0.2.0/24"), prefixes("198.51.100.0/26")}},
+		{nil, []routing.ASN{64496, 65552}, true, [][]netip.Prefix{prefixes("2001:db8:100::/48"), prefixes("2001:db8:552::/48")}},
 	}
 	for i, tc := range tests {
 		got, err := ix.Routes(ctx, tc.sources, tc.asns, tc.v6)
@@ -191,7 +193,7 @@ func TestRoutesAndSources(t *testing.T) {
 func TestFindRoutes(t *testing.T) {
 	ix := loadEdge(t)
 	p := netip.MustParsePrefix("192.0.2.0/25")
-	r := func(pfx string, asn ASN, src string) Route {
+	r := func(pfx string, asn routing.ASN, src string) Route {
 		return Route{Prefix: netip.MustParsePrefix(pfx), Origin: asn, Source: src}
 	}
 	tests := []struct {
@@ -286,7 +288,7 @@ func TestAddDeleteApply(t *testing.T) {
 	if diff := cmp.Diff([]string{"198.51.100.0/24", "AS64506"}, m); diff != "" {
 		t.Errorf("RS-BYREF after delete: %s", diff)
 	}
-	if r, _ := ix.Routes(ctx, nil, []ASN{64507}, false); len(r[0]) != 1 {
+	if r, _ := ix.Routes(ctx, nil, []routing.ASN{64507}, false); len(r[0]) != 1 {
 		t.Errorf("AS64507 routes after delete = %v", r[0])
 	}
 	if err := ix.Delete(del[0]); !errors.Is(err, ErrNotFound) {
@@ -300,7 +302,7 @@ func TestAddDeleteApply(t *testing.T) {
 	if err := ix.Apply(batch, nil); err == nil {
 		t.Fatal("Apply with a bad prefix succeeded")
 	}
-	if r, _ := ix.Routes(ctx, nil, []ASN{64509}, false); len(r[0]) != 0 {
+	if r, _ := ix.Routes(ctx, nil, []routing.ASN{64509}, false); len(r[0]) != 0 {
 		t.Errorf("half-applied batch: %v", r[0])
 	}
 	// A good batch creates a new source (appended to the default order).
@@ -336,7 +338,7 @@ func TestConcurrentApply(t *testing.T) {
 				return
 			default:
 			}
-			r, err := ix.Routes(ctx, nil, []ASN{64511}, false)
+			r, err := ix.Routes(ctx, nil, []routing.ASN{64511}, false)
 			if err == nil && len(r[0])%2 != 0 {
 				select {
 				case errc <- fmt.Errorf("saw %d routes: half a batch", len(r[0])):
@@ -386,8 +388,6 @@ func TestLoadMalformed(t *testing.T) {
 		"sample_malformed_pk.rpsl":                       1, // route: not-a-prefix
 		"sample_malformed_source.rpsl":                   1, // source: +TEST$$$
 		"sample_invalid_multiple_attribute.rpsl":         1, // two sources
-		"sample_route.rpsl":                              1, // 192.0.02.0/24: leading zero
-		"sample_aut_num.rpsl":                            1, // as065537: leading zero
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("malformed file:line (-want +got):\n%s", diff)
@@ -400,10 +400,21 @@ func TestLoadMalformed(t *testing.T) {
 		t.Errorf("sample as-set members = %v (found %v)", m, found)
 	}
 
+	// IRRd normalises leading zeros (its samples say so: sample_route.rpsl's route
+	// "192.0.02.0/24" is stored as 192.0.2.0/24, sample_aut_num.rpsl's "as065537" as
+	// AS65537); the loader keeps these objects under the normalised keys.
+	if r, err := ix.Routes(ctx, []string{"TEST"}, []routing.ASN{65537}, false); err != nil ||
+		!slices.Contains(r[0], netip.MustParsePrefix("192.0.2.0/24")) {
+		t.Errorf("route 192.0.02.0/24 AS65537 not stored normalised: %v, %v", r, err)
+	}
+	if objs := ix.Lookup([]string{"TEST"}, "AS65537"); len(objs) == 0 {
+		t.Error("aut-num as065537 not stored as AS65537")
+	}
+
 	// Strict: the first malformed object is the error, with its file:line.
 	_, _, err = Load(ctx, []string{dir}, LoadOptions{Strict: true})
 	var oe *ObjectError
-	if !errors.As(err, &oe) || !strings.Contains(err.Error(), "sample_aut_num.rpsl:1: aut-num as065537: invalid AS number") {
+	if !errors.As(err, &oe) || !strings.Contains(err.Error(), "sample_invalid_multiple_attribute.rpsl:1: route 192.0.2.0/24: multiple source attributes") {
 		t.Errorf("strict Load error = %v", err)
 	}
 

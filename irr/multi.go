@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // Server is one IRR server of a Failover: a Querier with the name messages use for it
@@ -192,7 +194,7 @@ func (f *Failover) SetPrefixes(ctx context.Context, sources []string, name strin
 
 // Routes answers a batch of "!g"/"!6" queries from the first healthy server; a batch
 // that fails part-way is asked again in full from the next one.
-func (f *Failover) Routes(ctx context.Context, sources []string, asns []ASN, v6 bool) (routes [][]netip.Prefix, err error) {
+func (f *Failover) Routes(ctx context.Context, sources []string, asns []routing.ASN, v6 bool) (routes [][]netip.Prefix, err error) {
 	err = f.do(ctx, DescribeRoutes(sources, asns, v6), func(ctx context.Context, q Querier) error {
 		routes, err = q.Routes(ctx, sources, asns, v6)
 		return err
@@ -220,7 +222,7 @@ func DescribeSetPrefixes(sources []string, name string, v6 bool) string {
 }
 
 // DescribeRoutes renders a Routes call: "!gas64496 (+2 more) [default sources]".
-func DescribeRoutes(sources []string, asns []ASN, v6 bool) string {
+func DescribeRoutes(sources []string, asns []routing.ASN, v6 bool) string {
 	q := "!g"
 	if v6 {
 		q = "!6"

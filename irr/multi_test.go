@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // scripted is a Querier whose every call returns err (or fixed data), counting calls.
@@ -37,7 +39,7 @@ func (s *scripted) SetPrefixes(context.Context, []string, string, bool) ([]netip
 	s.calls++
 	return nil, s.err == nil, s.err
 }
-func (s *scripted) Routes(_ context.Context, _ []string, asns []ASN, _ bool) ([][]netip.Prefix, error) {
+func (s *scripted) Routes(_ context.Context, _ []string, asns []routing.ASN, _ bool) ([][]netip.Prefix, error) {
 	s.calls++
 	if s.err != nil {
 		return nil, s.err
@@ -106,7 +108,7 @@ func TestFailoverCanceledRunDoesNotBlameServer(t *testing.T) {
 	f := NewFailover(nil, Server{Name: "a", Q: q})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := f.Routes(ctx, nil, []ASN{1}, false); !errors.Is(err, ErrUnavailable) {
+	if _, err := f.Routes(ctx, nil, []routing.ASN{1}, false); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("err = %v", err)
 	}
 	if len(f.Failed()) != 0 {
@@ -119,8 +121,8 @@ func TestDescribe(t *testing.T) {
 		{DescribeMembers(nil, "AS-X", true), "!iAS-X,1 [default sources]"},
 		{DescribeMembers([]string{"ripe", "RADB"}, "AS-X", false), "!iAS-X [RIPE,RADB]"},
 		{DescribeSetPrefixes([]string{"RIPE"}, "AS-X", true), "!a6AS-X [RIPE]"},
-		{DescribeRoutes(nil, []ASN{64496, 64497, 64498}, false), "!gas64496 (+2 more) [default sources]"},
-		{DescribeRoutes(nil, []ASN{64496}, true), "!6as64496 [default sources]"},
+		{DescribeRoutes(nil, []routing.ASN{64496, 64497, 64498}, false), "!gas64496 (+2 more) [default sources]"},
+		{DescribeRoutes(nil, []routing.ASN{64496}, true), "!6as64496 [default sources]"},
 		{DescribeRoutes(nil, nil, true), "!6 (no ASNs) [default sources]"},
 	}
 	for _, tt := range tests {
@@ -163,7 +165,7 @@ func (s *serialSlow) Members(ctx context.Context, _ []string, _ string, _ bool) 
 func (s *serialSlow) SetPrefixes(ctx context.Context, _ []string, _ string, _ bool) ([]netip.Prefix, bool, error) {
 	return nil, false, s.fail(ctx)
 }
-func (s *serialSlow) Routes(ctx context.Context, _ []string, _ []ASN, _ bool) ([][]netip.Prefix, error) {
+func (s *serialSlow) Routes(ctx context.Context, _ []string, _ []routing.ASN, _ bool) ([][]netip.Prefix, error) {
 	return nil, s.fail(ctx)
 }
 
@@ -238,7 +240,7 @@ func (l *lockedScripted) SetPrefixes(ctx context.Context, s []string, n string, 
 	defer l.mu.Unlock()
 	return l.s.SetPrefixes(ctx, s, n, v6)
 }
-func (l *lockedScripted) Routes(ctx context.Context, s []string, a []ASN, v6 bool) ([][]netip.Prefix, error) {
+func (l *lockedScripted) Routes(ctx context.Context, s []string, a []routing.ASN, v6 bool) ([][]netip.Prefix, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.s.Routes(ctx, s, a, v6)

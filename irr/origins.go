@@ -1,5 +1,7 @@
 package irr
 
+import "github.com/bgpfilter/bgpfilter/routing"
+
 // originRoutes holds the route (or route6) objects of one origin in one source: the
 // prefixes and their texts in parallel slices, in no particular order (every reader
 // sorts). Per-origin lists replace a map keyed by prefix and origin: loading a million
@@ -59,7 +61,7 @@ func (o *originRoutes) del(i int) {
 }
 
 // prefixes returns the prefixes of family f (0 IPv4, 1 IPv6) with origin a.
-func (s *source) prefixes(f int, a ASN) []pkey {
+func (s *source) prefixes(f int, a routing.ASN) []pkey {
 	if o := s.origin[f][a]; o != nil {
 		return o.keys
 	}

@@ -10,34 +10,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-)
 
-func TestParseASN(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want ASN
-		ok   bool
-	}{
-		{"AS64496", 64496, true},
-		{"as65536", 65536, true},
-		{"aS0", 0, true},
-		{"AS4294967295", 4294967295, true},
-		{"AS4294967296", 0, false},
-		{"AS99999999999999999999999", 0, false},
-		{"AS064496", 0, false},
-		{"AS", 0, false},
-		{"AS-FOO", 0, false},
-		{"AS6449x", 0, false},
-		{"AS+1", 0, false},
-		{"64496", 0, false},
-		{"AS1.5", 0, false},
-	} {
-		got, err := ParseASN(tc.in)
-		if (err == nil) != tc.ok || got != tc.want {
-			t.Errorf("ParseASN(%q) = %d, %v; want %d, ok=%v", tc.in, got, err, tc.want, tc.ok)
-		}
-	}
-}
+	"github.com/bgpfilter/bgpfilter/routing"
+)
 
 // TestOriginRoutesModel runs random adds and deletes on one origin list, across the
 // switch from linear search to the prefix index, against a map.
@@ -109,12 +84,12 @@ func TestManyRoutesOneOrigin(t *testing.T) {
 		for p := range want {
 			wantList = append(wantList, p)
 		}
-		slices.SortFunc(wantList, ComparePrefix)
+		slices.SortFunc(wantList, routing.ComparePrefix)
 		got, found, err := ix.SetPrefixes(ctx, nil, "AS-MANY", false)
 		if err != nil || !found || !slices.Equal(got, wantList) {
 			t.Fatalf("%s: SetPrefixes = %d prefixes (found %v, err %v), want %d", stage, len(got), found, err, len(wantList))
 		}
-		routes, err := ix.Routes(ctx, nil, []ASN{64500}, false)
+		routes, err := ix.Routes(ctx, nil, []routing.ASN{64500}, false)
 		if err != nil || !slices.Equal(routes[0], wantList) {
 			t.Fatalf("%s: Routes = %v, %v", stage, routes, err)
 		}

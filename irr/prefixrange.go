@@ -5,16 +5,9 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-)
 
-// PrefixRange is an RPSL address prefix range (RFC 2622 §2): the more specifics of
-// Prefix whose length is in [Min, Max]. A plain prefix has Min == Max == Prefix.Bits().
-// The zero value is invalid.
-type PrefixRange struct {
-	Prefix netip.Prefix
-	Min    int
-	Max    int
-}
+	"github.com/bgpfilter/bgpfilter/routing"
+)
 
 // RangeOp is a range operator applied to a set or AS member of a route-set
 // ("AS64496^+", "RS-FOO^24-32"). The zero value (Kind OpNone) applies nothing.
@@ -104,36 +97,36 @@ func SplitRangeOp(member string) (string, RangeOp, error) {
 // "198.51.100.0/24^25-26", "2001:db8::/32^+", "192.0.2.0/24^-", "192.0.2.0/24^28".
 // The prefix must be in canonical form (no host bits); lengths must satisfy
 // len <= n <= m <= family maximum (n > len for ^-, which needs len < maximum).
-func ParsePrefixRange(s string) (PrefixRange, error) {
+func ParsePrefixRange(s string) (routing.PrefixRange, error) {
 	ps, ops, hasOp := strings.Cut(s, "^")
 	p, err := netip.ParsePrefix(ps)
 	if err != nil {
-		return PrefixRange{}, fmt.Errorf("irr: invalid prefix %q", s)
+		return routing.PrefixRange{}, fmt.Errorf("irr: invalid prefix %q", s)
 	}
 	if p.Masked() != p {
-		return PrefixRange{}, fmt.Errorf("irr: invalid prefix %q: host bits set", s)
+		return routing.PrefixRange{}, fmt.Errorf("irr: invalid prefix %q: host bits set", s)
 	}
-	pr := PrefixRange{Prefix: p, Min: p.Bits(), Max: p.Bits()}
+	pr := routing.PrefixRange{Prefix: p, Min: p.Bits(), Max: p.Bits()}
 	if !hasOp {
 		return pr, nil
 	}
 	op, err := ParseRangeOp(ops)
 	if err != nil {
-		return PrefixRange{}, fmt.Errorf("irr: invalid prefix range %q: %w", s, err)
+		return routing.PrefixRange{}, fmt.Errorf("irr: invalid prefix range %q: %w", s, err)
 	}
-	r, ok := pr.Apply(op)
+	r, ok := op.Apply(pr)
 	if !ok {
-		return PrefixRange{}, fmt.Errorf("irr: invalid prefix range %q: lengths out of range", s)
+		return routing.PrefixRange{}, fmt.Errorf("irr: invalid prefix range %q: lengths out of range", s)
 	}
 	return r, nil
 }
 
-// Apply applies a range operator to r (RFC 2622 §2, composed as in §5.2 when r already
+// Apply applies the range operator to r (RFC 2622 §2, composed as in §5.2 when r already
 // carries a range): the operator acts on every prefix of r, and the result is the union.
 // ^- gives [Min+1, max], ^+ gives [Min, max], ^n gives [n, n] and ^n-m gives [n, m],
 // where n must not be shorter than r.Min. ok is false when the result is empty or
 // invalid (n beyond the family maximum, n shorter than the prefix).
-func (r PrefixRange) Apply(op RangeOp) (PrefixRange, bool) {
+func (op RangeOp) Apply(r routing.PrefixRange) (routing.PrefixRange, bool) {
 	maxLen := r.Prefix.Addr().BitLen()
 	out := r
 	switch op.Kind {
@@ -149,60 +142,14 @@ func (r PrefixRange) Apply(op RangeOp) (PrefixRange, bool) {
 			m = op.N
 		}
 		if op.N < r.Min || m < op.N {
-			return PrefixRange{}, false
+			return routing.PrefixRange{}, false
 		}
 		out.Min, out.Max = op.N, m
 	default:
-		return PrefixRange{}, false
+		return routing.PrefixRange{}, false
 	}
 	if out.Min > maxLen || out.Max > maxLen || out.Min > out.Max {
-		return PrefixRange{}, false
+		return routing.PrefixRange{}, false
 	}
 	return out, true
-}
-
-// String renders the range in RPSL form: the prefix alone when exact, else the shortest
-// operator that says it ("^-", "^+", "^n", "^n-m").
-func (r PrefixRange) String() string {
-	p := r.Prefix.String()
-	bits, maxLen := r.Prefix.Bits(), r.Prefix.Addr().BitLen()
-	switch {
-	case r.Min == bits && r.Max == bits:
-		return p
-	case r.Min == bits+1 && r.Max == maxLen:
-		return p + "^-"
-	case r.Min == bits && r.Max == maxLen:
-		return p + "^+"
-	case r.Min == r.Max:
-		return p + "^" + strconv.Itoa(r.Min)
-	}
-	return p + "^" + strconv.Itoa(r.Min) + "-" + strconv.Itoa(r.Max)
-}
-
-// Exact reports whether the range holds only its own prefix.
-func (r PrefixRange) Exact() bool { return r.Min == r.Prefix.Bits() && r.Max == r.Prefix.Bits() }
-
-// Contains reports whether p is one of the prefixes of the range.
-func (r PrefixRange) Contains(p netip.Prefix) bool {
-	return p.Addr().BitLen() == r.Prefix.Addr().BitLen() && p.Bits() >= r.Min && p.Bits() <= r.Max &&
-		r.Prefix.Contains(p.Addr())
-}
-
-// ComparePrefix orders prefixes by family (IPv4 first), address, then length.
-func ComparePrefix(a, b netip.Prefix) int {
-	if c := a.Addr().Compare(b.Addr()); c != 0 {
-		return c
-	}
-	return a.Bits() - b.Bits()
-}
-
-// CompareRange orders ranges by prefix, then Min, then Max.
-func CompareRange(a, b PrefixRange) int {
-	if c := ComparePrefix(a.Prefix, b.Prefix); c != 0 {
-		return c
-	}
-	if a.Min != b.Min {
-		return a.Min - b.Min
-	}
-	return a.Max - b.Max
 }

@@ -89,7 +89,7 @@ func TestApplyComposition(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, ok := pr.Apply(op)
+		got, ok := op.Apply(pr)
 		switch {
 		case tc.want == "" && ok:
 			t.Errorf("%s applied %s = %v, want empty", tc.base, tc.op, got)
@@ -134,7 +134,7 @@ func FuzzParsePrefixRange(f *testing.F) {
 			t.Fatalf("%q -> %q -> %+v, %v", s, pr.String(), back, err)
 		}
 		for _, op := range []RangeOp{{Kind: OpMinus}, {Kind: OpPlus}, {Kind: OpN, N: pr.Max, M: pr.Max}} {
-			if r, ok := pr.Apply(op); ok && (r.Min > r.Max || r.Max > maxLen || r.Min < pr.Prefix.Bits()) {
+			if r, ok := op.Apply(pr); ok && (r.Min > r.Max || r.Max > maxLen || r.Min < pr.Prefix.Bits()) {
 				t.Fatalf("%v applied %v = invalid %+v", pr, op, r)
 			}
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // Errors a Querier returns; callers branch on them with errors.Is.
@@ -42,5 +44,5 @@ type Querier interface {
 	// Routes answers "!gas<N>" / "!6as<N>" for many ASNs at once (a remote client
 	// pipelines them). The result has one entry per requested ASN, in the same order,
 	// each deduplicated and sorted.
-	Routes(ctx context.Context, sources []string, asns []ASN, v6 bool) ([][]netip.Prefix, error)
+	Routes(ctx context.Context, sources []string, asns []routing.ASN, v6 bool) ([][]netip.Prefix, error)
 }

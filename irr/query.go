@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/bgpfilter/bgpfilter/irr/rpsl"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 var _ Querier = (*Index)(nil)
@@ -183,15 +184,15 @@ func (ix *Index) Members(ctx context.Context, sources []string, name string, rec
 
 // expandASNs resolves an as-set recursively to its ASNs; loops and unknown sets are
 // dropped silently (IRRd "!i…,1").
-func (ix *Index) expandASNs(srcs []*source, root *rpslSet) map[ASN]struct{} {
-	asns := make(map[ASN]struct{})
+func (ix *Index) expandASNs(srcs []*source, root *rpslSet) map[routing.ASN]struct{} {
+	asns := make(map[routing.ASN]struct{})
 	seen := map[string]bool{strings.ToUpper(root.name): true}
 	queue := []*rpslSet{root}
 	for len(queue) > 0 {
 		set := queue[0]
 		queue = queue[1:]
 		for _, m := range directMembers(set, srcs) {
-			if a, err := ParseASN(m); err == nil {
+			if a, err := routing.ParseASN(m); err == nil {
 				asns[a] = struct{}{}
 				continue
 			}
@@ -221,7 +222,7 @@ func (ix *Index) expandRouteSet(srcs []*source, root *rpslSet) []string {
 	var out []string
 	seen := map[string]bool{strings.ToUpper(root.name): true}
 	queue := []*rpslSet{root}
-	addASN := func(a ASN) {
+	addASN := func(a routing.ASN) {
 		for f := 0; f < 2; f++ {
 			for _, s := range srcs {
 				for _, k := range s.prefixes(f, a) {
@@ -238,7 +239,7 @@ func (ix *Index) expandRouteSet(srcs []*source, root *rpslSet) []string {
 				out = append(out, m)
 				continue
 			}
-			if a, err := ParseASN(m); err == nil {
+			if a, err := routing.ParseASN(m); err == nil {
 				addASN(a)
 				continue
 			}
@@ -339,7 +340,7 @@ func sortKeys(keys []pkey) []netip.Prefix {
 
 // Routes answers "!gas<N>" / "!6as<N>" for every ASN: the union over the selected
 // sources, deduplicated and sorted, one entry per requested ASN.
-func (ix *Index) Routes(ctx context.Context, sources []string, asns []ASN, v6 bool) ([][]netip.Prefix, error) {
+func (ix *Index) Routes(ctx context.Context, sources []string, asns []routing.ASN, v6 bool) ([][]netip.Prefix, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -373,7 +374,7 @@ func (ix *Index) Lookup(sources []string, key string) []*rpsl.Object {
 	ix.fillRefs()
 	tx := &ix.texts
 	uk := strings.ToUpper(key)
-	if a, err := ParseASN(key); err == nil {
+	if a, err := routing.ParseASN(key); err == nil {
 		uk = a.String()
 	}
 	p, perr := netip.ParsePrefix(key)
@@ -384,7 +385,7 @@ func (ix *Index) Lookup(sources []string, key string) []*rpsl.Object {
 			}
 		}
 		if perr == nil {
-			var origins []ASN
+			var origins []routing.ASN
 			for rk := range ix.routesByPrefix(s, p) {
 				origins = append(origins, rk)
 			}
@@ -407,10 +408,10 @@ func (ix *Index) Lookup(sources []string, key string) []*rpsl.Object {
 }
 
 // routesByPrefix returns the origins of the route objects of s for exactly p.
-func (ix *Index) routesByPrefix(s *source, p netip.Prefix) map[ASN]struct{} {
-	out := make(map[ASN]struct{})
+func (ix *Index) routesByPrefix(s *source, p netip.Prefix) map[routing.ASN]struct{} {
+	out := make(map[routing.ASN]struct{})
 	tab := ix.routeTable()
-	i := sort.Search(len(tab), func(i int) bool { return ComparePrefix(tab[i].p, p) >= 0 })
+	i := sort.Search(len(tab), func(i int) bool { return routing.ComparePrefix(tab[i].p, p) >= 0 })
 	for ; i < len(tab) && tab[i].p == p; i++ {
 		if tab[i].src == s.idx {
 			out[tab[i].origin] = struct{}{}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
 	"github.com/bgpfilter/bgpfilter/internal/synth"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 var (
@@ -67,7 +68,7 @@ func TestRealDumpCounts(t *testing.T) {
 	}
 	// AS-AS112 expands to AS112 and its four prefixes (the bgpq4 reference outputs).
 	e, err := (&Resolver{Q: ix}).Expand(ctx, "AS-AS112")
-	if err != nil || !cmp.Equal(e.ASNs, []ASN{112}) {
+	if err != nil || !cmp.Equal(e.ASNs, []routing.ASN{112}) {
 		t.Fatalf("AS-AS112 = %v, %v", e, err)
 	}
 	v4, _, _ := ix.SetPrefixes(ctx, nil, "AS-AS112", false)
@@ -221,8 +222,8 @@ func TestRealDumpSnapshot(t *testing.T) {
 				if i++; i%stride != 0 {
 					continue
 				}
-				r1, _ := ix.Routes(ctx, nil, []ASN{a}, f == 1)
-				r2, _ := got.Routes(ctx, nil, []ASN{a}, f == 1)
+				r1, _ := ix.Routes(ctx, nil, []routing.ASN{a}, f == 1)
+				r2, _ := got.Routes(ctx, nil, []routing.ASN{a}, f == 1)
 				if !slices.Equal(r1[0], r2[0]) {
 					t.Fatalf("Routes(%s) differ", a)
 				}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/bgpfilter/bgpfilter/routing"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -41,18 +42,18 @@ type Missing struct {
 // Expansion is the result of Resolver.Expand.
 type Expansion struct {
 	// ASNs reached through as-sets, route-sets or given directly: sorted, unique.
-	ASNs []ASN
+	ASNs []routing.ASN
 	// ASNRanges holds the range operator of ASNs that are members of a route-set
 	// with an operator ("AS64496^+"): their route prefixes are to be widened by it.
-	ASNRanges map[ASN]RangeOp
+	ASNRanges map[routing.ASN]RangeOp
 	// Prefixes are the route-set prefix members (and prefix arguments) with their
 	// ranges, operators on enclosing set members applied; sorted, unique.
-	Prefixes []PrefixRange
+	Prefixes []routing.PrefixRange
 	// Paths holds, for every ASN, the first set path (root first) that reached it;
 	// a directly given ASN has an empty path.
-	Paths map[ASN][]string
+	Paths map[routing.ASN][]string
 	// PrefixPaths holds the first set path that reached each prefix range.
-	PrefixPaths map[PrefixRange][]string
+	PrefixPaths map[routing.PrefixRange][]string
 	// Missing lists unknown member sets and the path that referenced them.
 	Missing []Missing
 	// Loops lists set paths that came back to a set already on the path (the
@@ -80,9 +81,9 @@ func (r *Resolver) Expand(ctx context.Context, names ...string) (*Expansion, err
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxDepth
 	}
-	e := &Expansion{Paths: make(map[ASN][]string), PrefixPaths: make(map[PrefixRange][]string)}
-	asns := make(map[ASN]bool)
-	prefixes := make(map[PrefixRange]bool)
+	e := &Expansion{Paths: make(map[routing.ASN][]string), PrefixPaths: make(map[routing.PrefixRange][]string)}
+	asns := make(map[routing.ASN]bool)
+	prefixes := make(map[routing.PrefixRange]bool)
 	size := 0
 	grow := func(what string) error {
 		size++
@@ -91,15 +92,15 @@ func (r *Resolver) Expand(ctx context.Context, names ...string) (*Expansion, err
 		}
 		return nil
 	}
-	plain := make(map[ASN]bool)
-	addASN := func(a ASN, path []string, op RangeOp) error {
+	plain := make(map[routing.ASN]bool)
+	addASN := func(a routing.ASN, path []string, op RangeOp) error {
 		switch {
 		case op.Kind == OpNone:
 			plain[a] = true
 			delete(e.ASNRanges, a)
 		case !plain[a]:
 			if e.ASNRanges == nil {
-				e.ASNRanges = make(map[ASN]RangeOp)
+				e.ASNRanges = make(map[routing.ASN]RangeOp)
 			}
 			if _, ok := e.ASNRanges[a]; !ok {
 				e.ASNRanges[a] = op
@@ -112,7 +113,7 @@ func (r *Resolver) Expand(ctx context.Context, names ...string) (*Expansion, err
 		e.Paths[a] = slices.Clone(path)
 		return grow(a.String())
 	}
-	addPrefix := func(pr PrefixRange, path []string) error {
+	addPrefix := func(pr routing.PrefixRange, path []string) error {
 		if prefixes[pr] {
 			return nil
 		}
@@ -133,7 +134,7 @@ func (r *Resolver) Expand(ctx context.Context, names ...string) (*Expansion, err
 		if n == "" {
 			continue
 		}
-		if a, err := ParseASN(n); err == nil {
+		if a, err := routing.ParseASN(n); err == nil {
 			if err := addASN(a, nil, RangeOp{}); err != nil {
 				return nil, err
 			}
@@ -233,7 +234,7 @@ func (r *Resolver) Expand(ctx context.Context, names ...string) (*Expansion, err
 			e.Sets = append(e.Sets, SetNode{Name: it.name, Path: path, Members: members})
 			asSet := !IsRouteSetName(it.name)
 			for _, m := range members {
-				if asSet && (IsRouteSetName(m) || !IsSetName(m) && !IsASN(m)) {
+				if asSet && (IsRouteSetName(m) || !IsSetName(m) && !routing.IsASN(m)) {
 					continue // an as-set holds ASNs and as-sets only (RFC 2622 §5.1)
 				}
 				if err := r.member(m, it.op, path, addASN, addPrefix, func(name string, op RangeOp) {
@@ -250,22 +251,22 @@ func (r *Resolver) Expand(ctx context.Context, names ...string) (*Expansion, err
 			}
 		}
 	}
-	e.ASNs = make([]ASN, 0, len(asns))
+	e.ASNs = make([]routing.ASN, 0, len(asns))
 	for a := range asns {
 		e.ASNs = append(e.ASNs, a)
 	}
 	slices.Sort(e.ASNs)
-	e.Prefixes = make([]PrefixRange, 0, len(prefixes))
+	e.Prefixes = make([]routing.PrefixRange, 0, len(prefixes))
 	for p := range prefixes {
 		e.Prefixes = append(e.Prefixes, p)
 	}
-	slices.SortFunc(e.Prefixes, CompareRange)
+	slices.SortFunc(e.Prefixes, routing.Compare)
 	return e, nil
 }
 
 // member classifies one member token of a set reached with operator outer.
 func (r *Resolver) member(m string, outer RangeOp, path []string,
-	addASN func(ASN, []string, RangeOp) error, addPrefix func(PrefixRange, []string) error,
+	addASN func(routing.ASN, []string, RangeOp) error, addPrefix func(routing.PrefixRange, []string) error,
 	addSet func(string, RangeOp)) error {
 	if strings.EqualFold(m, "ANY") {
 		return nil
@@ -273,7 +274,7 @@ func (r *Resolver) member(m string, outer RangeOp, path []string,
 	if pr, err := ParsePrefixRange(m); err == nil {
 		if outer.Kind != OpNone {
 			var ok bool
-			if pr, ok = pr.Apply(outer); !ok {
+			if pr, ok = outer.Apply(pr); !ok {
 				return nil
 			}
 		}
@@ -288,7 +289,7 @@ func (r *Resolver) member(m string, outer RangeOp, path []string,
 	} else if outer.Kind != OpNone {
 		op = composeOps(op, outer)
 	}
-	if a, err := ParseASN(name); err == nil {
+	if a, err := routing.ParseASN(name); err == nil {
 		return addASN(a, path, op)
 	}
 	if IsSetName(name) {
@@ -300,8 +301,8 @@ func (r *Resolver) member(m string, outer RangeOp, path []string,
 // AllPrefixes returns the union of the route-set prefixes and the route prefixes of the
 // ASNs of e, of one family, from q (ASN ranges applied), sorted and unique. It is the
 // usual next step of a prefix filter.
-func (e *Expansion) AllPrefixes(ctx context.Context, q Querier, sources []string, v6 bool) ([]PrefixRange, error) {
-	var out []PrefixRange
+func (e *Expansion) AllPrefixes(ctx context.Context, q Querier, sources []string, v6 bool) ([]routing.PrefixRange, error) {
+	var out []routing.PrefixRange
 	for _, p := range e.Prefixes {
 		if p.Prefix.Addr().Is6() == v6 {
 			out = append(out, p)
@@ -314,16 +315,16 @@ func (e *Expansion) AllPrefixes(ctx context.Context, q Querier, sources []string
 	for i, a := range e.ASNs {
 		op, ranged := e.ASNRanges[a]
 		for _, p := range routes[i] {
-			pr := PrefixRange{Prefix: p, Min: p.Bits(), Max: p.Bits()}
+			pr := routing.PrefixRange{Prefix: p, Min: p.Bits(), Max: p.Bits()}
 			if ranged {
 				var ok bool
-				if pr, ok = pr.Apply(op); !ok {
+				if pr, ok = op.Apply(pr); !ok {
 					continue
 				}
 			}
 			out = append(out, pr)
 		}
 	}
-	slices.SortFunc(out, CompareRange)
+	slices.SortFunc(out, routing.Compare)
 	return slices.Compact(out), nil
 }

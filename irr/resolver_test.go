@@ -7,13 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-func ranges(t testing.TB, ss ...string) []PrefixRange {
+func ranges(t testing.TB, ss ...string) []routing.PrefixRange {
 	t.Helper()
-	var out []PrefixRange
+	var out []routing.PrefixRange
 	for _, s := range ss {
 		pr, err := ParsePrefixRange(s)
 		if err != nil {
@@ -30,44 +31,44 @@ func TestResolverExpand(t *testing.T) {
 		name     string
 		sources  []string
 		args     []string
-		asns     []ASN
+		asns     []routing.ASN
 		prefixes []string
-		paths    map[ASN][]string
+		paths    map[routing.ASN][]string
 		missing  []Missing
 		loops    [][]string
-		asnOps   map[ASN]string
+		asnOps   map[routing.ASN]string
 	}{
 		{name: "loop reported, not an error", args: []string{"AS-LOOPA"},
-			asns:  []ASN{64496, 64497},
-			paths: map[ASN][]string{64496: {"AS-LOOPA"}, 64497: {"AS-LOOPA", "AS-LOOPB"}},
+			asns:  []routing.ASN{64496, 64497},
+			paths: map[routing.ASN][]string{64496: {"AS-LOOPA"}, 64497: {"AS-LOOPA", "AS-LOOPB"}},
 			loops: [][]string{{"AS-LOOPA", "AS-LOOPB", "AS-LOOPA"}}},
 		{name: "missing members with their path", args: []string{"AS-UNKNOWNS"},
-			asns: []ASN{64498},
+			asns: []routing.ASN{64498},
 			missing: []Missing{{Name: "AS-DOES-NOT-EXIST", Path: []string{"AS-UNKNOWNS"}},
 				{Name: "AS64496:AS-NOPE", Path: []string{"AS-UNKNOWNS"}}}},
 		{name: "four levels, paths", args: []string{"AS-L1"},
-			asns:  []ASN{64502, 64503, 64504, 65552},
-			paths: map[ASN][]string{64502: {"AS-L1"}, 64504: {"AS-L1", "AS-L2", "AS-L3"}, 65552: {"AS-L1", "AS-L2", "AS-L3", "AS-L4"}}},
-		{name: "SOURCE:: root only", args: []string{"ALT::AS-DUP"}, asns: []ASN{64510}},
-		{name: "SOURCE:: members from the default list", args: []string{"EDGE::AS-VIA-ALT"}, asns: []ASN{64500, 64501}},
+			asns:  []routing.ASN{64502, 64503, 64504, 65552},
+			paths: map[routing.ASN][]string{64502: {"AS-L1"}, 64504: {"AS-L1", "AS-L2", "AS-L3"}, 65552: {"AS-L1", "AS-L2", "AS-L3", "AS-L4"}}},
+		{name: "SOURCE:: root only", args: []string{"ALT::AS-DUP"}, asns: []routing.ASN{64510}},
+		{name: "SOURCE:: members from the default list", args: []string{"EDGE::AS-VIA-ALT"}, asns: []routing.ASN{64500, 64501}},
 		{name: "source list limits members", sources: []string{"EDGE"}, args: []string{"AS-VIA-ALT"},
-			asns: []ASN{64500}, missing: []Missing{{Name: "AS-ONLY-ALT", Path: []string{"AS-VIA-ALT"}}}},
-		{name: "as-set skips prefixes and route-sets", args: []string{"AS-WRONGTYPE"}, asns: []ASN{64496}},
+			asns: []routing.ASN{64500}, missing: []Missing{{Name: "AS-ONLY-ALT", Path: []string{"AS-VIA-ALT"}}}},
+		{name: "as-set skips prefixes and route-sets", args: []string{"AS-WRONGTYPE"}, asns: []routing.ASN{64496}},
 		{name: "route-set with every range operator", args: []string{"RS-RANGES"},
 			prefixes: []string{"192.0.2.0/24^-", "192.0.2.0/25^+", "198.51.100.0/24^26", "198.51.100.0/24^27-28",
 				"203.0.113.0/24", "2001:db8::/32^48-56", "2001:db8:1::/48^+", "2001:db8:2::/48^-", "2001:db8:3::/48^64"}},
 		{name: "operators on set and AS members", args: []string{"RS-OPS"},
-			asns:     []ASN{64496, 64497},
+			asns:     []routing.ASN{64496, 64497},
 			prefixes: []string{"198.51.100.128/25^27", "203.0.113.0/24^27", "2001:db8:4::/48"},
-			asnOps:   map[ASN]string{64496: "^-", 64497: "^+"},
+			asnOps:   map[routing.ASN]string{64496: "^-", 64497: "^+"},
 			loops:    [][]string{{"RS-OPS", "AS-LOOPB", "AS-LOOPA", "AS-LOOPB"}}},
 		{name: "hierarchical route-set", args: []string{"AS64496:RS-HIER"},
-			asns: []ASN{64499, 65536}, prefixes: []string{"192.0.2.64/26"}},
+			asns: []routing.ASN{64499, 65536}, prefixes: []string{"192.0.2.64/26"}},
 		{name: "mbrs-by-ref", args: []string{"AS-BYREF-MNT", "RS-BYREF"},
-			asns: []ASN{64506}, prefixes: []string{"192.0.2.0/26", "198.51.100.0/24"}},
+			asns: []routing.ASN{64506}, prefixes: []string{"192.0.2.0/26", "198.51.100.0/24"}},
 		{name: "plain ASNs and prefixes", args: []string{"AS64496", "as65536", "192.0.2.0/24^+", "AS-EMPTY"},
-			asns: []ASN{64496, 65536}, prefixes: []string{"192.0.2.0/24^+"},
-			paths: map[ASN][]string{64496: {}, 65536: {}}},
+			asns: []routing.ASN{64496, 65536}, prefixes: []string{"192.0.2.0/24^+"},
+			paths: map[routing.ASN][]string{64496: {}, 65536: {}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -80,7 +81,7 @@ func TestResolverExpand(t *testing.T) {
 			if diff := cmp.Diff(tc.asns, e.ASNs, opt); diff != "" {
 				t.Errorf("ASNs (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(ranges(t, tc.prefixes...), e.Prefixes, opt, cmp.Comparer(func(a, b PrefixRange) bool { return a == b })); diff != "" {
+			if diff := cmp.Diff(ranges(t, tc.prefixes...), e.Prefixes, opt, cmp.Comparer(func(a, b routing.PrefixRange) bool { return a == b })); diff != "" {
 				t.Errorf("Prefixes (-want +got):\n%s", diff)
 			}
 			for a, p := range tc.paths {
@@ -94,7 +95,7 @@ func TestResolverExpand(t *testing.T) {
 			if diff := cmp.Diff(tc.loops, e.Loops, opt); diff != "" {
 				t.Errorf("Loops (-want +got):\n%s", diff)
 			}
-			gotOps := make(map[ASN]string)
+			gotOps := make(map[routing.ASN]string)
 			for a, op := range e.ASNRanges {
 				gotOps[a] = op.String()
 			}
@@ -218,7 +219,7 @@ func TestExampleRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []ASN{64496, 64497, 64498, 64499, 64500, 64501, 65536, 65537, 65538}
+	want := []routing.ASN{64496, 64497, 64498, 64499, 64500, 64501, 65536, 65537, 65538}
 	if diff := cmp.Diff(want, e.ASNs); diff != "" {
 		t.Errorf("AS-EXAMPLE (-want +got):\n%s", diff)
 	}

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // RouteMatch selects which route objects FindRoutes returns, as IRRd's "!r" options.
@@ -20,13 +22,13 @@ const (
 // Route is one route or route6 object: its prefix, origin and source.
 type Route struct {
 	Prefix netip.Prefix
-	Origin ASN
+	Origin routing.ASN
 	Source string
 }
 
 type routeEntry struct {
 	p      netip.Prefix
-	origin ASN
+	origin routing.ASN
 	src    uint16 // source.idx
 }
 
@@ -52,7 +54,7 @@ func (ix *Index) routeTable() []routeEntry {
 		})
 	}
 	slices.SortFunc(tab, func(a, b routeEntry) int {
-		if c := ComparePrefix(a.p, b.p); c != 0 {
+		if c := routing.ComparePrefix(a.p, b.p); c != 0 {
 			return c
 		}
 		if a.origin != b.origin {
@@ -83,7 +85,7 @@ func (ix *Index) FindRoutes(sources []string, p netip.Prefix, m RouteMatch) []Ro
 	tab := ix.routeTable()
 	var hits []routeEntry
 	exact := func(q netip.Prefix) []routeEntry {
-		i := sort.Search(len(tab), func(i int) bool { return ComparePrefix(tab[i].p, q) >= 0 })
+		i := sort.Search(len(tab), func(i int) bool { return routing.ComparePrefix(tab[i].p, q) >= 0 })
 		j := i
 		for j < len(tab) && tab[j].p == q {
 			j++
@@ -126,7 +128,7 @@ func (ix *Index) FindRoutes(sources []string, p netip.Prefix, m RouteMatch) []Ro
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Route) int {
-		if c := ComparePrefix(a.Prefix, b.Prefix); c != 0 {
+		if c := routing.ComparePrefix(a.Prefix, b.Prefix); c != 0 {
 			return c
 		}
 		if a.Origin != b.Origin {
@@ -142,7 +144,7 @@ func (ix *Index) FindRoutes(sources []string, p netip.Prefix, m RouteMatch) []Ro
 
 // RouteSources returns, in default source order, the sources holding a route object
 // for exactly p with origin (for provenance).
-func (ix *Index) RouteSources(p netip.Prefix, origin ASN) []string {
+func (ix *Index) RouteSources(p netip.Prefix, origin routing.ASN) []string {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	var out []string

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // A snapshot is the binary image of an Index: its object texts and every lookup
@@ -134,7 +136,7 @@ func (w *snapWriter) pkey(k pkey) {
 }
 
 // sortedKeys returns the keys of m in order, so that a snapshot is deterministic.
-func sortedKeys[K string | ASN, V any](m map[K]V) []K {
+func sortedKeys[K string | routing.ASN, V any](m map[K]V) []K {
 	out := make([]K, 0, len(m))
 	for k := range m {
 		out = append(out, k)
@@ -440,7 +442,7 @@ func decodeTables(tables []byte) (*Index, []int, error) {
 		}
 		for f := range s.origin {
 			for n := r.count(2); n > 0 && r.err == nil; n-- {
-				a := ASN(r.u32("ASN"))
+				a := routing.ASN(r.u32("ASN"))
 				size := routeEntry4
 				if f == 1 {
 					size = routeEntry6
@@ -473,9 +475,9 @@ func decodeTables(tables []byte) (*Index, []int, error) {
 		}
 		for n := r.count(2); n > 0 && r.err == nil; n-- {
 			set := r.str()
-			m := make(map[ASN]memberOfRef)
+			m := make(map[routing.ASN]memberOfRef)
 			for k := r.count(2); k > 0 && r.err == nil; k-- {
-				a := ASN(r.u32("ASN"))
+				a := routing.ASN(r.u32("ASN"))
 				m[a] = memberOfRef{mnts: r.strs()}
 			}
 			s.asMemberOf[set] = m
@@ -485,7 +487,7 @@ func decodeTables(tables []byte) (*Index, []int, error) {
 			m := make(map[routeKey]memberOfRef)
 			for k := r.count(5); k > 0 && r.err == nil; k-- {
 				p := r.pkey()
-				m[routeKey{p: p, origin: ASN(r.u32("ASN"))}] = memberOfRef{mnts: r.strs()}
+				m[routeKey{p: p, origin: routing.ASN(r.u32("ASN"))}] = memberOfRef{mnts: r.strs()}
 			}
 			s.routeMemberOf[set] = m
 		}

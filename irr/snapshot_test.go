@@ -11,6 +11,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -55,9 +56,9 @@ func answers(t *testing.T, ix *Index) map[string]any {
 				out["find "+k+string(rune('0'+m))] = ix.FindRoutes(nil, p, m)
 			}
 		}
-		if a, err := ParseASN(k); err == nil {
-			r4, _ := ix.Routes(ctx, nil, []ASN{a}, false)
-			r6, _ := ix.Routes(ctx, nil, []ASN{a}, true)
+		if a, err := routing.ParseASN(k); err == nil {
+			r4, _ := ix.Routes(ctx, nil, []routing.ASN{a}, false)
+			r6, _ := ix.Routes(ctx, nil, []routing.ASN{a}, true)
 			out["routes "+k] = [][][]netip.Prefix{r4, r6}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/bgpfilter/bgpfilter/internal/pfxkey"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // randomKeys returns n keys of one family with many duplicates and shared high bytes,
@@ -60,7 +61,7 @@ func TestSortPrefixesMatchesComparator(t *testing.T) {
 				t.Fatalf("radix order differs from comparePKey order (%d vs %d prefixes)", len(got), len(want))
 			}
 			for i := 1; i < len(got); i++ {
-				if ComparePrefix(got[i-1], got[i]) >= 0 {
+				if routing.ComparePrefix(got[i-1], got[i]) >= 0 {
 					t.Fatalf("not strictly ascending at %d: %s, %s", i, got[i-1], got[i])
 				}
 			}

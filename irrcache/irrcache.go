@@ -32,6 +32,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/internal/atomicfile"
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // magic starts every cache file; the version changes when the format does.
@@ -371,7 +372,7 @@ func (c *Cache) SetPrefixes(ctx context.Context, sources []string, name string, 
 
 // Routes answers a "!g"/"!6" batch; the batch (the ASN list in order) is one entry,
 // so a stale answer is never a mix of old and new data.
-func (c *Cache) Routes(ctx context.Context, sources []string, asns []irr.ASN, v6 bool) ([][]netip.Prefix, error) {
+func (c *Cache) Routes(ctx context.Context, sources []string, asns []routing.ASN, v6 bool) ([][]netip.Prefix, error) {
 	var b strings.Builder
 	for i, a := range asns {
 		if i > 0 {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/internal/whoisfault"
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/whois"
 )
 
@@ -45,7 +46,7 @@ func (s *switchable) Members(ctx context.Context, src []string, n string, r bool
 	return s.Querier.Members(ctx, src, n, r)
 }
 
-func (s *switchable) Routes(ctx context.Context, src []string, a []irr.ASN, v6 bool) ([][]netip.Prefix, error) {
+func (s *switchable) Routes(ctx context.Context, src []string, a []routing.ASN, v6 bool) ([][]netip.Prefix, error) {
 	s.calls++
 	return s.Querier.Routes(ctx, src, a, v6)
 }
@@ -73,7 +74,7 @@ func TestCacheTTLAndStale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	asns := []irr.ASN{64497, 64496}
+	asns := []routing.ASN{64497, 64496}
 	want, err := c.Routes(ctx, []string{"RIPE"}, asns, false)
 	if err != nil || len(want) != 2 || want[0][0] != netip.MustParsePrefix("198.51.100.0/24") {
 		t.Fatalf("Routes = %v, %v", want, err)
@@ -118,7 +119,7 @@ func TestCacheTTLAndStale(t *testing.T) {
 		t.Fatalf("%d stale lines before the run ends, want them counted in one at Close: %s", n, logBuf.String())
 	}
 	// Never asked before: the failure stands.
-	if _, err := c.Routes(ctx, nil, []irr.ASN{64499}, false); !errors.Is(err, irr.ErrUnavailable) || !strings.Contains(err.Error(), "no cached answer") {
+	if _, err := c.Routes(ctx, nil, []routing.ASN{64499}, false); !errors.Is(err, irr.ErrUnavailable) || !strings.Contains(err.Error(), "no cached answer") {
 		t.Fatalf("uncached: %v", err)
 	}
 	// Older than --stale-on-failure: the failure stands.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/internal/whoisfault"
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/whois"
 )
 
@@ -27,7 +28,7 @@ func TestCacheKeyedByServer(t *testing.T) {
 	db.Recursive = map[string][]string{"AS-CUST": {"AS64511"}}
 	a := whoisfault.Start(t, da, whoisfault.Fault{})
 	b := whoisfault.Start(t, db, whoisfault.Fault{})
-	asns := []irr.ASN{64496, 64497}
+	asns := []routing.ASN{64496, 64497}
 	routes := func(addr string) ([][]netip.Prefix, []string) {
 		t.Helper()
 		cl := whois.NewClient(addr, fast())
@@ -84,13 +85,13 @@ func TestCacheStaleOneLine(t *testing.T) {
 	}
 	const n = 50
 	for i := 0; i < n; i++ {
-		if _, err := c.Routes(ctx, nil, []irr.ASN{irr.ASN(64496 + i%2), irr.ASN(65536 + i)}, false); err != nil {
+		if _, err := c.Routes(ctx, nil, []routing.ASN{routing.ASN(64496 + i%2), routing.ASN(65536 + i)}, false); err != nil {
 			t.Fatal(err)
 		}
 	}
 	inner.Querier = whois.NewClient(whoisfault.Refused(t), fast())
 	for i := 0; i < n; i++ {
-		if _, err := c.Routes(ctx, nil, []irr.ASN{irr.ASN(64496 + i%2), irr.ASN(65536 + i)}, false); err != nil {
+		if _, err := c.Routes(ctx, nil, []routing.ASN{routing.ASN(64496 + i%2), routing.ASN(65536 + i)}, false); err != nil {
 			t.Fatalf("stale answer %d: %v", i, err)
 		}
 	}

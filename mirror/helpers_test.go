@@ -23,6 +23,7 @@ import (
 	"testing"
 
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // signer makes test notification files: an ES256 (P-256) or EdDSA (Ed25519) key and
@@ -102,9 +103,9 @@ func writeNotification(t testing.TB, s *signer, dir string, n Notification) {
 	}
 }
 
-func routes(t testing.TB, ix *irr.Index, source string, asn irr.ASN, v6 bool) []string {
+func routes(t testing.TB, ix *irr.Index, source string, asn routing.ASN, v6 bool) []string {
 	t.Helper()
-	r, err := ix.Routes(context.Background(), []string{source}, []irr.ASN{asn}, v6)
+	r, err := ix.Routes(context.Background(), []string{source}, []routing.ASN{asn}, v6)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // TestNRTM3OverTCP loads the real RADB dump sample at a serial, then fetches the real
@@ -280,7 +281,7 @@ func TestNRTM4RealFiles(t *testing.T) {
 			if got := routes(t, ix, "RIPE-NONAUTH", 1248, true); !slices.Equal(got, []string{"2001:490:f000::/36"}) {
 				t.Errorf("index RIPE-NONAUTH AS1248 v6 = %v", got)
 			}
-			for _, asn := range []irr.ASN{15951, 18666} {
+			for _, asn := range []routing.ASN{15951, 18666} {
 				if got := append(routes(t, ix, "RIPE-NONAUTH", asn, false), routes(t, ix, "RIPE-NONAUTH", asn, true)...); len(got) != 0 {
 					t.Errorf("index RIPE-NONAUTH AS%d = %v, want deleted", asn, got)
 				}

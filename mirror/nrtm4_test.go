@@ -20,6 +20,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // TestParseNRTM4Samples parses every real snapshot and delta file.
@@ -400,7 +401,7 @@ func TestConcurrentQueries(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for !done.Load() {
-				r, err := ix.Routes(ctx, []string{"TEST"}, []irr.ASN{64496}, false)
+				r, err := ix.Routes(ctx, []string{"TEST"}, []routing.ASN{64496}, false)
 				mem, found, err2 := ix.Members(ctx, []string{"TEST"}, "AS-DOC", false)
 				queries.Add(1)
 				if err != nil || err2 != nil || len(r[0]) != 1 || !found || len(mem) != 1 {

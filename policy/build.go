@@ -12,6 +12,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/prefixset"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // Options controls BuildPrefixFilter. Length options follow bgpq4 exactly (reference
@@ -45,12 +46,12 @@ type Options struct {
 	DropInvalid bool
 	// ROAAdd, when set, returns extra prefixes an origin may announce (e.g. ROA-only
 	// additions); they are added as inputs with source "RPKI".
-	ROAAdd func(origin uint32, v6 bool) []netip.Prefix
+	ROAAdd func(origin routing.ASN, v6 bool) []netip.Prefix
 	// ROAMaxLength, when set with ROAAdd, returns the maxLength of the ROA that
 	// authorises origin to announce p (0: none); a ROA-added prefix then permits the
 	// lengths p.Bits()..maxLength instead of p alone. Like a route-set range, such an
 	// input turns on lossless aggregation.
-	ROAMaxLength func(p netip.Prefix, origin uint32) int
+	ROAMaxLength func(p netip.Prefix, origin routing.ASN) int
 
 	// Logger receives debug messages; nil discards them.
 	Logger *slog.Logger
@@ -59,16 +60,17 @@ type Options struct {
 // routeSourcer is implemented by queriers that know which IRR source holds a route
 // object (the local *irr.Index); remote whois servers do not say.
 type routeSourcer interface {
-	RouteSources(p netip.Prefix, origin irr.ASN) []string
+	RouteSources(p netip.Prefix, origin routing.ASN) []string
 }
 
 // input is one prefix (range) that went into the filter and why.
 type input struct {
-	pr     irr.PrefixRange
-	origin irr.ASN // 0 for a route-set prefix member or a literal prefix
+	pr     routing.PrefixRange
+	origin routing.ASN // 0 for a route-set prefix member or a literal prefix
 	path   []string
 	source string // "RPKI" for ROAAdd inputs, else "" (looked up lazily)
-	rov    string
+	rov    routing.ROVState
+	hasROV bool
 	rovWhy []string
 }
 
@@ -160,22 +162,22 @@ func BuildPrefixFilter(ctx context.Context, q irr.Querier, r *irr.Resolver, obje
 				// Never build a filter from an answer that does not fit the question.
 				return nil, fmt.Errorf("policy: routes of %s: %q is not an IPv%d prefix: %w", a, p, opt.Family, irr.ErrUnavailable)
 			}
-			pr := irr.PrefixRange{Prefix: p.Masked(), Min: p.Bits(), Max: p.Bits()}
+			pr := routing.PrefixRange{Prefix: p.Masked(), Min: p.Bits(), Max: p.Bits()}
 			if ranged {
 				var ok bool
-				if pr, ok = pr.Apply(op); !ok {
+				if pr, ok = op.Apply(pr); !ok {
 					continue
 				}
 			}
 			inputs = append(inputs, input{pr: pr, origin: a, path: exp.Paths[a]})
 		}
 		if opt.ROAAdd != nil {
-			for _, p := range opt.ROAAdd(uint32(a), v6) {
+			for _, p := range opt.ROAAdd(a, v6) {
 				if p.IsValid() && p.Addr().Is6() == v6 {
 					p = p.Masked()
-					pr := irr.PrefixRange{Prefix: p, Min: p.Bits(), Max: p.Bits()}
+					pr := routing.PrefixRange{Prefix: p, Min: p.Bits(), Max: p.Bits()}
 					if opt.ROAMaxLength != nil {
-						if m := opt.ROAMaxLength(p, uint32(a)); m > pr.Max && m <= afMax {
+						if m := opt.ROAMaxLength(p, a); m > pr.Max && m <= afMax {
 							pr.Max = m
 						}
 					}
@@ -188,8 +190,9 @@ func BuildPrefixFilter(ctx context.Context, q irr.Querier, r *irr.Resolver, obje
 		kept := inputs[:0]
 		for _, in := range inputs {
 			if in.origin != 0 {
-				in.rov, in.rovWhy = opt.Validator.Validate(in.pr.Prefix, uint32(in.origin))
-				if opt.DropInvalid && in.rov == "invalid" {
+				in.rov, in.rovWhy = opt.Validator.Validate(in.pr.Prefix, in.origin)
+				in.hasROV = true
+				if opt.DropInvalid && in.rov == routing.Invalid {
 					warnings = append(warnings, fmt.Sprintf("dropped RPKI-invalid %s origin %s", in.pr, in.origin))
 					continue
 				}
@@ -239,7 +242,7 @@ func BuildPrefixFilter(ctx context.Context, q irr.Querier, r *irr.Resolver, obje
 	f := &PrefixFilter{Name: opt.Name, Family: opt.Family, Objects: slices.Clone(objects),
 		Entries: make([]Entry, len(raw)), Warnings: warnings}
 	for i, e := range raw {
-		f.Entries[i] = Entry{Prefix: e.Prefix, Min: e.Min, Max: e.Max}
+		f.Entries[i] = Entry{PrefixRange: routing.PrefixRange{Prefix: e.Prefix, Min: e.Min, Max: e.Max}}
 	}
 	rs, _ := q.(routeSourcer)
 	attachProvenance(f.Entries, inputs, rs, exp.Paths)
@@ -252,7 +255,7 @@ func BuildPrefixFilter(ctx context.Context, q irr.Querier, r *irr.Resolver, obje
 // prefix lies inside the entry's prefix and is not longer than the entry's Max, or a
 // range input whose prefix covers the entry and whose lengths overlap the entry's.
 // asnPaths gives the set path of every origin (shared, never modified).
-func attachProvenance(entries []Entry, inputs []input, rs routeSourcer, asnPaths map[irr.ASN][]string) {
+func attachProvenance(entries []Entry, inputs []input, rs routeSourcer, asnPaths map[routing.ASN][]string) {
 	order := make([]int32, len(inputs)) // inputs by address, then length
 	ranges := make(map[netip.Prefix][]int32)
 	for i := range inputs {
@@ -298,10 +301,10 @@ func attachProvenance(entries []Entry, inputs []input, rs routeSourcer, asnPaths
 
 // provAcc accumulates the provenance of one entry.
 type provAcc struct {
-	origins  []irr.ASN
+	origins  []routing.ASN
 	literals []*input // inputs without an origin (route-set members, literal prefixes)
 	sources  []string
-	rov      []string
+	rov      []routing.ROVState
 	rovWhy   []string
 }
 
@@ -321,7 +324,7 @@ func (a *provAcc) add(in *input, rs routeSourcer) {
 	case rs != nil && in.origin != 0:
 		a.sources = append(a.sources, rs.RouteSources(in.pr.Prefix, in.origin)...)
 	}
-	if in.rov != "" {
+	if in.hasROV {
 		a.rov = append(a.rov, in.rov)
 		a.rovWhy = append(a.rovWhy, in.rovWhy...)
 	}
@@ -329,7 +332,7 @@ func (a *provAcc) add(in *input, rs routeSourcer) {
 
 // finish stores the accumulated provenance in e (fresh slices; the accumulator's
 // buffers are reused for the next entry).
-func (a *provAcc) finish(e *Entry, asnPaths map[irr.ASN][]string) {
+func (a *provAcc) finish(e *Entry, asnPaths map[routing.ASN][]string) {
 	slices.Sort(a.origins)
 	e.Origins = slices.Clone(slices.Compact(a.origins))
 	slices.Sort(a.sources)
@@ -346,12 +349,7 @@ func (a *provAcc) finish(e *Entry, asnPaths map[irr.ASN][]string) {
 	e.Paths = slices.CompactFunc(paths, func(x, y []string) bool { return slices.Equal(x, y) })
 	if len(a.rov) > 0 {
 		slices.Sort(a.rov)
-		rov := slices.Compact(a.rov)
-		if len(rov) == 1 {
-			e.ROV = rov[0]
-		} else {
-			e.ROV = "mixed"
-		}
+		e.ROV = slices.Clone(slices.Compact(a.rov))
 		slices.Sort(a.rovWhy)
 		e.ROVReasons = slices.Clone(slices.Compact(a.rovWhy))
 	}
@@ -362,7 +360,7 @@ type ASPathOptions struct {
 	// Name is the list name (validated later by the renderer).
 	Name string
 	// PeerAS, when non-zero, is the neighbour every path must start with.
-	PeerAS irr.ASN
+	PeerAS routing.ASN
 	// FailOnMissing turns unknown member sets into an error wrapping ErrMissingMember.
 	FailOnMissing bool
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 func loadFixture(t testing.TB) *irr.Index {
@@ -84,11 +85,11 @@ func TestProvenance(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Entry{
-		{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Min: 24, Max: 25, Origins: []irr.ASN{64496, 64497}, Sources: []string{"TEST"},
+		{PrefixRange: routing.PrefixRange{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Min: 24, Max: 25}, Origins: []routing.ASN{64496, 64497}, Sources: []string{"TEST"},
 			Paths: [][]string{{"AS-EXAMPLE", "AS64496"}, {"AS-EXAMPLE", "AS64497"}}},
-		{Prefix: netip.MustParsePrefix("198.18.0.0/15"), Min: 16, Max: 16, Origins: []irr.ASN{64497, 64498}, Sources: []string{"TEST"},
+		{PrefixRange: routing.PrefixRange{Prefix: netip.MustParsePrefix("198.18.0.0/15"), Min: 16, Max: 16}, Origins: []routing.ASN{64497, 64498}, Sources: []string{"TEST"},
 			Paths: [][]string{{"AS-EXAMPLE", "AS-CUST", "AS64498"}, {"AS-EXAMPLE", "AS64497"}}},
-		{Prefix: netip.MustParsePrefix("198.18.5.0/24"), Min: 24, Max: 24, Origins: []irr.ASN{64497, 64498}, Sources: []string{"OTHER", "TEST"},
+		{PrefixRange: routing.PrefixRange{Prefix: netip.MustParsePrefix("198.18.5.0/24"), Min: 24, Max: 24}, Origins: []routing.ASN{64497, 64498}, Sources: []string{"OTHER", "TEST"},
 			Paths: [][]string{{"AS-EXAMPLE", "AS-CUST", "AS64498"}, {"AS-EXAMPLE", "AS64497"}}},
 	}
 	if d := cmp.Diff(want, f.Entries, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); d != "" {
@@ -156,21 +157,21 @@ func TestNativeSemantics(t *testing.T) {
 	}
 }
 
-type fakeValidator map[string]string
+type fakeValidator map[string]routing.ROVState
 
-func (v fakeValidator) Validate(p netip.Prefix, origin uint32) (string, []string) {
-	if s, ok := v[p.String()+" "+irr.ASN(origin).String()]; ok {
+func (v fakeValidator) Validate(p netip.Prefix, origin routing.ASN) (routing.ROVState, []string) {
+	if s, ok := v[p.String()+" "+origin.String()]; ok {
 		return s, []string{"test ROA"}
 	}
-	return "not-found", nil
+	return routing.NotFound, nil
 }
 
 func TestRPKIHooks(t *testing.T) {
 	ix := loadFixture(t)
-	v := fakeValidator{"192.0.2.0/25 AS64496": "invalid", "198.19.0.0/16 AS64498": "valid"}
+	v := fakeValidator{"192.0.2.0/25 AS64496": routing.Invalid, "198.19.0.0/16 AS64498": routing.Valid}
 	f, err := BuildPrefixFilter(context.Background(), ix, &irr.Resolver{Q: ix}, []string{"AS-EXAMPLE"}, Options{
 		Family: 4, Validator: v, DropInvalid: true,
-		ROAAdd: func(origin uint32, v6 bool) []netip.Prefix {
+		ROAAdd: func(origin routing.ASN, v6 bool) []netip.Prefix {
 			if origin == 64496 && !v6 {
 				return []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")}
 			}
@@ -188,7 +189,7 @@ func TestRPKIHooks(t *testing.T) {
 	for _, e := range f.Entries {
 		byPrefix[e.Prefix.String()] = e
 	}
-	if e := byPrefix["198.19.0.0/16"]; e.ROV != "valid" || len(e.ROVReasons) != 1 {
+	if e := byPrefix["198.19.0.0/16"]; e.ROVSummary() != "valid" || len(e.ROVReasons) != 1 {
 		t.Errorf("198.19.0.0/16: %+v", e)
 	}
 	if e := byPrefix["203.0.113.0/24"]; !cmp.Equal(e.Sources, []string{"RPKI"}) {
@@ -206,7 +207,7 @@ func TestASPathFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !cmp.Equal(f.Origins, []irr.ASN{64496, 64497, 64498}) || !f.PeerIsMember || !cmp.Equal(f.OthersThanPeer(), []irr.ASN{64496, 64498}) {
+	if !cmp.Equal(f.Origins, []routing.ASN{64496, 64497, 64498}) || !f.PeerIsMember || !cmp.Equal(f.OthersThanPeer(), []routing.ASN{64496, 64498}) {
 		t.Errorf("%+v", f)
 	}
 	if _, err := BuildASPathFilter(context.Background(), r, []string{"AS-NOPE"}, ASPathOptions{}); !errors.Is(err, ErrUnknownObject) {
@@ -221,7 +222,7 @@ func TestASPathFilter(t *testing.T) {
 // badRoutes answers Routes with a prefix of the wrong family.
 type badRoutes struct{ *irr.Index }
 
-func (b badRoutes) Routes(ctx context.Context, sources []string, asns []irr.ASN, v6 bool) ([][]netip.Prefix, error) {
+func (b badRoutes) Routes(ctx context.Context, sources []string, asns []routing.ASN, v6 bool) ([][]netip.Prefix, error) {
 	out := make([][]netip.Prefix, len(asns))
 	for i := range out {
 		out[i] = []netip.Prefix{netip.MustParsePrefix("2001:db8::/32")}

@@ -73,8 +73,8 @@ func (f *PrefixFilter) Explain(w io.Writer) error {
 		for _, p := range e.Paths {
 			fmt.Fprintf(bw, "  via: %s\n", safePath(p))
 		}
-		if e.ROV != "" {
-			fmt.Fprintf(bw, "  rpki: %s\n", safe(e.ROV))
+		if st := e.ROVSummary(); st != "" {
+			fmt.Fprintf(bw, "  rpki: %s\n", st)
 			for _, r := range e.ROVReasons {
 				fmt.Fprintf(bw, "    %s\n", strconv.Quote(r))
 			}

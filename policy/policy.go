@@ -7,7 +7,7 @@ import (
 	"errors"
 	"net/netip"
 
-	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // Errors callers branch on with errors.Is; the command line maps them to exit codes.
@@ -25,37 +25,35 @@ var (
 // Entry is one line of a prefix filter: Prefix with accepted lengths Min..Max
 // (Prefix.Bits() <= Min <= Max <= 32/128), and why it is there.
 type Entry struct {
-	// Prefix is masked (no host bits).
-	Prefix netip.Prefix
-	// Min and Max bound the accepted prefix lengths; Min == Max == Prefix.Bits() is an
-	// exact match.
-	Min, Max int
+	// PrefixRange is the prefix (masked, no host bits) and the accepted lengths;
+	// Min == Max == Prefix.Bits() is an exact match.
+	routing.PrefixRange
 	// Origins are the origin ASNs of the route objects this entry covers, ascending.
-	Origins []irr.ASN
+	Origins []routing.ASN
 	// Sources are the IRR sources of those route objects where the data can tell
 	// (sorted); empty when unknown (a remote whois server does not say).
 	Sources []string
 	// Paths are set paths from a root object to the origin, e.g.
 	// [["AS-EXAMPLE" "AS-CUST" "AS64500"]], deduplicated and sorted; may be empty.
 	Paths [][]string
-	// ROV is the RPKI state from Options.Validator ("valid", "invalid", "not-found"),
-	// empty when no validator was given.
-	ROV string `json:",omitempty"`
+	// ROV holds the distinct RPKI states (Options.Validator) of the route objects behind
+	// the entry, ascending; empty when no validator was given.
+	ROV []routing.ROVState `json:",omitempty"`
 	// ROVReasons explains ROV (matching ROAs), empty without a validator.
 	ROVReasons []string `json:",omitempty"`
 }
 
-// Exact reports whether the entry matches only Prefix itself.
-func (e Entry) Exact() bool { return e.Min == e.Prefix.Bits() && e.Max == e.Prefix.Bits() }
-
-// HasGE reports whether the lower length bound is above the prefix length (IOS "ge").
-func (e Entry) HasGE() bool { return e.Min > e.Prefix.Bits() }
-
-// HasLE reports whether the entry accepts more-specifics (IOS "le").
-func (e Entry) HasLE() bool { return e.Max > e.Prefix.Bits() }
-
-// Bits is the prefix length of Prefix.
-func (e Entry) Bits() int { return e.Prefix.Bits() }
+// ROVSummary is the entry's RPKI state in one word: "" without a validator, the state
+// when every route object behind the entry has the same one, else "mixed".
+func (e Entry) ROVSummary() string {
+	switch len(e.ROV) {
+	case 0:
+		return ""
+	case 1:
+		return e.ROV[0].String()
+	}
+	return "mixed"
+}
 
 // PrefixFilter is a prefix list for one address family.
 type PrefixFilter struct {
@@ -83,12 +81,12 @@ type ASPathFilter struct {
 	// Name is the list name; the renderer validates it against the vendor's rules.
 	Name string
 	// PeerAS, when non-zero, is the neighbour AS every path must start with.
-	PeerAS irr.ASN
+	PeerAS routing.ASN
 	// Objects are the root objects as the user gave them.
 	Objects []string
 	// Origins are the permitted origin ASNs, ascending, deduplicated. PeerAS is not in
 	// this list unless it is a member of the objects (see PeerIsMember).
-	Origins []irr.ASN
+	Origins []routing.ASN
 	// PeerIsMember reports whether PeerAS is itself a member (it then may originate).
 	PeerIsMember bool
 	// Warnings are non-fatal findings (missing member sets, loops), sorted.
@@ -99,11 +97,11 @@ type ASPathFilter struct {
 func (f *ASPathFilter) Empty() bool { return len(f.Origins) == 0 && !f.PeerIsMember }
 
 // OthersThanPeer returns Origins without PeerAS (for "peer then any then origin" lines).
-func (f *ASPathFilter) OthersThanPeer() []irr.ASN {
+func (f *ASPathFilter) OthersThanPeer() []routing.ASN {
 	if f.PeerAS == 0 {
 		return f.Origins
 	}
-	out := make([]irr.ASN, 0, len(f.Origins))
+	out := make([]routing.ASN, 0, len(f.Origins))
 	for _, a := range f.Origins {
 		if a != f.PeerAS {
 			out = append(out, a)
@@ -113,9 +111,9 @@ func (f *ASPathFilter) OthersThanPeer() []irr.ASN {
 }
 
 // RouteValidator is the hook for RPKI route origin validation (RFC 6811): it returns
-// the state of a route ("valid", "invalid", "not-found") and human-readable reasons.
+// the state of a route and human-readable reasons.
 // The RPKI package implements it; policy only records the answer per entry and applies
 // Options.DropInvalid.
 type RouteValidator interface {
-	Validate(p netip.Prefix, origin uint32) (state string, reasons []string)
+	Validate(p netip.Prefix, origin routing.ASN) (state routing.ROVState, reasons []string)
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // RPKIQuerier wraps an irr.Querier and applies RPKI to its route answers the way an
@@ -33,7 +34,7 @@ type RPKIQuerier struct {
 	irr.Querier
 	v           RouteValidator
 	dropInvalid bool
-	roaAdd      func(origin uint32, v6 bool) []netip.Prefix
+	roaAdd      func(origin routing.ASN, v6 bool) []netip.Prefix
 
 	mu      sync.Mutex
 	dropped map[Route][]string
@@ -43,7 +44,7 @@ type RPKIQuerier struct {
 // Route is one (prefix, origin) pair.
 type Route struct {
 	Prefix netip.Prefix
-	Origin irr.ASN
+	Origin routing.ASN
 }
 
 // RouteDrop is a route object RPKIQuerier (or DropInvalidOrigins) dropped as
@@ -57,13 +58,13 @@ type RouteDrop struct {
 // dropped); dropInvalid drops the invalid ones; roaAdd, when non-nil, returns the ROA
 // prefixes of an origin to append to its route answers. These are the values of
 // rpki.Table.Hooks.
-func NewRPKIQuerier(q irr.Querier, v RouteValidator, dropInvalid bool, roaAdd func(origin uint32, v6 bool) []netip.Prefix) *RPKIQuerier {
+func NewRPKIQuerier(q irr.Querier, v RouteValidator, dropInvalid bool, roaAdd func(origin routing.ASN, v6 bool) []netip.Prefix) *RPKIQuerier {
 	return &RPKIQuerier{Querier: q, v: v, dropInvalid: dropInvalid && v != nil, roaAdd: roaAdd,
 		dropped: map[Route][]string{}, added: map[Route]struct{}{}}
 }
 
 // Routes answers like the wrapped Querier with RPKI applied per origin (see the type).
-func (r *RPKIQuerier) Routes(ctx context.Context, sources []string, asns []irr.ASN, v6 bool) ([][]netip.Prefix, error) {
+func (r *RPKIQuerier) Routes(ctx context.Context, sources []string, asns []routing.ASN, v6 bool) ([][]netip.Prefix, error) {
 	res, err := r.Querier.Routes(ctx, sources, asns, v6)
 	if err != nil || len(res) != len(asns) {
 		return res, err // the caller reports a short answer
@@ -77,12 +78,12 @@ func (r *RPKIQuerier) Routes(ctx context.Context, sources []string, asns []irr.A
 
 // filter returns ps (never modified) without the invalid prefixes of origin a and with
 // its ROA prefixes added, sorted and deduplicated.
-func (r *RPKIQuerier) filter(a irr.ASN, ps []netip.Prefix, v6 bool) []netip.Prefix {
+func (r *RPKIQuerier) filter(a routing.ASN, ps []netip.Prefix, v6 bool) []netip.Prefix {
 	kept := make([]netip.Prefix, 0, len(ps))
 	for _, p := range ps {
 		if r.dropInvalid && p.IsValid() && p.Addr().Is6() == v6 {
 			// A prefix of the wrong family is kept: the caller refuses the answer.
-			if st, why := r.v.Validate(p, uint32(a)); st == "invalid" {
+			if st, why := r.v.Validate(p, a); st == routing.Invalid {
 				r.mu.Lock()
 				r.dropped[Route{p.Masked(), a}] = why
 				r.mu.Unlock()
@@ -95,7 +96,7 @@ func (r *RPKIQuerier) filter(a irr.ASN, ps []netip.Prefix, v6 bool) []netip.Pref
 		return kept
 	}
 	n := len(kept)
-	for _, p := range r.roaAdd(uint32(a), v6) {
+	for _, p := range r.roaAdd(a, v6) {
 		if !p.IsValid() || p.Addr().Is6() != v6 {
 			continue
 		}
@@ -125,9 +126,9 @@ func (r *RPKIQuerier) SetPrefixes(ctx context.Context, sources []string, name st
 	if !found {
 		return nil, false, nil
 	}
-	asns := make([]irr.ASN, 0, len(mem))
+	asns := make([]routing.ASN, 0, len(mem))
 	for _, m := range mem {
-		a, err := irr.ParseASN(m)
+		a, err := routing.ParseASN(m)
 		if err != nil {
 			return r.Querier.SetPrefixes(ctx, sources, name, v6)
 		}
@@ -232,8 +233,8 @@ func DropInvalidOrigins(ctx context.Context, q irr.Querier, sources []string, f 
 		for _, res := range fams {
 			for _, p := range res[i] {
 				n++
-				st, why := v.Validate(p, uint32(a))
-				if st != "invalid" {
+				st, why := v.Validate(p, a)
+				if st != routing.Invalid {
 					continue
 				}
 				bad++
@@ -258,6 +259,6 @@ func DropInvalidOrigins(ctx context.Context, q irr.Querier, sources []string, f 
 
 // OriginDrop is an origin DropInvalidOrigins removed, with its invalid route objects.
 type OriginDrop struct {
-	Origin irr.ASN
+	Origin routing.ASN
 	Routes []RouteDrop
 }

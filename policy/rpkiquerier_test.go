@@ -11,6 +11,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/policy"
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/rpki"
 )
 
@@ -46,7 +47,7 @@ func newRQ(ix irr.Querier, tb *rpki.Table, p rpki.Policy) *policy.RPKIQuerier {
 func TestRPKIQuerierRoutes(t *testing.T) {
 	ix, tb := rpkiFixture(t)
 	ctx := context.Background()
-	asns := []irr.ASN{64500, 64501, 64502, 64503}
+	asns := []routing.ASN{64500, 64501, 64502, 64503}
 	cases := []struct {
 		name   string
 		policy rpki.Policy
@@ -151,7 +152,7 @@ func TestRPKIQuerierSetPrefixesAndReport(t *testing.T) {
 // shortRoutes answers Routes with one answer too few.
 type shortRoutes struct{ *irr.Index }
 
-func (s shortRoutes) Routes(ctx context.Context, src []string, asns []irr.ASN, v6 bool) ([][]netip.Prefix, error) {
+func (s shortRoutes) Routes(ctx context.Context, src []string, asns []routing.ASN, v6 bool) ([][]netip.Prefix, error) {
 	r, err := s.Index.Routes(ctx, src, asns, v6)
 	return r[:len(r)-1], err
 }
@@ -163,7 +164,7 @@ func TestRPKIQuerierShortAnswer(t *testing.T) {
 		t.Errorf("short answer accepted: %v", err)
 	}
 	if _, err := policy.DropInvalidOrigins(context.Background(), shortRoutes{ix}, nil,
-		&policy.ASPathFilter{Origins: []irr.ASN{64500, 64501}}, tb); err == nil {
+		&policy.ASPathFilter{Origins: []routing.ASN{64500, 64501}}, tb); err == nil {
 		t.Error("DropInvalidOrigins accepted a short answer")
 	}
 }
@@ -171,7 +172,7 @@ func TestRPKIQuerierShortAnswer(t *testing.T) {
 func TestDropInvalidOrigins(t *testing.T) {
 	ix, tb := rpkiFixture(t)
 	ctx := context.Background()
-	for _, peerAS := range []irr.ASN{0, 64501, 64500} {
+	for _, peerAS := range []routing.ASN{0, 64501, 64500} {
 		f, err := policy.BuildASPathFilter(ctx, &irr.Resolver{Q: ix}, []string{"AS-RPKI"}, policy.ASPathOptions{PeerAS: peerAS})
 		if err != nil {
 			t.Fatal(err)
@@ -182,7 +183,7 @@ func TestDropInvalidOrigins(t *testing.T) {
 		}
 		// AS64501's only route object is invalid: dropped. AS64500 has one valid and
 		// one invalid route, AS64503 only not-found ones, AS64502 none: kept.
-		if !slices.Equal(f.Origins, []irr.ASN{64500, 64502, 64503}) {
+		if !slices.Equal(f.Origins, []routing.ASN{64500, 64502, 64503}) {
 			t.Errorf("peer %s: origins %v", peerAS, f.Origins)
 		}
 		if len(drops) != 1 || drops[0].Origin != 64501 || len(drops[0].Routes) != 1 ||
@@ -197,7 +198,7 @@ func TestDropInvalidOrigins(t *testing.T) {
 			t.Errorf("peer %s: PeerIsMember %v", peerAS, f.PeerIsMember)
 		}
 	}
-	f := &policy.ASPathFilter{Origins: []irr.ASN{64501}}
+	f := &policy.ASPathFilter{Origins: []routing.ASN{64501}}
 	if drops, err := policy.DropInvalidOrigins(ctx, ix, nil, f, nil); err != nil || drops != nil || len(f.Origins) != 1 {
 		t.Errorf("nil validator changed the filter: %v %v %v", drops, err, f.Origins)
 	}
@@ -218,7 +219,7 @@ func TestROAAddMaxLength(t *testing.T) {
 	}
 	var got []string
 	for _, e := range f.Entries {
-		got = append(got, e.Prefix.String()+" "+e.Range()+" "+e.ROV+" "+strings.Join(e.Sources, ",")+" "+strings.Join(e.ROVReasons, ","))
+		got = append(got, e.Prefix.String()+" "+e.Range()+" "+e.ROVSummary()+" "+strings.Join(e.Sources, ",")+" "+strings.Join(e.ROVReasons, ","))
 	}
 	want := []string{
 		"192.0.2.0/24 ge 25 le 25 mixed ALT,RPKI,RPKITEST ROA 192.0.2.0/25-25 AS64500 (ripe)",

@@ -18,13 +18,13 @@ import (
 	"strconv"
 
 	"github.com/bgpfilter/bgpfilter/internal/pfxkey"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // Entry is one line of a prefix filter: Prefix permitted with lengths Min..Max.
 // Min == Max == Prefix.Bits() means an exact match.
 type Entry struct {
-	Prefix   netip.Prefix
-	Min, Max int
+	routing.PrefixRange
 	// Agg is true for range entries (bgpq4's aggregate nodes). It only adds
 	// information when Min == Max == Prefix.Bits(), which `-r N -R N` on a /N
 	// produces and bgpq4 prints in range form ("le N").
@@ -375,13 +375,13 @@ func (s *Set) Each(f func(Entry)) {
 		s.sortItems()
 		for _, k := range s.items {
 			n := int(k.Bits)
-			f(Entry{Prefix: s.prefixOf(k), Min: n, Max: n})
+			f(Entry{PrefixRange: routing.PrefixRange{Prefix: s.prefixOf(k), Min: n, Max: n}})
 		}
 		for _, v := range s.items4 {
 			n := int(uint8(v))
 			a := uint32(v >> 8)
 			p := netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), n)
-			f(Entry{Prefix: p, Min: n, Max: n})
+			f(Entry{PrefixRange: routing.PrefixRange{Prefix: p, Min: n, Max: n}})
 		}
 		return
 	}
@@ -396,13 +396,13 @@ func (s *Set) entryOf(nd *node) Entry {
 	p := s.prefixOf(nd.k)
 	n := int(nd.k.Bits)
 	if !nd.agg {
-		return Entry{Prefix: p, Min: n, Max: n}
+		return Entry{PrefixRange: routing.PrefixRange{Prefix: p, Min: n, Max: n}}
 	}
 	lo := int(nd.aLow)
 	if lo < n {
 		lo = n
 	}
-	return Entry{Prefix: p, Min: lo, Max: int(nd.aHi), Agg: true}
+	return Entry{PrefixRange: routing.PrefixRange{Prefix: p, Min: lo, Max: int(nd.aHi)}, Agg: true}
 }
 
 // Entries returns the entries in bgpq4 order: ascending address, shorter prefix first,

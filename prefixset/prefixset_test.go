@@ -13,6 +13,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
 	"github.com/bgpfilter/bgpfilter/internal/whoistest"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // ios renders a set the way bgpq4's default (Cisco IOS) printer does.
@@ -174,10 +175,10 @@ func TestRanges(t *testing.T) {
 	s.Add(netip.MustParsePrefix("2002::/16"))
 	s.Add(netip.MustParsePrefix("2002:1::/32"))
 	want := []Entry{
-		{Prefix: netip.MustParsePrefix("2001:db8::/32"), Min: 32, Max: 32},
-		{Prefix: netip.MustParsePrefix("2002::/16"), Min: 16, Max: 16},
-		{Prefix: netip.MustParsePrefix("2002::/16"), Min: 16, Max: 48, Agg: true},
-		{Prefix: netip.MustParsePrefix("2002:1::/32"), Min: 32, Max: 32},
+		{PrefixRange: routing.PrefixRange{Prefix: netip.MustParsePrefix("2001:db8::/32"), Min: 32, Max: 32}},
+		{PrefixRange: routing.PrefixRange{Prefix: netip.MustParsePrefix("2002::/16"), Min: 16, Max: 16}},
+		{PrefixRange: routing.PrefixRange{Prefix: netip.MustParsePrefix("2002::/16"), Min: 16, Max: 48}, Agg: true},
+		{PrefixRange: routing.PrefixRange{Prefix: netip.MustParsePrefix("2002:1::/32"), Min: 32, Max: 32}},
 	}
 	if got := s.Entries(); !slices.Equal(got, want) || s.Len() != len(want) {
 		t.Errorf("range entry: got %v (Len %d), want %v", got, s.Len(), want)

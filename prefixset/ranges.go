@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/bgpfilter/bgpfilter/internal/pfxkey"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // EnumerateLimit is the largest range AddRange inserts prefix by prefix; larger ranges
@@ -71,7 +72,7 @@ func (s *Set) withRanges(f func(Entry)) (func(Entry), func()) {
 	rs := s.sortedRanges()
 	i := 0
 	emit := func(g rng) {
-		f(Entry{Prefix: s.prefixOf(g.k), Min: int(g.min), Max: int(g.max), Agg: true})
+		f(Entry{PrefixRange: routing.PrefixRange{Prefix: s.prefixOf(g.k), Min: int(g.min), Max: int(g.max)}, Agg: true})
 	}
 	wrapped := func(e Entry) {
 		k, _ := s.keyOf(e.Prefix)

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
-	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/policy"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // TestFRRLiveASPathWithGoBGP: FRR 8.4 bgpd with a route-map matching the rendered
@@ -25,9 +25,9 @@ func TestFRRLiveASPathWithGoBGP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	withPeer := &policy.ASPathFilter{Name: "AP_PEER", PeerAS: 64500, PeerIsMember: true, Origins: []irr.ASN{64496, 64500, 65536}}
-	noPeer := &policy.ASPathFilter{Name: "AP_ORIGIN", Origins: []irr.ASN{64499, 65551}}
-	pl := &policy.PrefixFilter{Name: "PL", Family: 4, Entries: []policy.Entry{{Prefix: mustPrefix("203.0.113.0/24"), Min: 24, Max: 28}}}
+	withPeer := &policy.ASPathFilter{Name: "AP_PEER", PeerAS: 64500, PeerIsMember: true, Origins: []routing.ASN{64496, 64500, 65536}}
+	noPeer := &policy.ASPathFilter{Name: "AP_ORIGIN", Origins: []routing.ASN{64499, 65551}}
+	pl := &policy.PrefixFilter{Name: "PL", Family: 4, Entries: []policy.Entry{{PrefixRange: routing.PrefixRange{Prefix: mustPrefix("203.0.113.0/24"), Min: 24, Max: 28}}}}
 	var cfg strings.Builder
 	for _, f := range []*policy.ASPathFilter{withPeer, noPeer} {
 		b, err := r.ASPath(f)

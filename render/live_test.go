@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
-	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/policy"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // TestBirdLiveWithGoBGP: a BIRD 2 import filter built from the rendered prefix set and
@@ -29,7 +29,7 @@ func TestBirdLiveWithGoBGP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	af := &policy.ASPathFilter{Name: "CUST_ORIGINS", Origins: []irr.ASN{64500, 64501}}
+	af := &policy.ASPathFilter{Name: "CUST_ORIGINS", Origins: []routing.ASN{64500, 64501}}
 	oset, err := r.ASPath(af)
 	if err != nil {
 		t.Fatal(err)

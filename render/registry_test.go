@@ -12,6 +12,7 @@ import (
 	"github.com/bgpfilter/bgpfilter/internal/peer"
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/policy"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // registryCases build filters from the example registry (examples/irr/example.db)
@@ -21,7 +22,7 @@ var registryCases = []struct {
 	objects []string
 	opt     policy.Options
 	aspath  bool
-	peerAS  irr.ASN
+	peerAS  routing.ASN
 }{
 	{name: "example-v4", objects: []string{"AS-EXAMPLE"}, opt: policy.Options{Family: 4}},
 	{name: "example-v4-agg", objects: []string{"AS-EXAMPLE", "RS-EXAMPLE"}, opt: policy.Options{Family: 4, Aggregate: true, MoreSpecifics: 24}},

@@ -20,8 +20,8 @@ import (
 
 	"github.com/Masterminds/sprig/v3"
 
-	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/policy"
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/templates"
 )
 
@@ -256,7 +256,7 @@ func funcMap() template.FuncMap {
 			}
 		}
 	}
-	m["asn"] = func(a irr.ASN) uint32 { return uint32(a) }
+	m["asn"] = func(a routing.ASN) uint32 { return uint32(a) }
 	m["asnAlt"] = asnAlt
 	m["asnJoin"] = asnJoin
 	m["asnChunks"] = asnChunks
@@ -273,10 +273,10 @@ func funcMap() template.FuncMap {
 }
 
 // asnAlt joins ASNs as a regex alternation "64496|64497".
-func asnAlt(as []irr.ASN) string { return asnJoin("|", as) }
+func asnAlt(as []routing.ASN) string { return asnJoin("|", as) }
 
 // asnJoin joins ASNs in asplain with sep.
-func asnJoin(sep string, as []irr.ASN) string {
+func asnJoin(sep string, as []routing.ASN) string {
 	var b strings.Builder
 	for i, a := range as {
 		if i > 0 {
@@ -288,14 +288,14 @@ func asnJoin(sep string, as []irr.ASN) string {
 }
 
 // asnChunks splits ASNs into groups of at most n (n < 1 means one group).
-func asnChunks(n int, as []irr.ASN) [][]irr.ASN {
+func asnChunks(n int, as []routing.ASN) [][]routing.ASN {
 	if len(as) == 0 {
 		return nil
 	}
 	if n < 1 {
 		n = len(as)
 	}
-	out := make([][]irr.ASN, 0, (len(as)+n-1)/n)
+	out := make([][]routing.ASN, 0, (len(as)+n-1)/n)
 	for i := 0; i < len(as); i += n {
 		out = append(out, as[i:min(i+n, len(as))])
 	}
@@ -309,9 +309,9 @@ func jsonValue(v any) (string, error) {
 		if x == nil {
 			v = []string{}
 		}
-	case []irr.ASN:
+	case []routing.ASN:
 		if x == nil {
-			v = []irr.ASN{}
+			v = []routing.ASN{}
 		}
 	}
 	b, err := json.Marshal(v)
@@ -338,7 +338,7 @@ type jsonEntryView struct {
 func jsonEntry(e policy.Entry) (string, error) {
 	v := jsonEntryView{Prefix: e.Prefix.String(), Exact: e.Exact(), Min: e.Min, Max: e.Max,
 		Origins: make([]uint32, len(e.Origins)), Sources: e.Sources, Paths: e.Paths,
-		ROV: e.ROV, Reasons: e.ROVReasons}
+		ROV: e.ROVSummary(), Reasons: e.ROVReasons}
 	for i, a := range e.Origins {
 		v.Origins[i] = uint32(a)
 	}

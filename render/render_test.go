@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bgpfilter/bgpfilter/policy"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files (check them against the real peers afterwards)")
@@ -287,7 +288,7 @@ func BenchmarkRenderJunos100k(b *testing.B) {
 		a := base
 		a[1], a[2] = byte(i>>8), byte(i)
 		p := netip.PrefixFrom(netip.AddrFrom4(a), 24)
-		pf.Entries[i] = policy.Entry{Prefix: p, Min: 24, Max: 24 + i%3}
+		pf.Entries[i] = policy.Entry{PrefixRange: routing.PrefixRange{Prefix: p, Min: 24, Max: 24 + i%3}}
 	}
 	r, err := New("junos-route-filter", Options{})
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // ASPAState is the outcome of AS_PATH verification with ASPA
@@ -55,12 +57,12 @@ func (h Hop) String() string {
 // HopCheck tells whether provider is an authorised provider of customer for the
 // address family (4 or 6; 0 = either). An ASPA whose only provider is AS0 lists no
 // provider, so every hop from that customer is Not Provider+.
-func (t *Table) HopCheck(customer, provider uint32, afi int) Hop {
+func (t *Table) HopCheck(customer, provider routing.ASN, afi int) Hop {
 	a, ok := t.aspas[customer]
 	if !ok {
 		return NoAttestation
 	}
-	var set []uint32
+	var set []routing.ASN
 	switch afi {
 	case 4:
 		set = a.IPv4
@@ -84,7 +86,7 @@ type ASPath []PathSegment
 
 // PathSegment is one AS or one AS_SET of an AS_PATH.
 type PathSegment struct {
-	ASNs []uint32
+	ASNs []routing.ASN
 	Set  bool
 }
 
@@ -102,7 +104,7 @@ func ParseASPath(s string) (ASPath, error) {
 			if end < 0 {
 				return nil, fmt.Errorf("rpki: AS path: unterminated AS_SET in %q", s)
 			}
-			var set []uint32
+			var set []routing.ASN
 			for _, f := range strings.FieldsFunc(s[1:end], func(r rune) bool { return r == ',' || r == ' ' }) {
 				n, err := parseASNText(f)
 				if err != nil {
@@ -121,7 +123,7 @@ func ParseASPath(s string) (ASPath, error) {
 			if err != nil {
 				return nil, fmt.Errorf("rpki: AS path: %w", err)
 			}
-			out = append(out, PathSegment{ASNs: []uint32{n}})
+			out = append(out, PathSegment{ASNs: []routing.ASN{n}})
 			s = s[end:]
 		}
 	}
@@ -164,7 +166,7 @@ type VerifyOptions struct {
 	Downstream bool
 	// Neighbor, when not 0, is the neighbour AS the route was received from; the
 	// most recently added AS must equal it unless RouteServer is set.
-	Neighbor uint32
+	Neighbor routing.ASN
 	// RouteServer: the neighbour is a transparent route server (its AS is not in
 	// the path).
 	RouteServer bool
@@ -185,7 +187,7 @@ func (t *Table) VerifyPath(path ASPath, opt VerifyOptions) ASPAVerdict {
 		}
 	}
 	// Collapse prepends: the draft works on the de-duplicated sequence.
-	var seq []uint32
+	var seq []routing.ASN
 	for _, s := range path {
 		a := s.ASNs[0]
 		if len(seq) == 0 || seq[len(seq)-1] != a {
@@ -198,7 +200,7 @@ func (t *Table) VerifyPath(path ASPath, opt VerifyOptions) ASPAVerdict {
 	}
 	// The draft numbers the path origin first: AS(1) = origin ... AS(N) = neighbour.
 	n := len(seq)
-	as := func(i int) uint32 { return seq[n-i] } // 1-based, AS(1) = origin
+	as := func(i int) routing.ASN { return seq[n-i] } // 1-based, AS(1) = origin
 	hop := func(i, j int) Hop { return t.HopCheck(as(i), as(j), opt.AFI) }
 	hopName := func(i, j int) string {
 		return fmt.Sprintf("hop AS%d -> AS%d is %s", as(i), as(j), hop(i, j))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // TestFRRLiveASPAFilter applies the generated AS-path filter in a real FRR bgpd to
@@ -16,13 +17,13 @@ import (
 // or unknown.
 func TestFRRLiveASPAFilter(t *testing.T) {
 	// Cone of customer AS64500; we are AS64496.
-	tb := aspaTable(t, map[uint32][]uint32{
+	tb := aspaTable(t, map[routing.ASN][]routing.ASN{
 		64500: {64496, 64510},
 		64501: {64500},
 		64502: {64510},
 		64503: {64500},
 	})
-	cone := []uint32{64500, 64501, 64502, 64503}
+	cone := []routing.ASN{64500, 64501, 64502, 64503}
 	routes := []struct{ prefix, aspath string }{ // aspath after gobgpd's own 64500
 		{"192.0.2.0/26", ""},
 		{"192.0.2.64/26", "64501"},

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // ASPA rendering: BIRD's native ASPA table (BIRD >= 2.16) and, for daemons without
@@ -22,7 +24,7 @@ type RenderOptions struct {
 	// Cone, when not empty, limits the output to these customer ASes (a customer
 	// cone, e.g. the expansion of the customer's AS-SET). Required for the AS-path
 	// filters.
-	Cone []uint32
+	Cone []routing.ASN
 	// AFI selects per-AFI provider sets (4 or 6); 0 uses their union.
 	AFI int
 }
@@ -32,7 +34,7 @@ var (
 	listIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]{0,63}$`)
 )
 
-func (t *Table) providersFor(a ASPA, afi int) []uint32 {
+func (t *Table) providersFor(a ASPA, afi int) []routing.ASN {
 	switch afi {
 	case 4:
 		return a.IPv4
@@ -43,7 +45,7 @@ func (t *Table) providersFor(a ASPA, afi int) []uint32 {
 }
 
 // selectASPAs returns the ASPAs of the cone (all when cone is empty), by customer.
-func (t *Table) selectASPAs(cone []uint32) []ASPA {
+func (t *Table) selectASPAs(cone []routing.ASN) []ASPA {
 	if len(cone) == 0 {
 		return t.ASPAs()
 	}
@@ -81,8 +83,8 @@ func (t *Table) WriteBIRDASPA(w io.Writer, opt RenderOptions) error {
 	return bw.Flush()
 }
 
-func nonZero(s []uint32) []uint32 {
-	out := make([]uint32, 0, len(s))
+func nonZero(s []routing.ASN) []routing.ASN {
+	out := make([]routing.ASN, 0, len(s))
 	for _, a := range s {
 		if a != 0 {
 			out = append(out, a)
@@ -91,7 +93,7 @@ func nonZero(s []uint32) []uint32 {
 	return out
 }
 
-func joinASNs(s []uint32, sep string) string {
+func joinASNs(s []routing.ASN, sep string) string {
 	parts := make([]string, len(s))
 	for i, a := range s {
 		parts[i] = strconv.FormatUint(uint64(a), 10)
@@ -103,15 +105,15 @@ func joinASNs(s []uint32, sep string) string {
 // the left of (i.e. received from) Customer is invalid, because Customer's ASPA does
 // not list that AS as a provider.
 type ASPARule struct {
-	Customer uint32
-	Before   []uint32
+	Customer routing.ASN
+	Before   []routing.ASN
 }
 
 // ConeRules derives the forbidden hops inside a customer cone: for every AS X of the
 // cone with an ASPA, the other cone members that are not X's providers must not
 // appear right before X in the path (upstream verification restricted to the cone;
 // ASes outside the cone are the AS-path filter's job). Sorted by customer.
-func (t *Table) ConeRules(cone []uint32, afi int) []ASPARule {
+func (t *Table) ConeRules(cone []routing.ASN, afi int) []ASPARule {
 	members := sortedUnique(slices.Clone(cone))
 	var rules []ASPARule
 	for _, x := range members {
@@ -120,7 +122,7 @@ func (t *Table) ConeRules(cone []uint32, afi int) []ASPARule {
 			continue
 		}
 		prov := t.providersFor(a, afi)
-		var before []uint32
+		var before []routing.ASN
 		for _, y := range members {
 			if y == x || y == 0 {
 				continue
@@ -137,8 +139,8 @@ func (t *Table) ConeRules(cone []uint32, afi int) []ASPARule {
 }
 
 // chunk splits s into pieces of at most n.
-func chunk(s []uint32, n int) [][]uint32 {
-	var out [][]uint32
+func chunk(s []routing.ASN, n int) [][]routing.ASN {
+	var out [][]routing.ASN
 	for len(s) > n {
 		out = append(out, s[:n])
 		s = s[n:]

@@ -11,10 +11,11 @@ import (
 	"testing"
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 func renderTable(t *testing.T) *Table {
-	return aspaTable(t, map[uint32][]uint32{
+	return aspaTable(t, map[routing.ASN][]routing.ASN{
 		64500: {64501, 64510},
 		64501: {64510, 64511},
 		64502: {0},
@@ -25,7 +26,7 @@ func renderTable(t *testing.T) *Table {
 func TestWriteBIRDASPA(t *testing.T) {
 	tb := renderTable(t)
 	var buf bytes.Buffer
-	if err := tb.WriteBIRDASPA(&buf, RenderOptions{Name: "aspa_cust", Cone: []uint32{64500, 64502, 64504}}); err != nil {
+	if err := tb.WriteBIRDASPA(&buf, RenderOptions{Name: "aspa_cust", Cone: []routing.ASN{64500, 64502, 64504}}); err != nil {
 		t.Fatal(err)
 	}
 	want := `# ASPA table for BIRD >= 2.16: 2 ASPAs
@@ -57,7 +58,7 @@ func frrRegexp(re string) *regexp.Regexp {
 // calls invalid (differential test over random paths inside the cone).
 func TestConeFilterMatchesVerification(t *testing.T) {
 	tb := renderTable(t)
-	cone := []uint32{64500, 64501, 64502, 64503, 64504}
+	cone := []routing.ASN{64500, 64501, 64502, 64503, 64504}
 	var buf bytes.Buffer
 	if err := tb.WriteASPAPathFilter(&buf, "frr", RenderOptions{Name: "CUST-ASPA", Cone: cone}); err != nil {
 		t.Fatal(err)
@@ -78,7 +79,7 @@ func TestConeFilterMatchesVerification(t *testing.T) {
 		path := make(ASPath, 0, n)
 		for range n {
 			a := cone[rng.IntN(len(cone))]
-			path = append(path, PathSegment{ASNs: []uint32{a}})
+			path = append(path, PathSegment{ASNs: []routing.ASN{a}})
 			parts = append(parts, itoa(a))
 		}
 		text := strings.Join(parts, " ")
@@ -95,11 +96,11 @@ func TestConeFilterMatchesVerification(t *testing.T) {
 	}
 }
 
-func itoa(a uint32) string { return joinASNs([]uint32{a}, "") }
+func itoa(a routing.ASN) string { return joinASNs([]routing.ASN{a}, "") }
 
 func TestWriteASPAPathFilterFormats(t *testing.T) {
 	tb := renderTable(t)
-	opt := RenderOptions{Name: "CUST", Cone: []uint32{64500, 64501, 64503}}
+	opt := RenderOptions{Name: "CUST", Cone: []routing.ASN{64500, 64501, 64503}}
 	cases := map[string][]string{
 		"frr": {"bgp as-path access-list CUST seq 5 deny _(64503)_64500_", "bgp as-path access-list CUST seq 10 deny _(64500|64503)_64501_",
 			"bgp as-path access-list CUST seq 15 deny _(64501)_64503_", "bgp as-path access-list CUST seq 20 permit .*"},
@@ -117,7 +118,7 @@ func TestWriteASPAPathFilterFormats(t *testing.T) {
 			}
 		}
 	}
-	if err := tb.WriteASPAPathFilter(&bytes.Buffer{}, "frr", RenderOptions{Name: "A B", Cone: []uint32{1}}); err == nil {
+	if err := tb.WriteASPAPathFilter(&bytes.Buffer{}, "frr", RenderOptions{Name: "A B", Cone: []routing.ASN{1}}); err == nil {
 		t.Error("bad name accepted")
 	}
 	if err := tb.WriteASPAPathFilter(&bytes.Buffer{}, "frr", RenderOptions{Name: "A"}); err == nil {
@@ -127,11 +128,11 @@ func TestWriteASPAPathFilterFormats(t *testing.T) {
 
 // FRR's bgpd parses the generated as-path access-list (dry run, -C).
 func TestFRRParsesASPAFilter(t *testing.T) {
-	bgpd := peer.Require(t, "bgpd", "/usr/lib/frr")
+	bgpd := peer.FRRBgpd(t)
 	tb := renderTable(t)
 	var buf bytes.Buffer
 	buf.WriteString("frr defaults traditional\nhostname aspa-test\n!\n")
-	if err := tb.WriteASPAPathFilter(&buf, "frr", RenderOptions{Name: "CUST-ASPA", Cone: []uint32{64500, 64501, 64502, 64503}}); err != nil {
+	if err := tb.WriteASPAPathFilter(&buf, "frr", RenderOptions{Name: "CUST-ASPA", Cone: []routing.ASN{64500, 64501, 64502, 64503}}); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()

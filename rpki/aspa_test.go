@@ -2,10 +2,12 @@ package rpki
 
 import (
 	"testing"
+
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // aspaTable builds a table from ASPAs given as customer -> providers (both AFIs).
-func aspaTable(t *testing.T, m map[uint32][]uint32) *Table {
+func aspaTable(t *testing.T, m map[routing.ASN][]routing.ASN) *Table {
 	t.Helper()
 	b := NewBuilder(Options{})
 	for c, p := range m {
@@ -24,7 +26,7 @@ func aspaTable(t *testing.T, m map[uint32][]uint32) *Table {
 // Z=64504, 64510/64511 unrelated providers, 64505 an AS without ASPA.
 func TestVerifyPath(t *testing.T) {
 	const O, P, X, Y, Z, N = 64500, 64501, 64502, 64503, 64504, 64505
-	tb := aspaTable(t, map[uint32][]uint32{
+	tb := aspaTable(t, map[routing.ASN][]routing.ASN{
 		O:     {P},
 		P:     {64510},
 		X:     {Y},
@@ -99,14 +101,14 @@ func TestVerifyPath(t *testing.T) {
 
 func TestHopCheckPerAFI(t *testing.T) {
 	b := NewBuilder(Options{})
-	b.AddASPA(64500, []uint32{64496}, nil, 0)
-	b.AddASPA(64500, nil, []uint32{64497}, 0)
+	b.AddASPA(64500, []routing.ASN{64496}, nil, 0)
+	b.AddASPA(64500, nil, []routing.ASN{64497}, 0)
 	tb, err := b.Build()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
-		prov uint32
+		prov routing.ASN
 		afi  int
 		want Hop
 	}{
@@ -153,7 +155,7 @@ func FuzzParseASPath(f *testing.F) {
 	for _, s := range []string{"64500 64501", "AS1,{2,3} 4", "{", "}{,"} {
 		f.Add(s)
 	}
-	tb := &Table{aspas: map[uint32]ASPA{1: {Customer: 1, IPv4: []uint32{2}, IPv6: []uint32{2}}}}
+	tb := &Table{aspas: map[routing.ASN]ASPA{1: {Customer: 1, IPv4: []routing.ASN{2}, IPv6: []routing.ASN{2}}}}
 	f.Fuzz(func(t *testing.T, s string) {
 		p, err := ParseASPath(s)
 		if err != nil {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // Options control what a Builder (and the loaders) accept.
@@ -38,7 +40,7 @@ func (o Options) now() time.Time {
 // rec is a VRP while loading: compact, pointer-free, sortable.
 type rec struct {
 	hi, lo uint64 // address; IPv4 in the top 32 bits of hi
-	asn    uint32
+	asn    routing.ASN
 	ta     uint16
 	bits   uint8
 	maxLen uint8
@@ -79,13 +81,13 @@ type Builder struct {
 	recs    []rec
 	taIdx   map[string]uint16
 	taNames []string
-	aspas   map[uint32]ASPA
+	aspas   map[routing.ASN]ASPA
 	meta    Metadata
 }
 
 // NewBuilder returns an empty Builder with the given options.
 func NewBuilder(opt Options) *Builder {
-	b := &Builder{opt: opt, now: opt.now().Unix(), taIdx: map[string]uint16{}, aspas: map[uint32]ASPA{}}
+	b := &Builder{opt: opt, now: opt.now().Unix(), taIdx: map[string]uint16{}, aspas: map[routing.ASN]ASPA{}}
 	if len(opt.TrustAnchors) > 0 {
 		b.allowTA = map[string]bool{}
 		for _, ta := range opt.TrustAnchors {
@@ -152,7 +154,7 @@ func (b *Builder) AddVRP(v VRP) error {
 // AddASPA adds an ASPA. Providers for both address families are given separately;
 // pass the same list twice for the current (AFI-less) form. A second ASPA for the
 // same customer merges its providers into the first.
-func (b *Builder) AddASPA(customer uint32, v4, v6 []uint32, expires int64) {
+func (b *Builder) AddASPA(customer routing.ASN, v4, v6 []routing.ASN, expires int64) {
 	if expires != 0 && !b.opt.IgnoreExpiry && expires < b.now {
 		b.meta.Expired++
 		return

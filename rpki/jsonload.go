@@ -3,6 +3,8 @@ package rpki
 import (
 	"net/netip"
 	"time"
+
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // parseJSON reads relying-party JSON into b: the "roas" array (rpki-client,
@@ -180,9 +182,9 @@ func parseVRP(s *scanner, b *Builder) error {
 // "afiLimit"; both are accepted.
 func parseASPA(s *scanner, b *Builder, afi int) error {
 	var (
-		cust     uint32
+		cust     routing.ASN
 		haveCust bool
-		prov     []uint32
+		prov     []routing.ASN
 		expires  int64
 	)
 	err := s.object(func(k []byte) error {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // scanner is a minimal JSON reader over a byte slice, built for the large, flat
@@ -335,7 +337,7 @@ func (s *scanner) array(elem func() error) error {
 }
 
 // asn reads an AS number written as a number or as a string ("AS13335", "13335").
-func (s *scanner) asn() (uint32, error) {
+func (s *scanner) asn() (routing.ASN, error) {
 	if s.peek() == '"' {
 		b, err := s.str()
 		if err != nil {
@@ -354,12 +356,12 @@ func (s *scanner) asn() (uint32, error) {
 	if n < 0 || n > 1<<32-1 {
 		return 0, s.errf("AS number %d out of range", n)
 	}
-	return uint32(n), nil
+	return routing.ASN(n), nil
 }
 
 // asnList reads an array of AS numbers.
-func (s *scanner) asnList() ([]uint32, error) {
-	var out []uint32
+func (s *scanner) asnList() ([]routing.ASN, error) {
+	var out []routing.ASN
 	err := s.array(func() error {
 		n, err := s.asn()
 		out = append(out, n)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // buildTime2025 is metadata.buildtime of the shared 2025-07-20 rpki-client set; the
@@ -66,30 +67,30 @@ func TestRealRPKIClientSet(t *testing.T) {
 
 	cases := []struct {
 		prefix string
-		origin uint32
-		want   State
+		origin routing.ASN
+		want   routing.ROVState
 	}{
-		{"1.0.0.0/24", 13335, Valid},      // { "asn": 13335, "prefix": "1.0.0.0/24", "maxLength": 24, "ta": "apnic" }
-		{"1.1.1.0/24", 13335, Valid},      // same ROA set
-		{"1.0.0.0/24", 13336, Invalid},    // wrong origin
-		{"1.0.0.0/25", 13335, Invalid},    // longer than maxLength 24
-		{"1.0.64.0/18", 18144, Valid},     // { "asn": 18144, "prefix": "1.0.64.0/18", "maxLength": 18 }
-		{"1.0.64.0/19", 18144, Invalid},   // maxLength 18
-		{"1.1.4.0/22", 4134, Valid},       // { "asn": 4134, "prefix": "1.1.4.0/22", "maxLength": 22 }
-		{"192.0.2.0/24", 64496, NotFound}, // TEST-NET-1 has no ROA
-		{"2001:db8::/32", 64496, NotFound},
+		{"1.0.0.0/24", 13335, routing.Valid},
+		{"1.1.1.0/24", 13335, routing.Valid},
+		{"1.0.0.0/24", 13336, routing.Invalid},
+		{"1.0.0.0/25", 13335, routing.Invalid},
+		{"1.0.64.0/18", 18144, routing.Valid},
+		{"1.0.64.0/19", 18144, routing.Invalid},
+		{"1.1.4.0/22", 4134, routing.Valid},
+		{"192.0.2.0/24", 64496, routing.NotFound},
+		{"2001:db8::/32", 64496, routing.NotFound},
 	}
 	for _, c := range cases {
 		st, vrps := tb.ROV(netip.MustParsePrefix(c.prefix), c.origin)
 		if st != c.want {
 			t.Errorf("%s AS%d = %s (%v), want %s", c.prefix, c.origin, st, vrps, c.want)
 		}
-		if st != NotFound && len(vrps) == 0 {
+		if st != routing.NotFound && len(vrps) == 0 {
 			t.Errorf("%s AS%d: %s without reasons", c.prefix, c.origin, st)
 		}
 	}
 	st, vrps := tb.ROV(netip.MustParsePrefix("1.0.0.0/24"), 13335)
-	if st != Valid || len(vrps) != 1 || vrps[0].String() != "1.0.0.0/24-24 AS13335 (apnic)" {
+	if st != routing.Valid || len(vrps) != 1 || vrps[0].String() != "1.0.0.0/24-24 AS13335 (apnic)" {
 		t.Errorf("1.0.0.0/24 AS13335 reasons = %v", vrps)
 	}
 }
@@ -135,11 +136,11 @@ func BenchmarkROV(b *testing.B) {
 	vrps := tb.VRPs()
 	type q struct {
 		p netip.Prefix
-		o uint32
+		o routing.ASN
 	}
 	qs := make([]q, len(vrps))
 	for i, v := range vrps {
-		qs[i] = q{v.Prefix, v.ASN + uint32(i&1)}
+		qs[i] = q{v.Prefix, v.ASN + routing.ASN(i&1)}
 	}
 	shuffled := slices.Clone(qs)
 	rng := rand.New(rand.NewPCG(7, 7))
@@ -153,7 +154,7 @@ func BenchmarkROV(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				x := c.qs[i%len(c.qs)]
-				if tb.State(x.p, x.o) == Valid {
+				if tb.State(x.p, x.o) == routing.Valid {
 					valid++
 				}
 				i++

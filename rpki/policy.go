@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // Policy is how a filter builder combines IRR data with RPKI (--rpki-policy).
@@ -51,7 +53,7 @@ func (p Policy) String() string {
 // RouteValidator is the route origin validation hook of package policy
 // (policy.RouteValidator has the same method set; *Table implements both).
 type RouteValidator interface {
-	Validate(p netip.Prefix, origin uint32) (state string, reasons []string)
+	Validate(p netip.Prefix, origin routing.ASN) (state routing.ROVState, reasons []string)
 }
 
 // Hooks are the values a policy builder needs for one Policy: set
@@ -64,11 +66,11 @@ type Hooks struct {
 	// ROAAdd is non-nil for PolicyROAAdd: it returns, for an origin AS and family,
 	// the prefixes of that origin's VRPs (sorted). The builder validates them like
 	// route objects, so each carries its ROA and trust anchor as ROV reasons.
-	ROAAdd func(origin uint32, v6 bool) []netip.Prefix
+	ROAAdd func(origin routing.ASN, v6 bool) []netip.Prefix
 	// ROAMaxLength is non-nil for PolicyROAAdd: the largest maxLength of origin's
 	// VRPs for exactly p (0 when there is none), so a ROA-added prefix permits the
 	// lengths its ROA authorises (set policy.Options.ROAMaxLength from it).
-	ROAMaxLength func(p netip.Prefix, origin uint32) int
+	ROAMaxLength func(p netip.Prefix, origin routing.ASN) int
 }
 
 // Hooks returns the policy hooks for p. A nil Table gives empty hooks (no RPKI).
@@ -86,7 +88,7 @@ func (t *Table) Hooks(p Policy) Hooks {
 
 // ROAPrefixes returns the distinct prefixes of the VRPs of origin in one family,
 // sorted. AS0 VRPs authorise nothing and are never returned.
-func (t *Table) ROAPrefixes(origin uint32, v6 bool) []netip.Prefix {
+func (t *Table) ROAPrefixes(origin routing.ASN, v6 bool) []netip.Prefix {
 	if origin == 0 {
 		return nil
 	}
@@ -105,7 +107,7 @@ func (t *Table) ROAPrefixes(origin uint32, v6 bool) []netip.Prefix {
 
 // ROAMaxLength returns the largest maxLength of the VRPs of origin whose prefix is
 // exactly p, or 0 when origin has no VRP for p (AS0 never has one).
-func (t *Table) ROAMaxLength(p netip.Prefix, origin uint32) int {
+func (t *Table) ROAMaxLength(p netip.Prefix, origin routing.ASN) int {
 	if origin == 0 || !p.IsValid() {
 		return 0
 	}

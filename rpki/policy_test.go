@@ -52,7 +52,7 @@ func TestPolicyHooks(t *testing.T) {
 	lines := func(f *policy.PrefixFilter) []string {
 		var out []string
 		for _, e := range f.Entries {
-			out = append(out, e.Prefix.String()+" "+e.ROV)
+			out = append(out, e.Prefix.String()+" "+e.ROVSummary())
 		}
 		return out
 	}

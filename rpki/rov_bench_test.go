@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // vrpRoutes are the VRPs' own prefixes with their ASN (valid) or ASN+1 (invalid,
@@ -21,7 +22,7 @@ func vrpRoutes(tb *Table) []Route {
 	vrps := tb.VRPs()
 	rs := make([]Route, len(vrps))
 	for i, v := range vrps {
-		rs[i] = Route{v.Prefix, v.ASN + uint32(i&1)}
+		rs[i] = Route{v.Prefix, v.ASN + routing.ASN(i&1)}
 	}
 	return rs
 }
@@ -93,7 +94,7 @@ func readPfx2as(rs []Route, path string) ([]Route, error) {
 		}
 		for _, o := range strings.Split(fs[2], "_") {
 			if asn, err := strconv.ParseUint(o, 10, 32); err == nil {
-				rs = append(rs, Route{p, uint32(asn)})
+				rs = append(rs, Route{p, routing.ASN(asn)})
 			}
 		}
 	}
@@ -153,7 +154,7 @@ func BenchmarkValidateSorted(b *testing.B) {
 	}{{"vrps", vrpRoutes(tb)}, {"routes", announcedRoutes(b)}} {
 		b.Run(set.name, func(b *testing.B) {
 			rs := set.rs
-			out := make([]State, 0, chunk)
+			out := make([]routing.ROVState, 0, chunk)
 			i := 0
 			c0 := cpuTime()
 			for b.Loop() {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/kentik/patricia"
 	"github.com/kentik/patricia/generics_tree"
 )
@@ -18,7 +19,7 @@ import (
 // one per VRP.
 type group struct {
 	off    uint32
-	asn    uint32
+	asn    routing.ASN
 	n      uint16
 	bits   uint8
 	maxMax uint8
@@ -32,7 +33,7 @@ const maxGroup = 1<<16 - 1
 
 // entry is one VRP of a group, without its prefix.
 type entry struct {
-	asn    uint32
+	asn    routing.ASN
 	ta     uint16
 	maxLen uint8
 }
@@ -245,19 +246,19 @@ func (t *Table) entries(g group) []entry {
 // matches reports whether e matches a route of length bits from origin (RFC 6811
 // §2: same ASN, route not longer than maxLength). AS0 VRPs (RFC 6483 §4) never
 // match because origin 0 is rejected by the callers.
-func matches(e entry, bits int, origin uint32) bool {
+func matches(e entry, bits int, origin routing.ASN) bool {
 	return e.asn == origin && bits <= int(e.maxLen)
 }
 
 // decide returns the RFC 6811 state from the covering groups, stopping at the
 // first matching VRP. Groups are checked deepest first: the route's own prefix or
 // its closest covering ROA is the usual match.
-func (t *Table) decide(gs []group, bits int, origin uint32) State {
+func (t *Table) decide(gs []group, bits int, origin routing.ASN) routing.ROVState {
 	if len(gs) == 0 {
-		return NotFound
+		return routing.NotFound
 	}
 	if origin == 0 {
-		return Invalid
+		return routing.Invalid
 	}
 	for i := len(gs) - 1; i >= 0; i-- {
 		g := gs[i]
@@ -266,7 +267,7 @@ func (t *Table) decide(gs []group, bits int, origin uint32) State {
 		}
 		if g.n == 1 {
 			if g.asn == origin {
-				return Valid // the only VRP's maxLength is maxMax
+				return routing.Valid // the only VRP's maxLength is maxMax
 			}
 			continue
 		}
@@ -275,18 +276,18 @@ func (t *Table) decide(gs []group, bits int, origin uint32) State {
 				break // entries are sorted by ASN
 			}
 			if matches(e, bits, origin) {
-				return Valid
+				return routing.Valid
 			}
 		}
 	}
-	return Invalid
+	return routing.Invalid
 }
 
 // Route is a route to validate: its prefix and origin AS (0 when the origin cannot
 // be determined, e.g. an AS_SET, which never matches).
 type Route struct {
 	Prefix netip.Prefix
-	Origin uint32
+	Origin routing.ASN
 }
 
 // ValidateSorted appends the RFC 6811 state of every route to out and returns it
@@ -295,7 +296,7 @@ type Route struct {
 // returns them): a run of routes with the same prefix and several origins walks the
 // trie once, and neighbouring prefixes find their trie nodes in the CPU cache. It
 // does not allocate beyond growing out.
-func (t *Table) ValidateSorted(routes []Route, out []State) []State {
+func (t *Table) ValidateSorted(routes []Route, out []routing.ROVState) []routing.ROVState {
 	out = growStates(out, len(routes))
 	var (
 		buf     [32]group
@@ -326,11 +327,11 @@ func (q *query) bits() int {
 	return int(q.k6.Length)
 }
 
-func growStates(s []State, n int) []State {
+func growStates(s []routing.ROVState, n int) []routing.ROVState {
 	if cap(s)-len(s) >= n {
 		return s
 	}
-	g := make([]State, len(s), len(s)+n)
+	g := make([]routing.ROVState, len(s), len(s)+n)
 	copy(g, s)
 	return g
 }

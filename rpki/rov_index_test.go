@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // oracle is an independent RFC 6811 implementation over the VRP list: for every
@@ -20,7 +22,7 @@ func newOracle(vrps []VRP) oracle {
 	return o
 }
 
-func (o oracle) rov(p netip.Prefix, origin uint32) (State, []VRP) {
+func (o oracle) rov(p netip.Prefix, origin routing.ASN) (routing.ROVState, []VRP) {
 	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
 		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
 	}
@@ -38,11 +40,11 @@ func (o oracle) rov(p netip.Prefix, origin uint32) (State, []VRP) {
 	sortVRPs(matching)
 	switch {
 	case len(matching) > 0:
-		return Valid, matching
+		return routing.Valid, matching
 	case len(covering) > 0:
-		return Invalid, covering
+		return routing.Invalid, covering
 	}
-	return NotFound, nil
+	return routing.NotFound, nil
 }
 
 // checkAgainstOracle compares State, ROV, ValidateSorted (in the given order and
@@ -50,7 +52,7 @@ func (o oracle) rov(p netip.Prefix, origin uint32) (State, []VRP) {
 func checkAgainstOracle(t *testing.T, tb *Table, o oracle, rs []Route) {
 	t.Helper()
 	got := tb.ValidateSorted(rs, nil)
-	want := make([]State, len(rs))
+	want := make([]routing.ROVState, len(rs))
 	bad := 0
 	for i, r := range rs {
 		ws, wv := o.rov(r.Prefix, r.Origin)
@@ -77,8 +79,8 @@ func checkAgainstOracle(t *testing.T, tb *Table, o oracle, rs []Route) {
 	for i, j := range idx {
 		sorted[i] = rs[j]
 	}
-	out := tb.ValidateSorted(sorted, []State{Invalid})
-	if len(out) != len(rs)+1 || out[0] != Invalid {
+	out := tb.ValidateSorted(sorted, []routing.ROVState{routing.Invalid})
+	if len(out) != len(rs)+1 || out[0] != routing.Invalid {
 		t.Fatalf("ValidateSorted did not append: len %d", len(out))
 	}
 	for i, j := range idx {
@@ -103,7 +105,7 @@ func TestROVIndexFixture(t *testing.T) {
 		"198.51.100.0/22", "198.51.102.0/23", "198.51.100.0/24", "198.51.96.0/20", "203.0.113.0/24",
 		"203.0.113.128/25", "203.0.113.255/32", "::ffff:192.0.2.0/120", "::ffff:192.0.2.0/90", "0.0.0.0/0",
 		"2001:db8::/32", "2001:db8:1::/48", "2001:db8:1::/49", "2001:db8:ff00::/40", "2001:db9::/32", "::/0"} {
-		for _, origin := range []uint32{0, 64496, 64497, 64498, 64499, 64500} {
+		for _, origin := range []routing.ASN{0, 64496, 64497, 64498, 64499, 64500} {
 			rs = append(rs, Route{netip.MustParsePrefix(p), origin})
 		}
 	}
@@ -115,8 +117,8 @@ func TestROVIndexFixture(t *testing.T) {
 	// A /16 fast-path miss, a shard miss and a short-trie hit.
 	for _, c := range []struct {
 		p    string
-		want State
-	}{{"10.0.0.0/8", NotFound}, {"192.0.3.0/24", NotFound}, {"192.0.2.0/23", NotFound}, {"2001:db8::/31", NotFound}} {
+		want routing.ROVState
+	}{{"10.0.0.0/8", routing.NotFound}, {"192.0.3.0/24", routing.NotFound}, {"192.0.2.0/23", routing.NotFound}, {"2001:db8::/31", routing.NotFound}} {
 		if st := tb.State(netip.MustParsePrefix(c.p), 64496); st != c.want {
 			t.Errorf("State(%s) = %s, want %s", c.p, st, c.want)
 		}
@@ -127,7 +129,7 @@ func TestROVIndexFixture(t *testing.T) {
 // than one group holds, and random routes around them, against the oracle.
 func TestROVIndexShortAndLarge(t *testing.T) {
 	b := NewBuilder(Options{})
-	add := func(p string, maxLen uint8, asn uint32) {
+	add := func(p string, maxLen uint8, asn routing.ASN) {
 		t.Helper()
 		if err := b.AddVRP(VRP{Prefix: netip.MustParsePrefix(p), MaxLength: maxLen, ASN: asn, TA: "test"}); err != nil {
 			t.Fatal(err)
@@ -144,7 +146,7 @@ func TestROVIndexShortAndLarge(t *testing.T) {
 	add("3fff::/32", 32, 64499)
 	add("3fff:0:8000::/33", 64, 64500)
 	for i := range maxGroup + 10 { // one prefix, 65545 origins: two groups on one node
-		add("203.0.113.0/24", uint8(24+i%9), 65536+uint32(i))
+		add("203.0.113.0/24", uint8(24+i%9), 65536+routing.ASN(i))
 	}
 	tb, err := b.Build()
 	if err != nil {
@@ -161,7 +163,7 @@ func TestROVIndexShortAndLarge(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	bases := []netip.Prefix{netip.MustParsePrefix("198.18.0.0/15"), netip.MustParsePrefix("192.0.2.0/24"),
 		netip.MustParsePrefix("3fff::/20")}
-	origins := []uint32{0, 64496, 64497, 64498, 64499, 64500, 64501, 65536, 65536 + maxGroup + 9, 65536 + 70000}
+	origins := []routing.ASN{0, 64496, 64497, 64498, 64499, 64500, 64501, 65536, 65536 + maxGroup + 9, 65536 + 70000}
 	var rs []Route
 	// Every VRP prefix itself (the shard-length boundaries included) and one bit
 	// shorter and longer.
@@ -199,8 +201,8 @@ func TestROVIndexShortAndLarge(t *testing.T) {
 		st, _ := o.rov(r.Prefix, r.Origin)
 		n[st]++
 	}
-	if n[Valid] < 50 || n[Invalid] < 50 || n[NotFound] < 50 {
-		t.Fatalf("random routes: %d valid, %d invalid, %d not found; want every state", n[Valid], n[Invalid], n[NotFound])
+	if n[routing.Valid] < 50 || n[routing.Invalid] < 50 || n[routing.NotFound] < 50 {
+		t.Fatalf("random routes: %d valid, %d invalid, %d not found; want every state", n[routing.Valid], n[routing.Invalid], n[routing.NotFound])
 	}
 	// The large prefix: a few routes (each ROV returns up to 65545 VRPs).
 	for _, p := range []string{"203.0.113.0/24", "203.0.113.128/25", "203.0.113.7/32", "203.0.112.0/23"} {
@@ -210,7 +212,7 @@ func TestROVIndexShortAndLarge(t *testing.T) {
 	}
 	checkAgainstOracle(t, tb, o, rs)
 	// The large prefix decides by the second group too.
-	if st := tb.State(netip.MustParsePrefix("203.0.113.0/24"), 65536+maxGroup+9); st != Valid {
+	if st := tb.State(netip.MustParsePrefix("203.0.113.0/24"), 65536+maxGroup+9); st != routing.Valid {
 		t.Errorf("VRP in the second group: %s", st)
 	}
 }
@@ -238,10 +240,10 @@ func TestROVIndexRealOracle(t *testing.T) {
 	}
 	// Every state occurs in real data; 2020 routes against 2025 ROAs are mostly
 	// covered.
-	if n[Valid] == 0 || n[Invalid] == 0 || n[NotFound] == 0 {
-		t.Errorf("states of %d announcements: %d valid, %d invalid, %d not found", len(ann), n[Valid], n[Invalid], n[NotFound])
+	if n[routing.Valid] == 0 || n[routing.Invalid] == 0 || n[routing.NotFound] == 0 {
+		t.Errorf("states of %d announcements: %d valid, %d invalid, %d not found", len(ann), n[routing.Valid], n[routing.Invalid], n[routing.NotFound])
 	}
-	t.Logf("announcements: %d valid, %d invalid, %d not found", n[Valid], n[Invalid], n[NotFound])
+	t.Logf("announcements: %d valid, %d invalid, %d not found", n[routing.Valid], n[routing.Invalid], n[routing.NotFound])
 }
 
 // FuzzROV checks State, ROV and ValidateSorted against the oracle for arbitrary
@@ -260,7 +262,7 @@ func FuzzROV(f *testing.F) {
 		if _, err := fmt.Sscan(v, &p, &ml, &asn); err != nil {
 			f.Fatal(err)
 		}
-		if err := b.AddVRP(VRP{Prefix: netip.MustParsePrefix(p), MaxLength: ml, ASN: asn, TA: "t"}); err != nil {
+		if err := b.AddVRP(VRP{Prefix: netip.MustParsePrefix(p), MaxLength: ml, ASN: routing.ASN(asn), TA: "t"}); err != nil {
 			f.Fatal(err)
 		}
 	}
@@ -269,7 +271,8 @@ func FuzzROV(f *testing.F) {
 		f.Fatal(err)
 	}
 	o := newOracle(tb.VRPs())
-	f.Fuzz(func(t *testing.T, addr []byte, bits int, origin uint32) {
+	f.Fuzz(func(t *testing.T, addr []byte, bits int, asn uint32) {
+		origin := routing.ASN(asn)
 		a, ok := netip.AddrFromSlice(addr)
 		if !ok {
 			return

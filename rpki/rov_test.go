@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // fixtureNow is before the fixture's expiry 1900000000 and after 1700000000.
@@ -30,31 +32,31 @@ func TestROVEdgeCases(t *testing.T) {
 	cases := []struct {
 		name    string
 		prefix  string
-		origin  uint32
-		want    State
+		origin  routing.ASN
+		want    routing.ROVState
 		reasons []string
 	}{
-		{"exact match", "192.0.2.0/24", 64496, Valid, []string{"192.0.2.0/24-24 AS64496 (ripe)"}},
-		{"second VRP on the same prefix", "192.0.2.0/24", 64497, Valid, []string{"192.0.2.0/24-26 AS64497 (arin)"}},
-		{"within the maxLength of one VRP only", "192.0.2.64/26", 64497, Valid, []string{"192.0.2.0/24-26 AS64497 (arin)"}},
-		{"longer than maxLength", "192.0.2.0/25", 64496, Invalid, []string{"192.0.2.0/24-24 AS64496 (ripe)", "192.0.2.0/24-26 AS64497 (arin)"}},
-		{"longer than every maxLength", "192.0.2.0/27", 64497, Invalid, []string{"192.0.2.0/24-24 AS64496 (ripe)", "192.0.2.0/24-26 AS64497 (arin)"}},
-		{"covered, other origin", "192.0.2.0/24", 64499, Invalid, []string{"192.0.2.0/24-24 AS64496 (ripe)", "192.0.2.0/24-26 AS64497 (arin)"}},
-		{"maxLength boundary /23 valid", "198.51.102.0/23", 64496, Valid, []string{"198.51.100.0/22-23 AS64496 (ripe)"}},
-		{"maxLength boundary /24 invalid", "198.51.100.0/24", 64496, Invalid, []string{"198.51.100.0/22-23 AS64496 (ripe)"}},
-		{"less specific than any VRP is not found", "198.51.96.0/20", 64496, NotFound, nil},
-		{"AS0 VRP makes everything invalid", "203.0.113.0/24", 64498, Invalid, []string{"203.0.113.0/24-32 AS0 (apnic)"}},
-		{"AS0 origin never matches the AS0 VRP", "203.0.113.0/24", 0, Invalid, []string{"203.0.113.0/24-32 AS0 (apnic)"}},
-		{"AS0 VRP plus a matching VRP is valid", "203.0.113.128/25", 64498, Valid, []string{"203.0.113.128/25-25 AS64498 (apnic)"}},
-		{"multiple covering, none matching", "203.0.113.128/25", 64499, Invalid, []string{"203.0.113.0/24-32 AS0 (apnic)", "203.0.113.128/25-25 AS64498 (apnic)"}},
-		{"host bits are masked", "192.0.2.1/24", 64496, Valid, []string{"192.0.2.0/24-24 AS64496 (ripe)"}},
-		{"IPv4-mapped IPv6 is the IPv4 route", "::ffff:192.0.2.0/120", 64496, Valid, []string{"192.0.2.0/24-24 AS64496 (ripe)"}},
-		{"IPv6 within maxLength", "2001:db8:1::/48", 64496, Valid, []string{"2001:db8::/32-48 AS64496 (ripe)"}},
-		{"IPv6 too long", "2001:db8:1::/49", 64496, Invalid, []string{"2001:db8::/32-48 AS64496 (ripe)"}},
-		{"IPv6 two covering, deeper matches", "2001:db8:ff00::/40", 64499, Valid, []string{"2001:db8:ff00::/40-40 AS64499 (ripe)"}},
-		{"IPv6 two covering, none matching", "2001:db8:ff00::/40", 64497, Invalid, []string{"2001:db8::/32-48 AS64496 (ripe)", "2001:db8:ff00::/40-40 AS64499 (ripe)"}},
-		{"IPv6 not found", "2001:db9::/32", 64496, NotFound, nil},
-		{"expired VRP was dropped", "198.51.100.0/24", 64500, Invalid, []string{"198.51.100.0/22-23 AS64496 (ripe)"}},
+		{"exact match", "192.0.2.0/24", 64496, routing.Valid, []string{"192.0.2.0/24-24 AS64496 (ripe)"}},
+		{"second VRP on the same prefix", "192.0.2.0/24", 64497, routing.Valid, []string{"192.0.2.0/24-26 AS64497 (arin)"}},
+		{"within the maxLength of one VRP only", "192.0.2.64/26", 64497, routing.Valid, []string{"192.0.2.0/24-26 AS64497 (arin)"}},
+		{"longer than maxLength", "192.0.2.0/25", 64496, routing.Invalid, []string{"192.0.2.0/24-24 AS64496 (ripe)", "192.0.2.0/24-26 AS64497 (arin)"}},
+		{"longer than every maxLength", "192.0.2.0/27", 64497, routing.Invalid, []string{"192.0.2.0/24-24 AS64496 (ripe)", "192.0.2.0/24-26 AS64497 (arin)"}},
+		{"covered, other origin", "192.0.2.0/24", 64499, routing.Invalid, []string{"192.0.2.0/24-24 AS64496 (ripe)", "192.0.2.0/24-26 AS64497 (arin)"}},
+		{"maxLength boundary /23 valid", "198.51.102.0/23", 64496, routing.Valid, []string{"198.51.100.0/22-23 AS64496 (ripe)"}},
+		{"maxLength boundary /24 invalid", "198.51.100.0/24", 64496, routing.Invalid, []string{"198.51.100.0/22-23 AS64496 (ripe)"}},
+		{"less specific than any VRP is not found", "198.51.96.0/20", 64496, routing.NotFound, nil},
+		{"AS0 VRP makes everything invalid", "203.0.113.0/24", 64498, routing.Invalid, []string{"203.0.113.0/24-32 AS0 (apnic)"}},
+		{"AS0 origin never matches the AS0 VRP", "203.0.113.0/24", 0, routing.Invalid, []string{"203.0.113.0/24-32 AS0 (apnic)"}},
+		{"AS0 VRP plus a matching VRP is valid", "203.0.113.128/25", 64498, routing.Valid, []string{"203.0.113.128/25-25 AS64498 (apnic)"}},
+		{"multiple covering, none matching", "203.0.113.128/25", 64499, routing.Invalid, []string{"203.0.113.0/24-32 AS0 (apnic)", "203.0.113.128/25-25 AS64498 (apnic)"}},
+		{"host bits are masked", "192.0.2.1/24", 64496, routing.Valid, []string{"192.0.2.0/24-24 AS64496 (ripe)"}},
+		{"IPv4-mapped IPv6 is the IPv4 route", "::ffff:192.0.2.0/120", 64496, routing.Valid, []string{"192.0.2.0/24-24 AS64496 (ripe)"}},
+		{"IPv6 within maxLength", "2001:db8:1::/48", 64496, routing.Valid, []string{"2001:db8::/32-48 AS64496 (ripe)"}},
+		{"IPv6 too long", "2001:db8:1::/49", 64496, routing.Invalid, []string{"2001:db8::/32-48 AS64496 (ripe)"}},
+		{"IPv6 two covering, deeper matches", "2001:db8:ff00::/40", 64499, routing.Valid, []string{"2001:db8:ff00::/40-40 AS64499 (ripe)"}},
+		{"IPv6 two covering, none matching", "2001:db8:ff00::/40", 64497, routing.Invalid, []string{"2001:db8::/32-48 AS64496 (ripe)", "2001:db8:ff00::/40-40 AS64499 (ripe)"}},
+		{"IPv6 not found", "2001:db9::/32", 64496, routing.NotFound, nil},
+		{"expired VRP was dropped", "198.51.100.0/24", 64500, routing.Invalid, []string{"198.51.100.0/22-23 AS64496 (ripe)"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -69,7 +71,7 @@ func TestROVEdgeCases(t *testing.T) {
 			if s := tb.State(netip.MustParsePrefix(c.prefix), c.origin); s != st {
 				t.Errorf("State = %s, ROV = %s", s, st)
 			}
-			if s, _ := tb.Validate(netip.MustParsePrefix(c.prefix), c.origin); s != c.want.String() {
+			if s, _ := tb.Validate(netip.MustParsePrefix(c.prefix), c.origin); s != c.want {
 				t.Errorf("Validate = %s", s)
 			}
 		})
@@ -89,7 +91,7 @@ func TestFixtureLoad(t *testing.T) {
 		t.Errorf("CountByTA = %v", got)
 	}
 	aspas := tb.ASPAs()
-	if len(aspas) != 2 || aspas[0].Customer != 64496 || !slices.Equal(aspas[0].Providers(), []uint32{64510, 64511}) {
+	if len(aspas) != 2 || aspas[0].Customer != 64496 || !slices.Equal(aspas[0].Providers(), []routing.ASN{64510, 64511}) {
 		t.Errorf("ASPAs = %+v", aspas)
 	}
 	vrps := tb.VRPs()
@@ -145,7 +147,7 @@ func TestConcurrentReaders(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 200 {
-				if st := tb.State(p, 64497); st != Valid {
+				if st := tb.State(p, 64497); st != routing.Valid {
 					t.Errorf("goroutine %d: %s", g, st)
 					return
 				}

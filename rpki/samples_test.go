@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // Expected counts were computed independently with Python's json/csv modules
@@ -20,7 +21,7 @@ func TestFormatSamples(t *testing.T) {
 		v4, v6     int
 		aspas      int
 		spotPrefix string
-		spotASN    uint32
+		spotASN    routing.ASN
 	}{
 		{"roa_test.rpkiclient2021_json", "rpki-client-json", 22, 48, 0, "1.0.0.0/24", 13335},
 		{"roa_test.rpkiclient2023_json", "rpki-client-json", 8, 371, 2, "1.0.0.0/24", 13335},
@@ -43,7 +44,7 @@ func TestFormatSamples(t *testing.T) {
 				t.Errorf("got %d+%d VRPs, %d ASPAs, format %s; want %d+%d, %d, %s",
 					v4, v6, len(tb.ASPAs()), tb.Metadata().Format, c.v4, c.v6, c.aspas, c.format)
 			}
-			if st := tb.State(netip.MustParsePrefix(c.spotPrefix), c.spotASN); st != Valid {
+			if st := tb.State(netip.MustParsePrefix(c.spotPrefix), c.spotASN); st != routing.Valid {
 				t.Errorf("%s AS%d = %s, want valid", c.spotPrefix, c.spotASN, st)
 			}
 		})
@@ -90,7 +91,7 @@ func TestPrepdevPerAFIASPA(t *testing.T) {
 		t.Errorf("ASPAs = %d, want 6647", n)
 	}
 	a, ok := tb.ASPA(28)
-	if !ok || !slices.Equal(a.IPv4, []uint32{41881, 61036, 204096}) || !slices.Equal(a.IPv6, []uint32{57485, 60637, 204096, 210051}) {
+	if !ok || !slices.Equal(a.IPv4, []routing.ASN{41881, 61036, 204096}) || !slices.Equal(a.IPv6, []routing.ASN{57485, 60637, 204096, 210051}) {
 		t.Errorf("ASPA AS28 = %+v", a)
 	}
 	if h := tb.HopCheck(28, 41881, 4); h != ProviderPlus {
@@ -129,14 +130,14 @@ func TestSLURM(t *testing.T) {
 	tb := loadFixture(t, Options{SLURM: s})
 	cases := []struct {
 		prefix string
-		origin uint32
-		want   State
+		origin routing.ASN
+		want   routing.ROVState
 	}{
-		{"192.0.2.0/24", 64496, NotFound},      // filtered by prefix
-		{"203.0.113.128/25", 64498, Invalid},   // its VRP filtered (prefix+asn); the AS0 VRP remains
-		{"2001:db8:ff00::/40", 64499, Invalid}, // filtered by ASN; the /32 remains
-		{"198.51.100.0/24", 64496, Valid},      // asserted (was invalid: /22-23)
-		{"2001:db8:1:ff00::/56", 64496, Valid}, // asserted with maxPrefixLength 56
+		{"192.0.2.0/24", 64496, routing.NotFound},
+		{"203.0.113.128/25", 64498, routing.Invalid},
+		{"2001:db8:ff00::/40", 64499, routing.Invalid},
+		{"198.51.100.0/24", 64496, routing.Valid},
+		{"2001:db8:1:ff00::/56", 64496, routing.Valid},
 	}
 	for _, c := range cases {
 		if st := tb.State(netip.MustParsePrefix(c.prefix), c.origin); st != c.want {
@@ -146,7 +147,7 @@ func TestSLURM(t *testing.T) {
 	if _, ok := tb.ASPA(64496); ok {
 		t.Errorf("ASPA 64496 not filtered")
 	}
-	if a, ok := tb.ASPA(64505); !ok || !slices.Equal(a.Providers(), []uint32{64496, 64510}) {
+	if a, ok := tb.ASPA(64505); !ok || !slices.Equal(a.Providers(), []routing.ASN{64496, 64510}) {
 		t.Errorf("ASPA assertion = %+v", a)
 	}
 	md := tb.Metadata()

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // SLURM holds local exceptions to RPKI data (RFC 8416): filters that remove VRPs
@@ -16,7 +18,7 @@ import (
 type SLURM struct {
 	PrefixFilters    []SLURMPrefixFilter
 	PrefixAssertions []VRP
-	ASPAFilters      []uint32
+	ASPAFilters      []routing.ASN
 	ASPAAssertions   []ASPA
 }
 
@@ -24,7 +26,7 @@ type SLURM struct {
 // Prefix (when set) and whose ASN equals ASN (when HasASN).
 type SLURMPrefixFilter struct {
 	Prefix netip.Prefix
-	ASN    uint32
+	ASN    routing.ASN
 	HasASN bool
 }
 
@@ -35,23 +37,23 @@ type slurmFile struct {
 	Version *int `json:"slurmVersion"`
 	Filters *struct {
 		Prefix []struct {
-			Prefix *string `json:"prefix"`
-			ASN    *uint32 `json:"asn"`
+			Prefix *string      `json:"prefix"`
+			ASN    *routing.ASN `json:"asn"`
 		} `json:"prefixFilters"`
 		ASPA []struct {
-			Customer *uint32 `json:"customerAsid"`
+			Customer *routing.ASN `json:"customerAsid"`
 		} `json:"aspaFilters"`
 	} `json:"validationOutputFilters"`
 	Assertions *struct {
 		Prefix []struct {
-			Prefix    string  `json:"prefix"`
-			ASN       *uint32 `json:"asn"`
-			MaxLength *int    `json:"maxPrefixLength"`
+			Prefix    string       `json:"prefix"`
+			ASN       *routing.ASN `json:"asn"`
+			MaxLength *int         `json:"maxPrefixLength"`
 		} `json:"prefixAssertions"`
 		ASPA []struct {
-			Customer    *uint32  `json:"customerAsid"`
-			ProviderSet []uint32 `json:"providerSet"`
-			Providers   []uint32 `json:"providers"`
+			Customer    *routing.ASN  `json:"customerAsid"`
+			ProviderSet []routing.ASN `json:"providerSet"`
+			Providers   []routing.ASN `json:"providers"`
 		} `json:"aspaAssertions"`
 	} `json:"locallyAddedAssertions"`
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/kentik/patricia"
 	"github.com/kentik/patricia/generics_tree"
 )
@@ -42,11 +43,11 @@ type Table struct {
 	perTA []int
 	n4    int
 	n6    int
-	aspas map[uint32]ASPA
+	aspas map[routing.ASN]ASPA
 	meta  Metadata
 
 	byASNOnce sync.Once
-	byASN     map[uint32][]VRP
+	byASN     map[routing.ASN][]VRP
 }
 
 // Metadata returns where the data came from and what loading dropped.
@@ -67,7 +68,7 @@ func (t *Table) CountByTA() map[string]int {
 }
 
 // ASPA returns the ASPA of customer AS, if any.
-func (t *Table) ASPA(customer uint32) (ASPA, bool) {
+func (t *Table) ASPA(customer routing.ASN) (ASPA, bool) {
 	a, ok := t.aspas[customer]
 	return a, ok
 }
@@ -92,7 +93,7 @@ func (t *Table) vrpOf(p netip.Prefix, g group, e entry) VRP {
 // VRP and answers routes in a /16 without any short enough VRP without a trie walk.
 // An origin of 0 stands for a route whose origin cannot be determined (AS_SET) and
 // never matches.
-func (t *Table) State(p netip.Prefix, origin uint32) State {
+func (t *Table) State(p netip.Prefix, origin routing.ASN) routing.ROVState {
 	var buf [16]group
 	q := prepare(p)
 	return t.decide(t.groups(buf[:0], &q), q.bits(), origin)
@@ -100,7 +101,7 @@ func (t *Table) State(p netip.Prefix, origin uint32) State {
 
 // ROV returns the RFC 6811 state of the route and the covering VRPs that decided it:
 // the matching VRPs when valid, every covering VRP when invalid, none when not found.
-func (t *Table) ROV(p netip.Prefix, origin uint32) (State, []VRP) {
+func (t *Table) ROV(p netip.Prefix, origin routing.ASN) (routing.ROVState, []VRP) {
 	var buf [16]group
 	q := prepare(p)
 	gs := t.groups(buf[:0], &q)
@@ -109,7 +110,7 @@ func (t *Table) ROV(p netip.Prefix, origin uint32) (State, []VRP) {
 	var out []VRP
 	for _, g := range gs {
 		for _, e := range t.entries(g) {
-			if st == Valid && !matches(e, bits, origin) {
+			if st == routing.Valid && !matches(e, bits, origin) {
 				continue
 			}
 			out = append(out, t.vrpOf(q.p, g, e))
@@ -133,15 +134,14 @@ func (t *Table) Covering(p netip.Prefix) []VRP {
 	return out
 }
 
-// Validate implements policy.RouteValidator: the state as "valid", "invalid" or
-// "not-found" and, as reasons, the deciding VRPs ("ROA 192.0.2.0/24-24 AS64496 (ta)").
-func (t *Table) Validate(p netip.Prefix, origin uint32) (string, []string) {
+// Validate implements policy.RouteValidator: the state and, as reasons, the deciding VRPs ("ROA 192.0.2.0/24-24 AS64496 (ta)").
+func (t *Table) Validate(p netip.Prefix, origin routing.ASN) (routing.ROVState, []string) {
 	st, vrps := t.ROV(p, origin)
 	reasons := make([]string, 0, len(vrps))
 	for _, v := range vrps {
 		reasons = append(reasons, "ROA "+v.String())
 	}
-	return st.String(), reasons
+	return st, reasons
 }
 
 // VRPs returns every VRP: IPv4 before IPv6, then by address, prefix length, ASN,
@@ -185,9 +185,9 @@ func (t *Table) appendVRPs(out []VRP, p netip.Prefix, gs []group) []VRP {
 }
 
 // ByASN returns the VRPs whose ASN is asn, sorted. The index is built on first use.
-func (t *Table) ByASN(asn uint32) []VRP {
+func (t *Table) ByASN(asn routing.ASN) []VRP {
 	t.byASNOnce.Do(func() {
-		m := make(map[uint32][]VRP)
+		m := make(map[routing.ASN][]VRP)
 		for _, v := range t.VRPs() {
 			m[v.ASN] = append(m[v.ASN], v)
 		}
@@ -215,7 +215,7 @@ func compareVRP(a, b VRP) int {
 
 func sortVRPs(v []VRP) { slices.SortFunc(v, compareVRP) }
 
-func slicesSort(s []uint32) { slices.Sort(s) }
+func slicesSort(s []routing.ASN) { slices.Sort(s) }
 
 // Summary is a one-line description of the table for logs.
 func (t *Table) Summary() string {

@@ -5,32 +5,11 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
-	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/bgpfilter/bgpfilter/routing"
 )
-
-// State is the route origin validation state of RFC 6811 section 2.
-type State uint8
-
-// Validation states. The zero value is NotFound.
-const (
-	NotFound State = iota // no VRP covers the route
-	Valid                 // a covering VRP matches origin and length
-	Invalid               // covered, but no covering VRP matches
-)
-
-// String returns the state as bgpfilter prints it: "valid", "invalid" or "not-found".
-func (s State) String() string {
-	switch s {
-	case Valid:
-		return "valid"
-	case Invalid:
-		return "invalid"
-	default:
-		return "not-found"
-	}
-}
 
 // Errors callers branch on.
 var (
@@ -46,7 +25,7 @@ var (
 type VRP struct {
 	Prefix    netip.Prefix
 	MaxLength uint8
-	ASN       uint32
+	ASN       routing.ASN
 	TA        string
 	// Expires is the Unix time at which the VRP's signing chain expires (0 = unknown).
 	Expires int64
@@ -88,40 +67,22 @@ func (v VRP) check() error {
 // both hold the same providers. Provider lists are sorted and duplicate-free. A
 // provider list of only AS0 means "this AS has no providers".
 type ASPA struct {
-	Customer uint32
-	IPv4     []uint32
-	IPv6     []uint32
+	Customer routing.ASN
+	IPv4     []routing.ASN
+	IPv6     []routing.ASN
 	Expires  int64
 }
 
 // Providers returns the union of the IPv4 and IPv6 provider sets, sorted.
-func (a ASPA) Providers() []uint32 {
+func (a ASPA) Providers() []routing.ASN {
 	return mergeASNs(a.IPv4, a.IPv6)
 }
 
 // parseASNText parses "AS13335", "as13335" or "13335".
-func parseASNText(s string) (uint32, error) {
-	d := s
-	if len(d) >= 2 && strings.EqualFold(d[:2], "AS") {
-		d = d[2:]
-	}
-	if d == "" || (len(d) > 1 && d[0] == '0') {
-		return 0, fmt.Errorf("invalid AS number %q", s)
-	}
-	for i := 0; i < len(d); i++ {
-		if d[i] < '0' || d[i] > '9' {
-			return 0, fmt.Errorf("invalid AS number %q", s)
-		}
-	}
-	n, err := strconv.ParseUint(d, 10, 32)
-	if err != nil {
-		return 0, fmt.Errorf("invalid AS number %q: out of range", s)
-	}
-	return uint32(n), nil
-}
+func parseASNText(s string) (routing.ASN, error) { return routing.ParseASNumber(s) }
 
 // ParseASN parses an AS number written as "AS64496", "as64496" or "64496".
-func ParseASN(s string) (uint32, error) {
+func ParseASN(s string) (routing.ASN, error) {
 	n, err := parseASNText(s)
 	if err != nil {
 		return 0, fmt.Errorf("rpki: %w", err)
@@ -130,8 +91,8 @@ func ParseASN(s string) (uint32, error) {
 }
 
 // mergeASNs returns the sorted union of two sorted, duplicate-free lists.
-func mergeASNs(a, b []uint32) []uint32 {
-	out := make([]uint32, 0, len(a)+len(b))
+func mergeASNs(a, b []routing.ASN) []routing.ASN {
+	out := make([]routing.ASN, 0, len(a)+len(b))
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		switch {
@@ -151,7 +112,7 @@ func mergeASNs(a, b []uint32) []uint32 {
 }
 
 // sortedUnique sorts s in place and removes duplicates.
-func sortedUnique(s []uint32) []uint32 {
+func sortedUnique(s []routing.ASN) []routing.ASN {
 	if len(s) < 2 {
 		return s
 	}

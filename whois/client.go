@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // Defaults of ClientOptions.
@@ -295,9 +296,9 @@ func (c *Client) SetPrefixes(ctx context.Context, sources []string, name string,
 	if err != nil || !found {
 		return []netip.Prefix{}, found, err
 	}
-	var asns []irr.ASN
+	var asns []routing.ASN
 	for _, m := range members {
-		if a, err := irr.ParseASN(m); err == nil {
+		if a, err := routing.ParseASN(m); err == nil {
 			asns = append(asns, a)
 		}
 	}
@@ -315,13 +316,13 @@ func (c *Client) SetPrefixes(ctx context.Context, sources []string, name string,
 
 // Routes sends one "!gas<N>" (or "!6as<N>") per ASN, all pipelined on the connection,
 // and returns the answers in the order of asns, each sorted and deduplicated.
-func (c *Client) Routes(ctx context.Context, sources []string, asns []irr.ASN, v6 bool) ([][]netip.Prefix, error) {
+func (c *Client) Routes(ctx context.Context, sources []string, asns []routing.ASN, v6 bool) ([][]netip.Prefix, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.routesLocked(ctx, sources, asns, v6)
 }
 
-func (c *Client) routesLocked(ctx context.Context, sources []string, asns []irr.ASN, v6 bool) ([][]netip.Prefix, error) {
+func (c *Client) routesLocked(ctx context.Context, sources []string, asns []routing.ASN, v6 bool) ([][]netip.Prefix, error) {
 	if len(asns) == 0 {
 		return [][]netip.Prefix{}, nil
 	}

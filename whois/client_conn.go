@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // clientConn is one TCP session in IRRd persistent mode.
@@ -358,7 +359,7 @@ func clientComparePrefix(a, b netip.Prefix) int {
 	return a.Bits() - b.Bits()
 }
 
-func sortUniqASNs(a []irr.ASN) []irr.ASN {
+func sortUniqASNs(a []routing.ASN) []routing.ASN {
 	slices.Sort(a)
 	return slices.Compact(a)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/bgpfilter/bgpfilter/internal/whoistest"
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/irr/rpsl"
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/whois"
 	"github.com/bgpfilter/bgpfilter/whoisd"
 )
@@ -35,7 +36,7 @@ type dataset struct {
 	addr    string // the whois server
 	noA     string // a proxy in front of it that answers "!a" as IRRd < 4.1 does
 	sets    []string
-	origins []irr.ASN
+	origins []routing.ASN
 }
 
 func loadDataset(t *testing.T, name string, paths ...string) *dataset {
@@ -46,7 +47,7 @@ func loadDataset(t *testing.T, name string, paths ...string) *dataset {
 	}
 	d := &dataset{name: name, ix: ix, addr: whoistest.Serve(t, ix, whoisd.Options{})}
 	d.noA = startNoAProxy(t, d.addr)
-	seen := map[irr.ASN]bool{}
+	seen := map[routing.ASN]bool{}
 	for _, p := range paths {
 		f, err := os.Open(p)
 		if err != nil {
@@ -65,7 +66,7 @@ func loadDataset(t *testing.T, name string, paths ...string) *dataset {
 			case "as-set", "route-set":
 				d.sets = append(d.sets, o.Key)
 			case "route", "route6":
-				if a, err := irr.ParseASN(strings.TrimSpace(o.Get("origin"))); err == nil && !seen[a] {
+				if a, err := routing.ParseASN(strings.TrimSpace(o.Get("origin"))); err == nil && !seen[a] {
 					seen[a] = true
 					d.origins = append(d.origins, a)
 				}

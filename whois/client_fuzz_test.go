@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 func FuzzParseServer(f *testing.F) {
@@ -62,7 +63,7 @@ func FuzzClientSession(f *testing.F) {
 				t.Fatalf("members %v of a set not found", m)
 			}
 		}
-		asns := []irr.ASN{64496, 64497, 64498}
+		asns := []routing.ASN{64496, 64497, 64498}
 		r, err := c.Routes(ctx, nil, asns, false)
 		if err != nil {
 			if !errors.Is(err, irr.ErrUnavailable) && !errors.Is(err, irr.ErrUnknownSource) {

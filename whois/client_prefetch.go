@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // Read-ahead of set members. Client-side recursion (bgpq4's -L, EXCEPT and SRC::, the
@@ -115,7 +115,7 @@ func (p *prefetch) learn(sel string, r Reply) {
 	for _, tok := range strings.Fields(string(r.Data)) {
 		// A member may carry a range operator ("RS-FOO^+"); the set is "RS-FOO".
 		tok = prefixPart(tok)
-		if irr.IsASN(tok) || checkQueryKey(tok) != nil {
+		if routing.IsASN(tok) || checkQueryKey(tok) != nil {
 			continue
 		}
 		if _, err := netip.ParsePrefix(tok); err == nil {

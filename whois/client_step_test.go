@@ -8,6 +8,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/internal/whoisfault"
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // TestClientRepliesOutOfStep: a surplus reply anywhere in a pipelined batch — in the
@@ -15,20 +16,20 @@ import (
 // check's own answer, in the handshake — fails the call with ErrUnavailable and says
 // the replies were out of step; the same call against the healthy server succeeds.
 func TestClientRepliesOutOfStep(t *testing.T) {
-	asns := make([]irr.ASN, 0, 600)
-	for a := irr.ASN(64496); len(asns) < 600; a++ {
+	asns := make([]routing.ASN, 0, 600)
+	for a := routing.ASN(64496); len(asns) < 600; a++ {
 		asns = append(asns, a)
 	}
 	tests := []struct {
 		name  string
 		fault whoisfault.Fault
-		asns  []irr.ASN
+		asns  []routing.ASN
 	}{
 		{"duplicate in the first window of 600", whoisfault.Fault{Kind: whoisfault.Duplicate, Query: "!gas64497"}, asns},
 		{"extra D in the last window of 600", whoisfault.Fault{Kind: whoisfault.ExtraD, Query: "!gas65090"}, asns},
-		{"extra C after the last query", whoisfault.Fault{Kind: whoisfault.ExtraC, Query: "!gas65536"}, []irr.ASN{64496, 65536}},
-		{"extra C after every check", whoisfault.Fault{Kind: whoisfault.ExtraC, Query: "!v"}, []irr.ASN{64496}},
-		{"duplicate check answer", whoisfault.Fault{Kind: whoisfault.Duplicate, Query: "!v"}, []irr.ASN{64496}},
+		{"extra C after the last query", whoisfault.Fault{Kind: whoisfault.ExtraC, Query: "!gas65536"}, []routing.ASN{64496, 65536}},
+		{"extra C after every check", whoisfault.Fault{Kind: whoisfault.ExtraC, Query: "!v"}, []routing.ASN{64496}},
+		{"duplicate check answer", whoisfault.Fault{Kind: whoisfault.Duplicate, Query: "!v"}, []routing.ASN{64496}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/internal/whoisfault"
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // testData is a small registry in documentation space; the "!a" answers are the
@@ -128,7 +129,7 @@ func TestClientQueries(t *testing.T) {
 			if noA && (c.aPath != 0 || c.fallbackPath != 2) || !noA && (c.aPath != 2 || c.fallbackPath != 0) {
 				t.Errorf("paths: !a %d, fallback %d", c.aPath, c.fallbackPath)
 			}
-			routes, err := c.Routes(ctx, []string{"RIPE"}, []irr.ASN{65536, 64498, 64496}, false)
+			routes, err := c.Routes(ctx, []string{"RIPE"}, []routing.ASN{65536, 64498, 64496}, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -166,9 +167,9 @@ func TestClientQueries(t *testing.T) {
 func TestClientPipelines(t *testing.T) {
 	d := testData(false)
 	const n = 5000
-	asns := make([]irr.ASN, n)
+	asns := make([]routing.ASN, n)
 	for i := range asns {
-		asns[i] = irr.ASN(64496 + i%16)
+		asns[i] = routing.ASN(64496 + i%16)
 	}
 	d.HoldRoutes = n
 	srv := whoisfault.Start(t, d, whoisfault.Fault{})
@@ -196,7 +197,7 @@ func TestClientConcurrent(t *testing.T) {
 			defer wg.Done()
 			srcs := [][]string{nil, {"RIPE"}, {"RADB", "RIPE"}}[i%3]
 			for j := 0; j < 20; j++ {
-				r, err := c.Routes(context.Background(), srcs, []irr.ASN{64497, 64496}, false)
+				r, err := c.Routes(context.Background(), srcs, []routing.ASN{64497, 64496}, false)
 				if err != nil {
 					errs <- err
 					return
@@ -226,7 +227,7 @@ func TestClientFaults(t *testing.T) {
 	}
 	calls := []call{
 		{"Routes", "!gas64497", func(ctx context.Context, c *Client) (any, error) {
-			return c.Routes(ctx, nil, []irr.ASN{64496, 64497, 64498, 65536}, false)
+			return c.Routes(ctx, nil, []routing.ASN{64496, 64497, 64498, 65536}, false)
 		}},
 		{"SetPrefixes", "!a4AS-CUST", func(ctx context.Context, c *Client) (any, error) {
 			p, _, err := c.SetPrefixes(ctx, nil, "AS-CUST", false)
@@ -294,7 +295,7 @@ func TestClientSilentAndRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := NewClient(tt.addr, tt.opt)
 			start := time.Now()
-			_, err := c.Routes(context.Background(), nil, []irr.ASN{64496}, false)
+			_, err := c.Routes(context.Background(), nil, []routing.ASN{64496}, false)
 			if !errors.Is(err, irr.ErrUnavailable) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.addr) {
 				t.Fatalf("err = %v, want ErrUnavailable mentioning %q and %s", err, tt.want, tt.addr)
 			}
@@ -311,7 +312,7 @@ func TestClientContextCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(200*time.Millisecond, cancel)
 	start := time.Now()
-	_, err := c.Routes(ctx, nil, []irr.ASN{64496, 64497}, false)
+	_, err := c.Routes(ctx, nil, []routing.ASN{64496, 64497}, false)
 	if !errors.Is(err, irr.ErrUnavailable) || !strings.Contains(err.Error(), "canceled") {
 		t.Fatalf("err = %v", err)
 	}
@@ -321,11 +322,11 @@ func TestClientContextCancel(t *testing.T) {
 	// The client reconnects after a failure.
 	srv2 := whoisfault.Start(t, testData(false), whoisfault.Fault{})
 	c2 := NewClient(srv2.Addr(), fastOpts())
-	if _, err := c2.Routes(context.Background(), nil, []irr.ASN{64496}, false); err != nil {
+	if _, err := c2.Routes(context.Background(), nil, []routing.ASN{64496}, false); err != nil {
 		t.Fatal(err)
 	}
 	c2.dropLocked()
-	if _, err := c2.Routes(context.Background(), nil, []irr.ASN{64496}, false); err != nil {
+	if _, err := c2.Routes(context.Background(), nil, []routing.ASN{64496}, false); err != nil {
 		t.Fatalf("after reconnect: %v", err)
 	}
 }
@@ -341,7 +342,7 @@ func TestClientRefusesUnsafeNames(t *testing.T) {
 		}
 	}
 	for _, src := range []string{"RIPE\n", "RI PE", "RIPE,RADB", ""} {
-		if _, err := c.Routes(ctx, []string{src}, []irr.ASN{1}, false); err == nil || errors.Is(err, irr.ErrUnavailable) {
+		if _, err := c.Routes(ctx, []string{src}, []routing.ASN{1}, false); err == nil || errors.Is(err, irr.ErrUnavailable) {
 			t.Errorf("source %q: err = %v", src, err)
 		}
 	}
@@ -359,14 +360,14 @@ func TestClientReconnectsWhenIdle(t *testing.T) {
 	c := NewClient(srv.Addr(), fastOpts())
 	defer c.Close()
 	ctx := context.Background()
-	if _, err := c.Routes(ctx, nil, []irr.ASN{64496}, false); err != nil {
+	if _, err := c.Routes(ctx, nil, []routing.ASN{64496}, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Routes(ctx, nil, []irr.ASN{64496}, false); err != nil {
+	if _, err := c.Routes(ctx, nil, []routing.ASN{64496}, false); err != nil {
 		t.Fatal(err)
 	}
 	c.lastUsed = time.Now().Add(-2 * idleReconnect)
-	if _, err := c.Routes(ctx, nil, []irr.ASN{64496}, false); err != nil {
+	if _, err := c.Routes(ctx, nil, []routing.ASN{64496}, false); err != nil {
 		t.Fatal(err)
 	}
 	n := 0
@@ -416,7 +417,7 @@ func TestClientReadAhead(t *testing.T) {
 				t.Fatalf("Members(%s) = %v, want %v", s, m, d.Members[s])
 			}
 			for _, x := range m {
-				if irr.IsASN(x) {
+				if routing.IsASN(x) {
 					asns = append(asns, x)
 				} else if strings.HasPrefix(x, "AS-") && !seen[x] {
 					seen[x] = true

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // Kind is the type of a parsed query.
@@ -106,7 +106,7 @@ type Query struct {
 	// Recursive is "!i<set>,1".
 	Recursive bool
 	// ASN is the origin of "!g" / "!6".
-	ASN irr.ASN
+	ASN routing.ASN
 	// Family is the address family of "!g" (V4), "!6" (V6) and "!a".
 	Family Family
 	// Sources is the list of "!s<list>" (upper-cased, in order) or of a text
@@ -322,7 +322,7 @@ func parseSearchPrefix(s string) (netip.Prefix, bool) {
 // ParseQueryASN parses the AS number of a "!g"/"!6" query as IRRd does
 // (irrd/utils/validators.py parse_as_number): "AS" in any case, then asplain or
 // asdot. Errors are *QueryError with IRRd's message.
-func ParseQueryASN(s string) (irr.ASN, error) {
+func ParseQueryASN(s string) (routing.ASN, error) {
 	v := strings.ToUpper(s)
 	if !strings.HasPrefix(v, "AS") {
 		return 0, irrdErr("Invalid AS number %s: must start with \"AS\"", v)
@@ -344,7 +344,7 @@ func ParseQueryASN(s string) (irr.ASN, error) {
 		case l > 65535:
 			return 0, irrdErr("Invalid AS number %s: low order value out of range", v)
 		}
-		return irr.ASN(h<<16 | l), nil
+		return routing.ASN(h<<16 | l), nil
 	}
 	n, err := parseDigits(num)
 	if err != nil {
@@ -353,7 +353,7 @@ func ParseQueryASN(s string) (irr.ASN, error) {
 		}
 		return 0, irrdErr("Invalid AS number %s: number part is not numeric", v)
 	}
-	return irr.ASN(n), nil
+	return routing.ASN(n), nil
 }
 
 // parseDigits parses a non-empty run of ASCII digits into a uint32.

@@ -8,9 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/bgpfilter/bgpfilter/irr"
 )
 
 func TestParseQuery(t *testing.T) {
@@ -132,7 +131,7 @@ func TestParseQueryLimits(t *testing.T) {
 func TestParseQueryASNMatchesIRR(t *testing.T) {
 	// Every asplain form irr.ParseASN accepts must mean the same number here.
 	for _, s := range []string{"AS0", "as1", "AS64496", "AS4294967295", "As23456"} {
-		want, err := irr.ParseASN(s)
+		want, err := routing.ParseASN(s)
 		if err != nil {
 			t.Fatalf("irr.ParseASN(%q): %v", s, err)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/irr/rpsl"
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/whois"
 )
 
@@ -102,7 +103,7 @@ func (c *conn) answer(ctx context.Context, q whois.Query) (failed bool, err erro
 		}
 		return false, writeStrings(w, members)
 	case whois.KindRoutes:
-		res, err := c.s.b.Routes(ctx, c.sources, []irr.ASN{q.ASN}, q.Family == whois.FamilyV6)
+		res, err := c.s.b.Routes(ctx, c.sources, []routing.ASN{q.ASN}, q.Family == whois.FamilyV6)
 		if err == nil && len(res) != 1 {
 			err = fmt.Errorf("backend answered %d route lists for one ASN", len(res))
 		}
@@ -176,7 +177,7 @@ func (c *conn) routeSearch(ctx context.Context, q whois.Query) (failed bool, err
 	routes := c.s.b.FindRoutes(c.sources, q.Prefix, m)
 	if q.Match == whois.MatchOrigins {
 		var origins []string
-		seen := make(map[irr.ASN]bool)
+		seen := make(map[routing.ASN]bool)
 		for _, r := range routes {
 			if !seen[r.Origin] {
 				seen[r.Origin] = true
@@ -217,7 +218,7 @@ func (c *conn) routeTexts(routes []irr.Route) ([]string, error) {
 			if o.Class != "route" && o.Class != "route6" {
 				continue
 			}
-			if a, err := irr.ParseASN(strings.TrimSpace(o.Get("origin"))); err == nil && a == r.Origin {
+			if a, err := routing.ParseASN(strings.TrimSpace(o.Get("origin"))); err == nil && a == r.Origin {
 				texts = append(texts, o.Text())
 				break
 			}

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/whois"
 )
 
@@ -48,10 +48,10 @@ func bigFixture(t testing.TB, n int) string {
 func TestPipelinedQueriesBeforeReading(t *testing.T) {
 	ix := smallIndex(t)
 	ts := startServer(t, ix, Options{})
-	asns := []irr.ASN{64496, 64497, 64498, 64499, 64510}
-	want := make(map[irr.ASN]string)
+	asns := []routing.ASN{64496, 64497, 64498, 64499, 64510}
+	want := make(map[routing.ASN]string)
 	for _, asn := range asns {
-		r, err := ix.Routes(context.Background(), nil, []irr.ASN{asn}, false)
+		r, err := ix.Routes(context.Background(), nil, []routing.ASN{asn}, false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/whois"
 )
 
@@ -57,8 +58,8 @@ func TestSession(t *testing.T) {
 		}
 		return strings.Join(m, " ")
 	}
-	routes := func(srcs []string, asn irr.ASN, v6 bool) string {
-		r, err := ix.Routes(ctx, srcs, []irr.ASN{asn}, v6)
+	routes := func(srcs []string, asn routing.ASN, v6 bool) string {
+		r, err := ix.Routes(ctx, srcs, []routing.ASN{asn}, v6)
 		if err != nil {
 			t.Fatal(err)
 		}

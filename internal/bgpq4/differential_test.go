@@ -13,6 +13,7 @@ import (
 	"github.com/bgpfilter/bgpfilter/internal/peer"
 	"github.com/bgpfilter/bgpfilter/internal/whoistest"
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // emptyQuerier serves the same (empty) registry as whoistest.Handshake: one source TEST.
@@ -33,7 +34,7 @@ func (emptyQuerier) Members(context.Context, []string, string, bool) ([]string, 
 func (emptyQuerier) SetPrefixes(context.Context, []string, string, bool) ([]netip.Prefix, bool, error) {
 	return nil, false, nil
 }
-func (emptyQuerier) Routes(_ context.Context, _ []string, a []irr.ASN, _ bool) ([][]netip.Prefix, error) {
+func (emptyQuerier) Routes(_ context.Context, _ []string, a []routing.ASN, _ bool) ([][]netip.Prefix, error) {
 	return make([][]netip.Prefix, len(a)), nil
 }
 

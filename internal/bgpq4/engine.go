@@ -12,6 +12,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/prefixset"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // Dial, when set, opens the IRR server named by "-h host[:port]" (default rr.ntt.net:43)
@@ -494,9 +495,9 @@ func (r *runner) drain() int {
 			for n < len(r.queue) && r.queue[n].kind == qRoutes {
 				n++
 			}
-			batch := make([]irr.ASN, n)
+			batch := make([]routing.ASN, n)
 			for i := 0; i < n; i++ {
-				batch[i] = irr.ASN(r.queue[i].asn)
+				batch[i] = routing.ASN(r.queue[i].asn)
 			}
 			r.queue = r.queue[n:]
 			res, err := r.q.Routes(ctx, r.cur, batch, r.c.v6)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 var (
@@ -95,7 +96,7 @@ func (w withSources) SetPrefixes(ctx context.Context, srcs []string, name string
 	return w.Querier.SetPrefixes(ctx, rest, name, v6)
 }
 
-func (w withSources) Routes(ctx context.Context, srcs []string, asns []irr.ASN, v6 bool) ([][]netip.Prefix, error) {
+func (w withSources) Routes(ctx context.Context, srcs []string, asns []routing.ASN, v6 bool) ([][]netip.Prefix, error) {
 	rest, ok := w.filter(srcs)
 	if !ok {
 		return make([][]netip.Prefix, len(asns)), nil

@@ -43,6 +43,7 @@ func NewApp(stdout, stderr io.Writer) *ucli.App {
 			rpkiCommand(),
 			mirrorCommand(),
 			irrSnapshotCommand(),
+			reportCommand(),
 		},
 	}
 }

@@ -8,8 +8,8 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/policy"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 func asPathCommand() *ucli.Command {
@@ -38,13 +38,13 @@ func asPathCommand() *ucli.Command {
 }
 
 // parsePeerAS accepts "AS64496" or "64496"; AS 0 and AS_TRANS are refused.
-func parsePeerAS(s string) (irr.ASN, error) {
+func parsePeerAS(s string) (routing.ASN, error) {
 	if s == "" {
 		return 0, nil
 	}
-	a, err := irr.ParseASN(s)
+	a, err := routing.ParseASN(s)
 	if err != nil {
-		a, err = irr.ParseASN("AS" + s)
+		a, err = routing.ParseASN("AS" + s)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("--peer-as %q: not an AS number", s)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/irrcache"
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/whois"
 )
 
@@ -156,7 +157,7 @@ func (d *defaultSources) SetPrefixes(ctx context.Context, s []string, name strin
 }
 
 // Routes asks with the --sources list when s is empty.
-func (d *defaultSources) Routes(ctx context.Context, s []string, asns []irr.ASN, v6 bool) ([][]netip.Prefix, error) {
+func (d *defaultSources) Routes(ctx context.Context, s []string, asns []routing.ASN, v6 bool) ([][]netip.Prefix, error) {
 	return d.Querier.Routes(ctx, d.pick(s), asns, v6)
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // TestMirrorCommand runs `bgpfilter mirror` in-process against the real RIPE NRTMv4
@@ -107,7 +108,7 @@ func TestMirrorCommand(t *testing.T) {
 	if err := startMirror(ctx, c, ix, mdir); err != nil {
 		t.Fatal(err)
 	}
-	r, err := ix.Routes(ctx, []string{"RIPE"}, []irr.ASN{47524}, false)
+	r, err := ix.Routes(ctx, []string{"RIPE"}, []routing.ASN{47524}, false)
 	if err != nil || len(r[0]) != 1 || r[0][0].String() != "176.240.50.0/24" {
 		t.Errorf("index after startMirror: %v, %v", r, err)
 	}

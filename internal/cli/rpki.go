@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/rpki"
 )
 
@@ -84,17 +84,17 @@ func rpkiValidateCommand() *ucli.Command {
 			defer w.Flush()
 			if format == "json" {
 				type jv struct {
-					Prefix    string `json:"prefix"`
-					MaxLength uint8  `json:"maxLength"`
-					ASN       uint32 `json:"asn"`
-					TA        string `json:"ta"`
-					Matches   bool   `json:"matches"`
+					Prefix    string      `json:"prefix"`
+					MaxLength uint8       `json:"maxLength"`
+					ASN       routing.ASN `json:"asn"`
+					TA        string      `json:"ta"`
+					Matches   bool        `json:"matches"`
 				}
 				out := struct {
-					Prefix   string `json:"prefix"`
-					Origin   uint32 `json:"origin"`
-					State    string `json:"state"`
-					Covering []jv   `json:"covering"`
+					Prefix   string      `json:"prefix"`
+					Origin   routing.ASN `json:"origin"`
+					State    string      `json:"state"`
+					Covering []jv        `json:"covering"`
 				}{Prefix: p.String(), Origin: asn, State: st.String(), Covering: []jv{}}
 				for _, v := range covering {
 					out.Covering = append(out.Covering, jv{v.Prefix.String(), v.MaxLength, v.ASN, v.TA, matches(v, p, asn)})
@@ -122,7 +122,7 @@ func rpkiValidateCommand() *ucli.Command {
 	}
 }
 
-func matches(v rpki.VRP, p netip.Prefix, asn uint32) bool {
+func matches(v rpki.VRP, p netip.Prefix, asn routing.ASN) bool {
 	return v.ASN == asn && asn != 0 && p.Bits() <= int(v.MaxLength)
 }
 
@@ -301,12 +301,12 @@ func rpkiASPACommand() *ucli.Command {
 
 // expandCone turns the arguments into ASNs: plain ASNs directly, anything else
 // (AS-SETs) through the IRR data of --irr.
-func expandCone(c *ucli.Context, args []string) ([]uint32, error) {
-	var cone []uint32
+func expandCone(c *ucli.Context, args []string) ([]routing.ASN, error) {
+	var cone []routing.ASN
 	var sets []string
 	for _, a := range args {
-		if n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToUpper(a), "AS"), 10, 32); err == nil && !strings.Contains(a, "-") {
-			cone = append(cone, uint32(n))
+		if n, err := routing.ParseASNumber(a); err == nil {
+			cone = append(cone, n)
 			continue
 		}
 		sets = append(sets, a)
@@ -324,8 +324,5 @@ func expandCone(c *ucli.Context, args []string) ([]uint32, error) {
 	if err != nil {
 		return nil, exitErr(irrExitCode(err), fmt.Errorf("rpki aspa: expand %s: %w", strings.Join(sets, ","), err))
 	}
-	for _, a := range exp.ASNs {
-		cone = append(cone, uint32(a))
-	}
-	return cone, nil
+	return append(cone, exp.ASNs...), nil
 }

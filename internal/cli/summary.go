@@ -17,6 +17,7 @@ import (
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/irrcache"
 	"github.com/bgpfilter/bgpfilter/policy"
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/rpki"
 )
 
@@ -196,9 +197,9 @@ type countingValidator struct {
 }
 
 // Validate implements policy.RouteValidator.
-func (c *countingValidator) Validate(p netip.Prefix, origin uint32) (string, []string) {
+func (c *countingValidator) Validate(p netip.Prefix, origin routing.ASN) (routing.ROVState, []string) {
 	st, why := c.v.Validate(p, origin)
-	if st == "invalid" {
+	if st == routing.Invalid {
 		c.invalid.Add(1)
 	}
 	return st, why

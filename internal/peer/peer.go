@@ -39,6 +39,35 @@ func Require(t testing.TB, name string, extraDirs ...string) string {
 	return ""
 }
 
+// FRRBgpd returns the path of FRR's bgpd. FRR installs it in /usr/lib/frr, off PATH,
+// and OpenBGPD's daemon of the same name may be on PATH, so FRR's directory comes first.
+func FRRBgpd(t testing.TB) string {
+	t.Helper()
+	const p = "/usr/lib/frr/bgpd"
+	if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+		return p
+	}
+	Missing(t, "FRR's bgpd not found in /usr/lib/frr (install the Debian package frr)")
+	return ""
+}
+
+// OpenBGPD returns the path of OpenBGPD's bgpd (/usr/sbin/bgpd from Debian's openbgpd),
+// checking that it is OpenBGPD and not another daemon called bgpd.
+func OpenBGPD(t testing.TB) string {
+	t.Helper()
+	for _, p := range []string{"/usr/sbin/bgpd", "/usr/local/sbin/bgpd"} {
+		if st, err := os.Stat(p); err != nil || st.IsDir() {
+			continue
+		}
+		out, _ := exec.Command(p, "-V").CombinedOutput()
+		if strings.Contains(strings.ToLower(string(out)), "openbgpd") {
+			return p
+		}
+	}
+	Missing(t, "OpenBGPD's bgpd not found (install the Debian package openbgpd)")
+	return ""
+}
+
 // Missing skips the test outside CI and fails it under CI=true.
 func Missing(t testing.TB, why string) {
 	t.Helper()

@@ -167,7 +167,7 @@ type FRR struct {
 // requires bgpd (also looked for in /usr/lib/frr) and vtysh.
 func StartFRR(t testing.TB, dir string, c FRRConfig) *FRR {
 	t.Helper()
-	bgpd := Require(t, "bgpd", "/usr/lib/frr")
+	bgpd := FRRBgpd(t)
 	vtysh := Require(t, "vtysh")
 	requireLoopback(t, c.Listen)
 	if c.Neighbor != "" {

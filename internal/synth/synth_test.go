@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 func TestWriteDeterministicAndLoadable(t *testing.T) {
@@ -46,7 +47,7 @@ func TestWriteDeterministicAndLoadable(t *testing.T) {
 	if got := e.Paths[131072+9]; len(got) != 2 || got[1] != SubSetName(2) {
 		t.Errorf("path of the 10th ASN = %v", got)
 	}
-	r, _ := ix.Routes(ctx, nil, []irr.ASN{131072 + 5}, false)
+	r, _ := ix.Routes(ctx, nil, []routing.ASN{131072 + 5}, false)
 	if len(r[0]) != 10 || r[0][0] != Route4(5) {
 		t.Errorf("routes of the 6th ASN = %v", r[0])
 	}

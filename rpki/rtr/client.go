@@ -13,6 +13,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/rpki"
 )
 
@@ -414,18 +415,23 @@ func (c *Client) Table(opt rpki.Options) (*rpki.Table, error) {
 	b := rpki.NewBuilder(opt)
 	b.Grow(len(c.vrps))
 	for k := range c.vrps {
-		if err := b.AddVRP(rpki.VRP{Prefix: k.prefix, MaxLength: k.maxLen, ASN: k.asn, TA: TA}); err != nil {
+		if err := b.AddVRP(rpki.VRP{Prefix: k.prefix, MaxLength: k.maxLen, ASN: routing.ASN(k.asn), TA: TA}); err != nil {
 			return nil, err
 		}
 	}
-	for k, prov := range c.aspas {
+	for k, p := range c.aspas {
+		prov := make([]routing.ASN, len(p))
+		for i, a := range p {
+			prov[i] = routing.ASN(a)
+		}
+		cust := routing.ASN(k.customer)
 		switch k.afi {
 		case 4:
-			b.AddASPA(k.customer, prov, nil, 0)
+			b.AddASPA(cust, prov, nil, 0)
 		case 6:
-			b.AddASPA(k.customer, nil, prov, 0)
+			b.AddASPA(cust, nil, prov, 0)
 		default:
-			b.AddASPA(k.customer, prov, prov, 0)
+			b.AddASPA(cust, prov, prov, 0)
 		}
 	}
 	b.SetMetadata("rtr://"+c.Addr, fmt.Sprintf("rtr-v%d", c.version), time.Time{})

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/rpki"
 )
 
@@ -120,7 +121,7 @@ func TestStayRTR(t *testing.T) {
 		t.Fatalf("after reset: RTR view differs from the file (-file +rtr):\n%s", d)
 	}
 	// ROV through the RTR-fed table: AS0 ROA makes 203.0.113.0/24 invalid for anyone.
-	if st := tb.State(mustPrefix("203.0.113.0/24"), 64500); st != rpki.Invalid {
+	if st := tb.State(mustPrefix("203.0.113.0/24"), 64500); st != routing.Invalid {
 		t.Errorf("AS0 ROA: state %s", st)
 	}
 

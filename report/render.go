@@ -1,0 +1,64 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+
+	"github.com/bgpfilter/bgpfilter/templates"
+)
+
+// Formats are the output formats of Render.
+var Formats = []string{"text", "json", "html"}
+
+func funcs() map[string]any {
+	return map[string]any{
+		"join": strings.Join,
+		"add":  func(a, b int) int { return a + b },
+		"sub":  func(a, b int) int { return a - b },
+		"mul":  func(a, b int) int { return a * b },
+		// svgw scales n of total to a bar width.
+		"svgw": func(n, total, width int) int {
+			if total <= 0 {
+				return 0
+			}
+			return n * width / total
+		},
+	}
+}
+
+// Render writes the report as text, JSON or a self-contained HTML page; the text and
+// HTML layouts are templates/report/*.tmpl.
+func Render(rep *Report, format string) ([]byte, error) {
+	var buf bytes.Buffer
+	switch format {
+	case "json":
+		enc := json.NewEncoder(&buf)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return nil, err
+		}
+	case "text", "":
+		t, err := texttemplate.New("report.txt.tmpl").Funcs(funcs()).ParseFS(templates.FS, "report/report.txt.tmpl")
+		if err != nil {
+			return nil, err
+		}
+		if err := t.Execute(&buf, rep); err != nil {
+			return nil, err
+		}
+	case "html":
+		t, err := htmltemplate.New("report.html.tmpl").Funcs(funcs()).ParseFS(templates.FS, "report/report.html.tmpl")
+		if err != nil {
+			return nil, err
+		}
+		if err := t.Execute(&buf, rep); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("report: unknown format %q (text, json, html)", format)
+	}
+	return buf.Bytes(), nil
+}
