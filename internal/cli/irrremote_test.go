@@ -119,14 +119,6 @@ func TestRemoteFaultsLeaveOutputUnchanged(t *testing.T) {
 			if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 				t.Errorf("stray files in the output directory: %v", ents)
 			}
-			// Nothing the faulty server said about the failed query reached the
-			// cache: with every server down, --stale-on-failure has no complete
-			// answer to serve and the run fails too.
-			sargs := append([]string{"--irr", "whois://" + whoisfault.Refused(t), "--cache-dir", cache, "--cache-ttl", "0", "--stale-on-failure", "24h"}, fastFlags()...)
-			sargs = append(sargs, "prefix-list", "--format", "junos", "AS-CUST")
-			if scode, sout, serr := remoteRun(t, sargs...); scode != ExitUnavailable {
-				t.Errorf("stale run on the cache of the failed run: exit %d, want 3; out %q; stderr %s", scode, sout, serr)
-			}
 			// The bgpq4 drop-in against the same fault (-L forces the "!i" + "!g"
 			// queries the faults sit on; bgpq4 drops the documentation ASNs on that
 			// path but asks for AS65552): non-zero, and nothing on stdout.
@@ -134,6 +126,15 @@ func TestRemoteFaultsLeaveOutputUnchanged(t *testing.T) {
 			bcode, bout, berr := remoteRun(t, bargs...)
 			if bcode == 0 || bout != "" {
 				t.Errorf("bgpq4 -h: exit %d, stdout %q (stderr %s)", bcode, bout, berr)
+			}
+			// Nothing the faulty server said about the failed query reached the
+			// cache: with every server down, --stale-on-failure has no complete
+			// answer to serve and the run fails too.
+			srv.Close() // the same server, now down (the cache is keyed by the server)
+			sargs := append([]string{"--irr", "whois://" + srv.Addr(), "--cache-dir", cache, "--cache-ttl", "0", "--stale-on-failure", "24h"}, fastFlags()...)
+			sargs = append(sargs, "prefix-list", "--format", "junos", "AS-CUST")
+			if scode, sout, serr := remoteRun(t, sargs...); scode != ExitUnavailable {
+				t.Errorf("stale run on the cache of the failed run: exit %d, want 3; out %q; stderr %s", scode, sout, serr)
 			}
 			lines = append(lines, fmt.Sprintf("%-28s prefix-list exit %d after %4dms; bgpq4 -h exit %d, empty stdout", f, code, el.Milliseconds(), bcode))
 		})
@@ -171,7 +172,9 @@ func TestRemoteFailoverAndStale(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("caching run: exit %d: %s", code, stderr)
 	}
-	dead := "whois://" + whoisfault.Refused(t)
+	// The same server, now down (the cache is keyed by the server).
+	good.Close()
+	dead := "whois://" + good.Addr()
 	code, got, stderr = remoteRun(t, append(append([]string{"--irr", dead, "--cache-dir", cache, "--cache-ttl", "0", "--stale-on-failure", "24h"}, fastFlags()...),
 		"prefix-list", "--format", "junos", "AS-CUST")...)
 	if code != 0 || got != want || !strings.Contains(stderr, "STALE IRR DATA") {

@@ -146,7 +146,10 @@ func TestSummaryStale(t *testing.T) {
 	if fresh.Status != "ok" || len(fresh.IRR.Stale) != 0 || !slices.Equal(fresh.IRR.Servers, []string{"whois://" + good.Addr()}) {
 		t.Errorf("fresh summary: %+v", fresh)
 	}
-	dead := "whois://" + whoisfault.Refused(t)
+	// The same server, now down: the cache is keyed by the server, so only its own
+	// answers may be served stale.
+	good.Close()
+	dead := "whois://" + good.Addr()
 	for _, cmd := range [][]string{
 		{"prefix-list", "--format", "junos", "AS-CUST"},
 		{"as-path", "--format", "junos", "AS-CUST"},
@@ -181,11 +184,13 @@ func TestSummaryStale(t *testing.T) {
 		}
 		return code, out, d
 	}
+	good = whoisfault.Start(t, remoteData(), whoisfault.Fault{})
 	_, want, d := bq(good.Addr(), filepath.Join(dir, "bgpq4-fresh.json"))
 	if len(d.IRR.Stale) != 0 || !strings.Contains(want, "198.51.100.0/24") {
 		t.Errorf("fresh bgpq4: %+v\n%s", d, want)
 	}
-	_, got, d := bq(strings.TrimPrefix(dead, "whois://"), filepath.Join(dir, "bgpq4-stale.json"))
+	good.Close()
+	_, got, d := bq(good.Addr(), filepath.Join(dir, "bgpq4-stale.json"))
 	isA := func(u staleDoc) bool { return strings.HasPrefix(u.Query, "!a4AS-CUST") }
 	if got != want || !slices.ContainsFunc(d.IRR.Stale, isA) {
 		t.Errorf("stale bgpq4: %+v\n%s", d, got)
