@@ -188,13 +188,13 @@ func prepareInto(r *record, o *rpsl.Object, defaultSource string, text []byte) (
 		}
 		r.set = s
 	case "aut-num":
-		asn, err := routing.ParseASN(strings.TrimSpace(o.Key))
+		asn, err := parseRPSLASN(strings.TrimSpace(o.Key))
 		if err != nil {
 			return text, bad("invalid AS number")
 		}
 		r.asn, r.isAutNum, r.key = asn, true, asn.String()
 	case "route", "route6":
-		p, err := netip.ParsePrefix(strings.TrimSpace(o.Key))
+		p, err := parseRPSLPrefix(strings.TrimSpace(o.Key))
 		if err != nil || p.Masked() != p {
 			return text, bad("invalid prefix")
 		}
@@ -204,7 +204,7 @@ func prepareInto(r *record, o *rpsl.Object, defaultSource string, text []byte) (
 		if o.Count("origin") != 1 {
 			return text, bad("needs exactly one origin attribute")
 		}
-		asn, err := routing.ParseASN(strings.TrimSpace(o.Get("origin")))
+		asn, err := parseRPSLASN(strings.TrimSpace(o.Get("origin")))
 		if err != nil {
 			return text, bad("invalid origin %q", truncKey(o.Get("origin")))
 		}

@@ -82,6 +82,24 @@ type exit struct {
 // Error returns the message part of e.
 func (e *exit) Error() string { return strings.TrimSpace(e.stderr + e.stdout) }
 
+// badListName says what makes name unfit to be printed into a configuration (control
+// characters, whitespace, quotes, backslashes, braces or ';'), or "" when it is fit.
+func badListName(name string) string {
+	for _, r := range name {
+		switch {
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return "control character"
+		case r == ' ' || r == '\u00a0' || r == '\u2028' || r == '\u2029':
+			return "whitespace"
+		case r == '"' || r == '\'' || r == '`':
+			return "quote"
+		case r == '\\' || r == ';' || r == '{' || r == '}':
+			return "character " + strconv.QuoteRune(r)
+		}
+	}
+	return ""
+}
+
 func fatal(format string, a ...any) *exit {
 	return &exit{code: 255, stderr: "FATAL ERROR:" + fmt.Sprintf(format, a...)}
 }
@@ -384,6 +402,12 @@ func (c *config) option(ch byte, optarg string) *exit {
 		}
 		c.refine = int(uint32(v))
 	case 'l':
+		// bgpq4 prints -l as given; scripts pass names from PeeringDB, so a name that
+		// could end a statement or a line in the output is refused (a documented
+		// difference from bgpq4).
+		if bad := badListName(optarg); bad != "" {
+			return fatal("Invalid list name (-l): %q: %s\n", optarg, bad)
+		}
 		c.name = optarg
 	case 'L':
 		v, _ := strtoul(optarg)
