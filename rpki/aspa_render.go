@@ -2,6 +2,7 @@ package rpki
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -63,7 +64,7 @@ func (t *Table) selectASPAs(cone []routing.ASN) []ASPA {
 // for an AS0-only ASPA), and a usage comment for aspa_check().
 func (t *Table) WriteBIRDASPA(w io.Writer, opt RenderOptions) error {
 	if !birdIdent.MatchString(opt.Name) {
-		return fmt.Errorf("rpki: invalid BIRD table name %q", opt.Name)
+		return fmt.Errorf("rpki: invalid BIRD table name %q: %w", opt.Name, ErrInvalidName)
 	}
 	bw := bufio.NewWriter(w)
 	aspas := t.selectASPAs(opt.Cone)
@@ -154,12 +155,16 @@ func chunk(s []routing.ASN, n int) [][]routing.ASN {
 // regexAlternatives per line keeps AS-path regexes short enough for every vendor.
 const regexAlternatives = 16
 
+// ErrInvalidName means a table or filter name (the user's --name) that the router
+// syntax cannot hold; nothing is written then.
+var ErrInvalidName = errors.New("invalid name")
+
 // WriteASPAPathFilter writes the cone's ASPA rules as an AS-path filter for format
 // "frr", "junos" or "iosxr": routes matching a rule are rejected, everything else is
 // passed on (combine it with the origin/AS-path filter of the same customer).
 func (t *Table) WriteASPAPathFilter(w io.Writer, format string, opt RenderOptions) error {
 	if !listIdent.MatchString(opt.Name) {
-		return fmt.Errorf("rpki: invalid filter name %q", opt.Name)
+		return fmt.Errorf("rpki: invalid filter name %q: %w", opt.Name, ErrInvalidName)
 	}
 	if len(opt.Cone) == 0 {
 		return fmt.Errorf("rpki: an ASPA AS-path filter needs a customer cone")

@@ -8,9 +8,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
+
+	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/mirror"
+	"github.com/bgpfilter/bgpfilter/policy"
+	"github.com/bgpfilter/bgpfilter/render"
+	"github.com/bgpfilter/bgpfilter/rpki"
 )
 
 // Exit codes of the command-line contract (../shared/DESIGN.md).
@@ -20,6 +27,12 @@ const (
 	ExitData        = 2 // bad input, object not found
 	ExitUnavailable = 3 // source unavailable or timeout
 	ExitGuard       = 4 // a safety guard refused to write
+
+	// rpki validate reports the route's state in its exit code so scripts can branch
+	// without parsing the output: 0 valid, ExitROVInvalid, ExitROVNotFound. They are
+	// above the error codes (1-4) so a failed run is never mistaken for a state.
+	ExitROVInvalid  = 10
+	ExitROVNotFound = 11
 )
 
 // NewApp builds the bgpfilter application. Tests build a fresh one per case and pass
@@ -34,6 +47,14 @@ func NewApp(stdout, stderr io.Writer) *ucli.App {
 		HideVersion:            true,
 		Flags:                  append(append(globalFlags(), remoteFlags()...), rpkiFlags()...),
 		ExitErrHandler:         func(*ucli.Context, error) {},
+		// Without an Action urfave/cli treats an unknown command as a help topic and
+		// exits 3 ("source unavailable" here); a typo is a usage error.
+		Action: func(c *ucli.Context) error {
+			if c.Args().Present() {
+				return exitErr(ExitUsage, fmt.Errorf("unknown command %q (see bgpfilter --help)", c.Args().First()))
+			}
+			return ucli.ShowAppHelp(c)
+		},
 		Commands: []*ucli.Command{
 			prefixListCommand(),
 			asPathCommand(),
@@ -74,15 +95,45 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return ExitOK
 	}
-	code := ExitUsage
-	var ec ucli.ExitCoder
-	if errors.As(err, &ec) {
-		code = ec.ExitCode()
-	}
+	code := exitCode(err, ExitUsage)
 	if msg := err.Error(); msg != "" {
 		fmt.Fprintln(stderr, "bgpfilter:", msg)
 	}
 	return code
+}
+
+// exitCode is the one mapping from an error to the exit code of the command-line
+// contract. An explicit code attached with exitErr wins (the command knew whether the
+// user or the data was at fault); otherwise the error's sentinel decides; fallback is
+// the code for an error no sentinel classifies (the caller knows what it was doing:
+// parsing flags, reading data, talking to a server).
+func exitCode(err error, fallback int) int {
+	var ce *codedError
+	var se *mirror.ServerError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ce):
+		return ce.code
+	case errors.Is(err, policy.ErrInvalidOption), errors.Is(err, rpki.ErrInvalidName):
+		return ExitUsage
+	// A name taken from the data that the vendor cannot hold, an unknown object or a
+	// missing member is the data's fault (a --name given by the user is refused with
+	// ExitUsage before anything is built).
+	case errors.Is(err, render.ErrInvalidName), errors.Is(err, policy.ErrUnknownObject),
+		errors.Is(err, policy.ErrMissingMember), errors.Is(err, irr.ErrNotFound):
+		return ExitData
+	case errors.Is(err, irr.ErrUnavailable), errors.Is(err, irr.ErrUnknownSource),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, mirror.ErrLocked):
+		return ExitUnavailable
+	case errors.Is(err, mirror.ErrSignature), errors.Is(err, mirror.ErrNRTM4),
+		errors.Is(err, mirror.ErrNRTMFormat), errors.Is(err, mirror.ErrSerial),
+		errors.Is(err, mirror.ErrObject), errors.As(err, &se), errors.Is(err, os.ErrNotExist):
+		return ExitData
+	}
+	// urfave/cli's own exit errors (help topics) carry 3, which means "source
+	// unavailable" here; anything else from the flag parser is a usage error.
+	return fallback
 }
 
 // exitErr attaches an exit code to err; the message is printed once by Run.

@@ -77,12 +77,12 @@ func asPath(c *ucli.Context, objects []string, sum *runSummary) error {
 		Name: in.name, PeerAS: peer, FailOnMissing: c.Bool("fail-on-missing"),
 	})
 	if err != nil {
-		return exitErr(policyExitCode(err), fmt.Errorf("as-path: %w", err))
+		return exitErr(exitCode(err, ExitData), fmt.Errorf("as-path: %w", err))
 	}
 	if h := in.rt.Hooks(in.mode); h.Validator != nil && h.DropInvalid {
 		drops, err := policy.DropInvalidOrigins(c.Context, in.q, in.res.Sources, af, h.Validator)
 		if err != nil {
-			return exitErr(policyExitCode(err), fmt.Errorf("as-path: %w", err))
+			return exitErr(exitCode(err, ExitData), fmt.Errorf("as-path: %w", err))
 		}
 		for _, d := range drops {
 			sum.RPKI.DroppedOrigins = append(sum.RPKI.DroppedOrigins, d.Origin.String())
@@ -96,7 +96,7 @@ func asPath(c *ucli.Context, objects []string, sum *runSummary) error {
 	warn(c, af.Warnings)
 	out, err := in.r.ASPath(af)
 	if err != nil {
-		return exitErr(renderExitCode(err), fmt.Errorf("as-path: %w", err))
+		return exitErr(exitCode(err, ExitUsage), fmt.Errorf("as-path: %w", err))
 	}
 	if err := writeOutput(c, out); err != nil {
 		return err

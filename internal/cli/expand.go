@@ -45,7 +45,7 @@ func runExpand(c *ucli.Context) error {
 	r := &irr.Resolver{Q: q, Sources: sourceList(c), MaxDepth: c.Int("max-depth"), MaxSize: c.Int("max-size")}
 	e, err := r.Expand(c.Context, c.Args().Slice()...)
 	if err != nil {
-		return exitErr(irrExitCode(err), err)
+		return exitErr(exitCode(err, ExitData), err)
 	}
 	log := logger(c)
 	for _, m := range e.Missing {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -94,16 +93,6 @@ func openIRR(c *ucli.Context) (irr.Querier, error) {
 		}
 	}
 	return ix, nil
-}
-
-// irrExitCode maps an IRR error to an exit code.
-func irrExitCode(err error) int {
-	switch {
-	case errors.Is(err, irr.ErrUnavailable), errors.Is(err, irr.ErrUnknownSource), errors.Is(err, context.DeadlineExceeded):
-		return ExitUnavailable
-	default:
-		return ExitData
-	}
 }
 
 // oneShotGC raises the GC target for commands that build one filter and exit (the

@@ -87,7 +87,7 @@ func runMirror(c *ucli.Context) error {
 	}
 	m, err := mirror.Open(cfg)
 	if err != nil {
-		return exitErr(mirrorExitCode(err), err)
+		return exitErr(exitCode(err, ExitUnavailable), err)
 	}
 	defer m.Close()
 	if len(m.Sources()) == 0 {
@@ -110,24 +110,9 @@ func runMirror(c *ucli.Context) error {
 		}
 	}
 	if uerr != nil {
-		return exitErr(mirrorExitCode(uerr), uerr)
+		return exitErr(exitCode(uerr, ExitUnavailable), uerr)
 	}
 	return nil
-}
-
-// mirrorExitCode maps mirror errors to the exit-code contract: bad or refused data
-// (signatures, hashes, serial gaps, malformed files) is 2, unreachable sources 3.
-func mirrorExitCode(err error) int {
-	var se *mirror.ServerError
-	switch {
-	case errors.Is(err, mirror.ErrLocked):
-		return ExitUnavailable
-	case errors.Is(err, mirror.ErrSignature), errors.Is(err, mirror.ErrNRTM4),
-		errors.Is(err, mirror.ErrNRTMFormat), errors.Is(err, mirror.ErrSerial),
-		errors.Is(err, mirror.ErrObject), errors.As(err, &se), errors.Is(err, os.ErrNotExist):
-		return ExitData
-	}
-	return ExitUnavailable
 }
 
 // startMirror serves a mirror from a long-running command: it opens the mirror in
@@ -139,7 +124,7 @@ func startMirror(ctx context.Context, c *ucli.Context, ix *irr.Index, dir string
 	log := logger(c)
 	m, err := mirror.Open(mirror.Config{Dir: dir, Logger: log, Interval: time.Minute, Timeout: 10 * time.Minute, MaxAge: 24 * time.Hour})
 	if err != nil {
-		return exitErr(mirrorExitCode(err), err)
+		return exitErr(exitCode(err, ExitUnavailable), err)
 	}
 	if len(m.Sources()) == 0 {
 		m.Close()

@@ -92,7 +92,7 @@ func prefixList(c *ucli.Context, objects []string, sum *runSummary) error {
 	}
 	pf, err := policy.BuildPrefixFilter(c.Context, in.q, in.res, objects, opt)
 	if err != nil {
-		return exitErr(policyExitCode(err), fmt.Errorf("prefix-list: %w", err))
+		return exitErr(exitCode(err, ExitData), fmt.Errorf("prefix-list: %w", err))
 	}
 	sum.Warnings = pf.Warnings
 	if counter != nil {
@@ -106,7 +106,15 @@ func prefixList(c *ucli.Context, objects []string, sum *runSummary) error {
 	warn(c, pf.Warnings)
 	out, err := in.r.PrefixList(pf)
 	if err != nil {
-		return exitErr(renderExitCode(err), fmt.Errorf("prefix-list: %w", err))
+		code := exitCode(err, ExitUsage)
+		// A range the format cannot hold is the data's fault when the user asked for
+		// no ranges (a route-set member with ^n-m); with -A/-R/-r or roa-add it is the
+		// flags'.
+		if errors.Is(err, render.ErrUnsupported) && !c.Bool("aggregate") && c.Int("more-specifics") == 0 &&
+			c.Int("min-length") == 0 && opt.ROAAdd == nil {
+			code = ExitData
+		}
+		return exitErr(code, fmt.Errorf("prefix-list: %w", err))
 	}
 	if c.Bool("explain") {
 		if err := pf.Explain(c.App.ErrWriter); err != nil {
@@ -170,7 +178,7 @@ func newRenderer(c *ucli.Context, objects []string) (*render.Renderer, string, e
 				c.Command.Name, quoteList(objects), err))
 		}
 	} else if err := render.ValidateName(format, name); err != nil {
-		return nil, "", exitErr(ExitData, fmt.Errorf("%s: --name: %w", c.Command.Name, err))
+		return nil, "", exitErr(ExitUsage, fmt.Errorf("%s: --name: %w", c.Command.Name, err))
 	}
 	return r, name, nil
 }
@@ -205,27 +213,9 @@ func writeOutput(c *ucli.Context, out []byte) error {
 	return nil
 }
 
-// policyExitCode maps a build error: unknown objects and missing members are data
-// errors (2), bad options usage errors (1), an unreachable source 3.
-func policyExitCode(err error) int {
-	switch {
-	case errors.Is(err, policy.ErrInvalidOption):
-		return ExitUsage
-	case errors.Is(err, policy.ErrUnknownObject), errors.Is(err, policy.ErrMissingMember), errors.Is(err, irr.ErrNotFound):
-		return ExitData
-	default:
-		return irrExitCode(err)
-	}
-}
-
-// renderExitCode maps a render error: an invalid name is a data error (2); a filter the
-// format cannot express or a template error is a usage error (1).
-func renderExitCode(err error) int {
-	if errors.Is(err, render.ErrInvalidName) {
-		return ExitData
-	}
-	return ExitUsage
-}
+// policyExitCode is exitCode for a build error (kept for callers outside this file):
+// an unclassified build error is a data error.
+func policyExitCode(err error) int { return exitCode(err, ExitData) }
 
 // permuteArgs lets command flags follow the operands, as bgpq4 users type them
 // ("prefix-list AS-FOO -6 --format bird"): urfave/cli stops at the first operand, so the

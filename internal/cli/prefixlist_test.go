@@ -45,7 +45,10 @@ func TestPrefixListCommand(t *testing.T) {
 			contains: "permit 198.18.0.0/15 ge 16 le 16", stderr: "via: AS-EXAMPLE > AS-CUST > AS64498"},
 		{name: "unknown object", args: []string{"prefix-list", "--format", "ios", "AS-NOPE"}, code: 2, stdout: "-", stderr: "AS-NOPE"},
 		{name: "missing member fails on request", args: []string{"prefix-list", "--format", "ios", "AS-EXAMPLE", "--fail-on-missing"}, code: 2, stdout: "-", stderr: "AS-GONE"},
-		{name: "invalid name", args: []string{"prefix-list", "--format", "junos", "AS-EXAMPLE", "--name", "x; } then accept;"}, code: 2, stdout: "-", stderr: "invalid name"},
+		// A --name the user typed is a usage error (1); a name or range the data brings
+		// that the vendor cannot hold is a data error (2) (issue 12 item 14).
+		{name: "invalid name", args: []string{"prefix-list", "--format", "junos", "AS-EXAMPLE", "--name", "x; } then accept;"}, code: 1, stdout: "-", stderr: "invalid name"},
+		{name: "junos prefix-list cannot hold a range from the data", args: []string{"prefix-list", "--format", "junos", "RS-EXAMPLE"}, code: 2, stdout: "-", stderr: "cannot carry length ranges"},
 		{name: "no derivable name", args: []string{"prefix-list", "--format", "bird", "198.51.100.0/24"}, code: 2, stdout: "-", stderr: "use --name"},
 		{name: "junos prefix-list cannot aggregate", args: []string{"prefix-list", "--format", "junos", "-A", "AS-EXAMPLE"}, code: 1, stdout: "-", stderr: "junos-route-filter"},
 		{name: "no format", args: []string{"prefix-list", "AS-EXAMPLE"}, code: 1, stdout: "-", stderr: "--format is required"},
@@ -84,14 +87,14 @@ func TestPrefixListCommand(t *testing.T) {
 	}
 }
 
-// TestHostileNamesEveryFormat: a --name that would inject config is refused with exit 2
-// and nothing on stdout, for every format and both commands.
+// TestHostileNamesEveryFormat: a --name that would inject config is refused with exit 1
+// (the user's argument, a usage error) and nothing on stdout, for every format and both commands.
 func TestHostileNamesEveryFormat(t *testing.T) {
 	for _, format := range render.Formats() {
 		for _, name := range []string{"x; } then accept;", "x\nip prefix-list y permit any", `a"b`, "x];", "a b"} {
 			for _, cmd := range []string{"prefix-list", "as-path"} {
 				code, out, _ := runCLI(t, cmd, "--format", format, "--name", name, "AS-EXAMPLE")
-				if code != 2 || out != "" {
+				if code != ExitUsage || out != "" {
 					t.Errorf("%s --format %s --name %q: exit %d, stdout %q", cmd, format, name, code, out)
 				}
 			}

@@ -50,7 +50,7 @@ func rpkiValidateCommand() *ucli.Command {
 	}
 	return &ucli.Command{
 		Name:      "validate",
-		Usage:     "RFC 6811 origin validation of one route: prints valid, invalid or not-found and the covering VRPs",
+		Usage:     "RFC 6811 origin validation of one route: prints valid, invalid or not-found and the covering VRPs; exits 0 valid, 10 invalid, 11 not-found",
 		ArgsUsage: "PREFIX ASN",
 		Flags:     flags,
 		Action: func(c *ucli.Context) error {
@@ -101,9 +101,13 @@ func rpkiValidateCommand() *ucli.Command {
 				}
 				enc := json.NewEncoder(w)
 				enc.SetIndent("", "  ")
-				return enc.Encode(out)
+				if err := enc.Encode(out); err != nil {
+					return exitErr(ExitUsage, fmt.Errorf("rpki validate: write: %w", err))
+				}
+				return rovExit(w, st)
 			}
 			fmt.Fprintf(w, "%s %s AS%d\n", st, p, asn)
+
 			for _, v := range covering {
 				why := "matches"
 				switch {
@@ -117,9 +121,25 @@ func rpkiValidateCommand() *ucli.Command {
 				}
 				fmt.Fprintf(w, "  ROA %s: %s\n", v, why)
 			}
-			return nil
+			return rovExit(w, st)
 		},
 	}
+}
+
+// rovExit flushes the validate output and returns the state as the exit code (0 valid,
+// ExitROVInvalid, ExitROVNotFound), so a script can branch on the state without
+// parsing the text; the codes are above the error codes 1-4.
+func rovExit(w *bufio.Writer, st routing.ROVState) error {
+	if err := w.Flush(); err != nil {
+		return exitErr(ExitUsage, fmt.Errorf("rpki validate: write: %w", err))
+	}
+	switch st {
+	case routing.Invalid:
+		return exitErr(ExitROVInvalid, errQuiet)
+	case routing.NotFound:
+		return exitErr(ExitROVNotFound, errQuiet)
+	}
+	return nil
 }
 
 func matches(v rpki.VRP, p netip.Prefix, asn routing.ASN) bool {
@@ -292,7 +312,7 @@ func rpkiASPACommand() *ucli.Command {
 				err = t.WriteASPAPathFilter(c.App.Writer, format, opt)
 			}
 			if err != nil {
-				return exitErr(ExitData, fmt.Errorf("rpki aspa: %w", err))
+				return exitErr(exitCode(err, ExitData), fmt.Errorf("rpki aspa: %w", err))
 			}
 			return nil
 		},
@@ -322,7 +342,7 @@ func expandCone(c *ucli.Context, args []string) ([]routing.ASN, error) {
 	res := &irr.Resolver{Q: q, Sources: sourceList(c)}
 	exp, err := res.Expand(c.Context, sets...)
 	if err != nil {
-		return nil, exitErr(irrExitCode(err), fmt.Errorf("rpki aspa: expand %s: %w", strings.Join(sets, ","), err))
+		return nil, exitErr(exitCode(err, ExitData), fmt.Errorf("rpki aspa: expand %s: %w", strings.Join(sets, ","), err))
 	}
 	return append(cone, exp.ASNs...), nil
 }

@@ -56,11 +56,11 @@ func TestRPKICommand(t *testing.T) {
 	}{
 		{name: "valid", args: append(fx, "rpki", "validate", "192.0.2.0/24", "AS64496"),
 			stdout: "valid 192.0.2.0/24 AS64496\n  ROA 192.0.2.0/24-24 AS64496 (ripe): matches\n  ROA 192.0.2.0/24-26 AS64497 (arin): origin mismatch\n"},
-		{name: "invalid too long", args: append(fx, "rpki", "validate", "198.51.100.0/24", "64496"),
+		{name: "invalid too long", args: append(fx, "rpki", "validate", "198.51.100.0/24", "64496"), code: ExitROVInvalid,
 			stdout: "invalid 198.51.100.0/24 AS64496\n  ROA 198.51.100.0/22-23 AS64496 (ripe): prefix longer than maxLength 23\n  ROA 198.51.100.0/24-24 AS64500 (lacnic): origin mismatch\n"},
-		{name: "AS0", args: append(fx, "rpki", "validate", "203.0.113.0/24", "64498"),
+		{name: "AS0", args: append(fx, "rpki", "validate", "203.0.113.0/24", "64498"), code: ExitROVInvalid,
 			stdout: "invalid 203.0.113.0/24 AS64498\n  ROA 203.0.113.0/24-32 AS0 (apnic): AS0 ROA (RFC 6483): never matches\n"},
-		{name: "not found", args: append(fx, "rpki", "validate", "2001:db9::/32", "64496"), stdout: "not-found 2001:db9::/32 AS64496\n"},
+		{name: "not found", args: append(fx, "rpki", "validate", "2001:db9::/32", "64496"), code: ExitROVNotFound, stdout: "not-found 2001:db9::/32 AS64496\n"},
 		{name: "json flag after operands", args: append(fx, "rpki", "validate", "2001:db8:1::/48", "64496", "--format", "json"),
 			contains: []string{`"state": "valid"`, `"prefix": "2001:db8::/32"`, `"matches": true`}},
 		{name: "bad prefix", args: append(fx, "rpki", "validate", "192.0.2/24", "64496"), code: 1, stderr: "rpki validate"},
@@ -90,7 +90,7 @@ func TestRPKICommand(t *testing.T) {
 		{name: "aspa frr cone", args: append(fx, "rpki", "aspa", "--format", "frr", "--name", "CUST", "AS64496", "64497", "64510"),
 			contains: []string{"deny _(64497)_64496_", "deny _(64496|64510)_64497_", "permit .*"}},
 		{name: "aspa frr needs cone", args: append(fx, "rpki", "aspa", "--format", "frr"), code: 1},
-		{name: "aspa bad name", args: append(fx, "rpki", "aspa", "--format", "junos", "--name", "x\"; }", "64496"), code: 2},
+		{name: "aspa bad name", args: append(fx, "rpki", "aspa", "--format", "junos", "--name", "x\"; }", "64496"), code: 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -190,3 +190,26 @@ func TestRPKIRTRSource(t *testing.T) {
 }
 
 func rpkiItoa(n int) string { return strconv.Itoa(n) }
+
+// TestRPKIValidateExitCodes runs rpki validate through Run (as main does) and checks that
+// scripts get distinct codes per state, for text and JSON output alike, with the state
+// still printed on stdout and nothing on stderr.
+func TestRPKIValidateExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		prefix, asn, state string
+		code               int
+	}{
+		{"192.0.2.0/24", "AS64496", "valid", ExitOK},
+		{"198.51.100.0/24", "AS64496", "invalid", ExitROVInvalid},
+		{"2001:db9::/32", "AS64496", "not-found", ExitROVNotFound},
+	} {
+		for _, format := range []string{"text", "json"} {
+			var out, errb bytes.Buffer
+			code := Run(context.Background(), []string{"bgpfilter", "--rpki", rpkiFixture, "--rpki-ignore-expiry",
+				"rpki", "validate", "--format", format, tc.prefix, tc.asn}, &out, &errb)
+			if code != tc.code || !strings.Contains(out.String(), tc.state) || errb.Len() != 0 {
+				t.Errorf("%s %s %s: exit %d (want %d), stdout %q, stderr %q", format, tc.prefix, tc.asn, code, tc.code, out.String(), errb.String())
+			}
+		}
+	}
+}

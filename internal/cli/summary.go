@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -123,10 +122,7 @@ func (s *runSummary) finish(runErr error) error {
 	s.Status, s.ExitCode = "ok", ExitOK
 	if runErr != nil {
 		s.Status, s.ExitCode = "error", ExitUsage
-		var ec ucli.ExitCoder
-		if errors.As(runErr, &ec) {
-			s.ExitCode = ec.ExitCode()
-		}
+		s.ExitCode = exitCode(runErr, ExitUsage)
 		if msg := runErr.Error(); msg != "" {
 			s.Error = msg
 		} else if s.Error == "" {
