@@ -28,6 +28,7 @@ func renderFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "output", Aliases: []string{"o"},
 			Usage: "write to `FILE` atomically (kept unchanged on any error) instead of stdout"},
 		&ucli.BoolFlag{Name: "fail-on-missing", Usage: "fail when a member set does not exist (default: warn)"},
+		&ucli.BoolFlag{Name: "fail-on-empty", Usage: "fail (exit 2, --output untouched) when the filter has no entries (default: warn)"},
 	}
 }
 
@@ -94,6 +95,9 @@ func prefixList(c *ucli.Context, objects []string, sum *runSummary) error {
 	if err != nil {
 		return exitErr(exitCode(err, ExitData), fmt.Errorf("prefix-list: %w", err))
 	}
+	if pf.Empty() {
+		pf.Warnings = append(pf.Warnings, emptyWarning("prefix-list", objects))
+	}
 	sum.Warnings = pf.Warnings
 	if counter != nil {
 		sum.RPKI.DroppedInvalid = int(counter.invalid.Load())
@@ -115,6 +119,9 @@ func prefixList(c *ucli.Context, objects []string, sum *runSummary) error {
 			code = ExitData
 		}
 		return exitErr(code, fmt.Errorf("prefix-list: %w", err))
+	}
+	if pf.Empty() && c.Bool("fail-on-empty") {
+		return exitErr(ExitData, fmt.Errorf("prefix-list: --fail-on-empty: the filter for %s is empty", strings.Join(objects, " ")))
 	}
 	if c.Bool("explain") {
 		if err := pf.Explain(c.App.ErrWriter); err != nil {

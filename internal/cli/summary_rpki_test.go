@@ -121,11 +121,11 @@ func TestPrefixListRPKIJSON(t *testing.T) {
 }
 
 func TestASPathRPKI(t *testing.T) {
-	code, out, errs := runRPKICLI(t, "as-path", "--format", "bird", "AS-RPKI")
+	code, out, errs := runRPKICLI(t, "as-path", "--keep-private", "--format", "bird", "AS-RPKI")
 	if code != 0 || out != "define AS_RPKI = [\n    64500, 64501, 64502, 64503\n];\n" {
 		t.Fatalf("no rpki: exit %d\n%s%s", code, out, errs)
 	}
-	code, out, errs = runRPKICLI(t, "--rpki", rpkiVRPs, "as-path", "--format", "bird", "AS-RPKI", "--explain")
+	code, out, errs = runRPKICLI(t, "--rpki", rpkiVRPs, "as-path", "--keep-private", "--format", "bird", "AS-RPKI", "--explain")
 	if code != 0 || out != "define AS_RPKI = [\n    64500, 64502, 64503\n];\n" {
 		t.Fatalf("rpki: exit %d\n%s%s", code, out, errs)
 	}
@@ -136,11 +136,11 @@ func TestASPathRPKI(t *testing.T) {
 		}
 	}
 	// AS64501 is the peer: paths through it stay, it may no longer originate.
-	code, out, errs = runRPKICLI(t, "--quiet", "--rpki", rpkiVRPs, "as-path", "--format", "frr", "--peer-as", "AS64501", "AS-RPKI")
+	code, out, errs = runRPKICLI(t, "--quiet", "--rpki", rpkiVRPs, "as-path", "--keep-private", "--format", "frr", "--peer-as", "AS64501", "AS-RPKI")
 	if code != 0 || strings.Contains(out, "^64501(_64501)*$") || !strings.Contains(out, "^64501(_[0-9]+)*_(64500|64502|64503)$") {
 		t.Errorf("peer AS64501: exit %d\n%s%s", code, out, errs)
 	}
-	code, out, _ = runRPKICLI(t, "--quiet", "--rpki", rpkiVRPs, "as-path", "--format", "bird", "--rpki-policy", "ignore", "AS-RPKI")
+	code, out, _ = runRPKICLI(t, "--quiet", "--rpki", rpkiVRPs, "as-path", "--keep-private", "--format", "bird", "--rpki-policy", "ignore", "AS-RPKI")
 	if code != 0 || !strings.Contains(out, "64501") {
 		t.Errorf("ignore: exit %d\n%s", code, out)
 	}

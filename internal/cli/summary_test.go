@@ -103,7 +103,7 @@ func TestSummaryJSON(t *testing.T) {
 	}
 
 	// as-path with RPKI.
-	code, _, _ = runRPKICLI(t, "--quiet", "--rpki", rpkiVRPs, "as-path", "--format", "bird", "--summary-json", sj("ap"), "AS-RPKI")
+	code, _, _ = runRPKICLI(t, "--quiet", "--rpki", rpkiVRPs, "as-path", "--keep-private", "--format", "bird", "--summary-json", sj("ap"), "AS-RPKI")
 	d = readSummary(t, sj("ap"))
 	if code != 0 || d.Command != "as-path" || *d.Entries != 3 || d.RPKI == nil || !slices.Equal(d.RPKI.DroppedOrigins, []string{"AS64501"}) ||
 		d.RPKI.DroppedInvalid != 1 || !slices.Contains(d.Warnings, "dropped origin AS64501: all 1 route objects are RPKI-invalid") {
