@@ -28,6 +28,11 @@ type Options struct {
 	TrustAnchors []string
 	// SLURM applies local exceptions (RFC 8416) when the table is built.
 	SLURM *SLURM
+	// AllowEmpty accepts a table without any VRP. Without it Build refuses one
+	// (ErrEmpty): an empty table makes ROV treat every route as NotFound, so a
+	// drop-invalid filter would silently drop nothing. Input that holds ASPAs and
+	// no VRP at all is accepted either way (an ASPA-only source).
+	AllowEmpty bool
 }
 
 func (o Options) now() time.Time {
@@ -83,11 +88,16 @@ type Builder struct {
 	taNames []string
 	aspas   map[routing.ASN]ASPA
 	meta    Metadata
+	// seenTA counts the valid VRPs read per trust anchor name, before the expiry
+	// and trust-anchor filters, so that an empty result can say what was there.
+	seenTA map[string]int
+	// keys are the top-level JSON members of the input, for the same message.
+	keys []string
 }
 
 // NewBuilder returns an empty Builder with the given options.
 func NewBuilder(opt Options) *Builder {
-	b := &Builder{opt: opt, now: opt.now().Unix(), taIdx: map[string]uint16{}, aspas: map[routing.ASN]ASPA{}}
+	b := &Builder{opt: opt, now: opt.now().Unix(), taIdx: map[string]uint16{}, aspas: map[routing.ASN]ASPA{}, seenTA: map[string]int{}}
 	if len(opt.TrustAnchors) > 0 {
 		b.allowTA = map[string]bool{}
 		for _, ta := range opt.TrustAnchors {
@@ -126,6 +136,7 @@ func (b *Builder) AddVRP(v VRP) error {
 	if err := v.check(); err != nil {
 		return fmt.Errorf("rpki: VRP %s AS%d: %w", v.Prefix, v.ASN, err)
 	}
+	b.seenTA[v.TA]++
 	if v.Expires != 0 && !b.opt.IgnoreExpiry && v.Expires < b.now {
 		b.meta.Expired++
 		return nil
@@ -192,6 +203,9 @@ func (r rec) prefix() netip.Prefix {
 // and loads them into the tries. The Builder must not be used afterwards.
 func (b *Builder) Build() (*Table, error) {
 	if b.opt.MaxAge > 0 && !b.meta.BuildTime.IsZero() {
+		if err := checkFuture(b.meta.Source, "built", b.meta.BuildTime, b.opt.now()); err != nil {
+			return nil, err
+		}
 		if age := b.opt.now().Sub(b.meta.BuildTime); age > b.opt.MaxAge {
 			return nil, fmt.Errorf("rpki: %s: %w: built %s ago (at %s), more than the allowed %s",
 				b.meta.Source, ErrStale, age.Round(time.Second), b.meta.BuildTime.UTC().Format(time.RFC3339), b.opt.MaxAge)
@@ -206,9 +220,18 @@ func (b *Builder) Build() (*Table, error) {
 		slices.SortFunc(b.recs, compareRec)
 		b.recs = slices.CompactFunc(b.recs, func(x, y rec) bool { return x == y })
 	}
-	if len(b.recs) == 0 && b.meta.Expired > 0 {
+	if err := b.checkTrustAnchors(); err != nil {
+		return nil, err
+	}
+	if len(b.recs) == 0 && b.meta.Expired > 0 && b.meta.FilteredTA == 0 && b.meta.FilteredSLURM == 0 && !b.opt.AllowEmpty {
+		// Expiry alone emptied the table (otherwise emptyError lists every cause).
 		return nil, fmt.Errorf("rpki: %s: %w: all %d VRPs/ASPAs have expired; refusing an empty table (--rpki-ignore-expiry uses them anyway)",
 			b.meta.Source, ErrStale, b.meta.Expired)
+	}
+	if len(b.recs) == 0 && !b.opt.AllowEmpty && (len(b.seenTA) > 0 || len(b.aspas) == 0) {
+		// Input of ASPAs only (no VRP at all) is an ASPA source and stays
+		// accepted; VRPs that were all filtered away, or no data at all, are not.
+		return nil, b.emptyError()
 	}
 	t := &Table{
 		ix4:   newIndex4(),

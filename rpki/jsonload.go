@@ -16,6 +16,7 @@ func parseJSON(data []byte, b *Builder) (format string, built time.Time, err err
 	s := &scanner{b: data}
 	format = "json"
 	err = s.object(func(key []byte) error {
+		b.noteKey(key)
 		switch string(key) {
 		case "metadata":
 			if s.isNull() {

@@ -31,7 +31,9 @@ func TestParseJSONShapes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tb, err := Parse([]byte(c.in), c.name, Options{})
+			// AllowEmpty: the empty shapes are about parsing here; the refusal of
+			// empty input without it is TestEmptyInputRefused.
+			tb, err := Parse([]byte(c.in), c.name, Options{AllowEmpty: true})
 			if err != nil {
 				t.Fatal(err)
 			}

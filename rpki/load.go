@@ -36,6 +36,9 @@ func LoadFile(ctx context.Context, path string, opt Options) (*Table, error) {
 	if t.meta.BuildTime.IsZero() && opt.MaxAge > 0 {
 		// No build time in the data: fall back to the file's modification time.
 		if st, err := os.Stat(path); err == nil {
+			if err := checkFuture(path, "no build time in the data, file modified", st.ModTime(), opt.now()); err != nil {
+				return nil, err
+			}
 			if age := opt.now().Sub(st.ModTime()); age > opt.MaxAge {
 				return nil, fmt.Errorf("rpki: %s: %w: no build time, modified %s ago, more than the allowed %s",
 					path, ErrStale, age.Round(time.Second), opt.MaxAge)

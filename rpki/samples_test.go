@@ -104,29 +104,31 @@ func TestPrepdevPerAFIASPA(t *testing.T) {
 
 func TestSLURM(t *testing.T) {
 	slurm := `{
-  "slurmVersion": 2,
+  "slurmVersion": 1,
   "validationOutputFilters": {
     "prefixFilters": [
       { "prefix": "192.0.2.0/24", "comment": "all VRPs in 192.0.2.0/24" },
       { "asn": 64499, "comment": "every VRP of AS64499" },
       { "prefix": "203.0.113.0/24", "asn": 64498, "comment": "prefix and ASN" }
     ],
-    "bgpsecFilters": [ { "asn": 64496 } ],
-    "aspaFilters": [ { "customerAsid": 64496 } ]
+    "bgpsecFilters": [ { "asn": 64496 } ]
   },
   "locallyAddedAssertions": {
     "prefixAssertions": [
       { "asn": 64496, "prefix": "198.51.100.0/24", "comment": "my route" },
       { "asn": 64496, "prefix": "2001:DB8:1::/48", "maxPrefixLength": 56 }
     ],
-    "bgpsecAssertions": [],
-    "aspaAssertions": [ { "customerAsid": 64505, "providerSet": [ 64510, 64496 ] } ]
+    "bgpsecAssertions": []
   }
 }`
 	s, err := ParseSLURM(strings.NewReader(slurm))
 	if err != nil {
 		t.Fatal(err)
 	}
+	// ASPA exceptions can only be given in code (ParseSLURM refuses the draft's
+	// members): check that Build applies them.
+	s.ASPAFilters = []routing.ASN{64496}
+	s.ASPAAssertions = []ASPA{{Customer: 64505, IPv4: []routing.ASN{64496, 64510}, IPv6: []routing.ASN{64496, 64510}}}
 	tb := loadFixture(t, Options{SLURM: s})
 	cases := []struct {
 		prefix string
@@ -159,14 +161,11 @@ func TestSLURM(t *testing.T) {
 		t.Errorf("slurm VRPs = %d", got)
 	}
 
-	// The shared StayRTR SLURM example parses (version 2, bgpsec members ignored).
+	// The shared StayRTR SLURM example says "slurmVersion": 2 (with only RFC 8416
+	// members): refused, with a message that says what to do (issue 12 item 12).
 	path := peer.SharedData(t, "rpki/format-samples/stayrtr.slurm.json")
-	s2, err := LoadSLURM(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(s2.PrefixFilters) != 3 || len(s2.PrefixAssertions) != 2 || s2.PrefixAssertions[1].MaxLength != 48 {
-		t.Errorf("stayrtr slurm = %+v", s2)
+	if _, err := LoadSLURM(path); err == nil || !strings.Contains(err.Error(), "slurmVersion 2") || !strings.Contains(err.Error(), `"slurmVersion": 1`) {
+		t.Errorf("stayrtr slurm (version 2): err = %v, want a refusal of version 2", err)
 	}
 }
 
@@ -180,6 +179,11 @@ func TestSLURMErrors(t *testing.T) {
 		{"assertion without asn", `{"slurmVersion":1,"validationOutputFilters":{},"locallyAddedAssertions":{"prefixAssertions":[{"prefix":"192.0.2.0/24"}]}}`},
 		{"maxPrefixLength too short", `{"slurmVersion":1,"validationOutputFilters":{},"locallyAddedAssertions":{"prefixAssertions":[{"asn":1,"prefix":"192.0.2.0/24","maxPrefixLength":23}]}}`},
 		{"not json", `slurm`},
+		// RFC 8416 defines version 1 only; 2 is the unfinished ASPA SLURM draft.
+		{"version 2", `{"slurmVersion":2,"validationOutputFilters":{},"locallyAddedAssertions":{}}`},
+		{"version 2 with ASPA", `{"slurmVersion":2,"validationOutputFilters":{"aspaFilters":[{"customerAsid":1}]},"locallyAddedAssertions":{"aspaAssertions":[{"customerAsid":1,"providerSet":[2]}]}}`},
+		{"ASPA members in version 1", `{"slurmVersion":1,"validationOutputFilters":{"aspaFilters":[{"customerAsid":1}]},"locallyAddedAssertions":{}}`},
+		{"version 0", `{"slurmVersion":0,"validationOutputFilters":{},"locallyAddedAssertions":{}}`},
 	}
 	for _, c := range cases {
 		if _, err := ParseSLURM(strings.NewReader(c.in)); err == nil {

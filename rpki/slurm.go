@@ -7,14 +7,14 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"slices"
 
 	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // SLURM holds local exceptions to RPKI data (RFC 8416): filters that remove VRPs
-// and assertions that add them, plus the ASPA members of SLURM version 2
-// (draft-ietf-sidrops-aspa-slurm).
+// and assertions that add them. ASPAFilters and ASPAAssertions are for callers
+// that build a SLURM in code: ParseSLURM refuses the ASPA members of the
+// unfinished ASPA SLURM draft (slurmVersion 2).
 type SLURM struct {
 	PrefixFilters    []SLURMPrefixFilter
 	PrefixAssertions []VRP
@@ -40,9 +40,7 @@ type slurmFile struct {
 			Prefix *string      `json:"prefix"`
 			ASN    *routing.ASN `json:"asn"`
 		} `json:"prefixFilters"`
-		ASPA []struct {
-			Customer *routing.ASN `json:"customerAsid"`
-		} `json:"aspaFilters"`
+		ASPA json.RawMessage `json:"aspaFilters"` // refused when present
 	} `json:"validationOutputFilters"`
 	Assertions *struct {
 		Prefix []struct {
@@ -50,11 +48,7 @@ type slurmFile struct {
 			ASN       *routing.ASN `json:"asn"`
 			MaxLength *int         `json:"maxPrefixLength"`
 		} `json:"prefixAssertions"`
-		ASPA []struct {
-			Customer    *routing.ASN  `json:"customerAsid"`
-			ProviderSet []routing.ASN `json:"providerSet"`
-			Providers   []routing.ASN `json:"providers"`
-		} `json:"aspaAssertions"`
+		ASPA json.RawMessage `json:"aspaAssertions"` // refused when present
 	} `json:"locallyAddedAssertions"`
 }
 
@@ -86,7 +80,7 @@ func parseCanonicalPrefix(s string) (netip.Prefix, error) {
 	return p, nil
 }
 
-// ParseSLURM parses a SLURM document (slurmVersion 1 per RFC 8416, or 2 with ASPA).
+// ParseSLURM parses a SLURM document (slurmVersion 1, RFC 8416).
 func ParseSLURM(r io.Reader) (*SLURM, error) {
 	var f slurmFile
 	data, err := io.ReadAll(r)
@@ -97,8 +91,17 @@ func ParseSLURM(r io.Reader) (*SLURM, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("parse: %w", err)
 	}
-	if f.Version == nil || (*f.Version != 1 && *f.Version != 2) {
-		return nil, fmt.Errorf("slurmVersion must be 1 or 2")
+	// RFC 8416 defines version 1 only. Version 2 belongs to the ASPA SLURM draft
+	// (draft-ietf-sidrops-aspa-slurm), which is not final; no real sample of it was
+	// available (StayRTR's example says 2 but holds only version 1 members), so it
+	// is refused rather than guessed at.
+	switch {
+	case f.Version == nil:
+		return nil, fmt.Errorf("slurmVersion is missing (RFC 8416 requires 1)")
+	case *f.Version == 2:
+		return nil, fmt.Errorf("slurmVersion 2 (the ASPA SLURM draft) is not supported: RFC 8416 defines version 1 only; if the file holds only RFC 8416 members, set \"slurmVersion\": 1")
+	case *f.Version != 1:
+		return nil, fmt.Errorf("slurmVersion %d is not supported: RFC 8416 defines version 1 only", *f.Version)
 	}
 	// RFC 8416 §3.2: both top-level members are required.
 	if f.Filters == nil || f.Assertions == nil {
@@ -122,11 +125,8 @@ func ParseSLURM(r io.Reader) (*SLURM, error) {
 		}
 		s.PrefixFilters = append(s.PrefixFilters, flt)
 	}
-	for i, af := range f.Filters.ASPA {
-		if af.Customer == nil {
-			return nil, fmt.Errorf("aspaFilters[%d]: customerAsid is required", i)
-		}
-		s.ASPAFilters = append(s.ASPAFilters, *af.Customer)
+	if f.Filters.ASPA != nil || f.Assertions.ASPA != nil {
+		return nil, fmt.Errorf("aspaFilters/aspaAssertions are not RFC 8416 members (they belong to the unsupported ASPA SLURM draft)")
 	}
 	for i, pa := range f.Assertions.Prefix {
 		p, err := parseCanonicalPrefix(pa.Prefix)
@@ -148,20 +148,6 @@ func ParseSLURM(r io.Reader) (*SLURM, error) {
 			return nil, fmt.Errorf("prefixAssertions[%d]: %w", i, err)
 		}
 		s.PrefixAssertions = append(s.PrefixAssertions, v)
-	}
-	for i, aa := range f.Assertions.ASPA {
-		if aa.Customer == nil {
-			return nil, fmt.Errorf("aspaAssertions[%d]: customerAsid is required", i)
-		}
-		prov := aa.ProviderSet
-		if prov == nil {
-			prov = aa.Providers
-		}
-		if len(prov) == 0 {
-			return nil, fmt.Errorf("aspaAssertions[%d]: providerSet is required", i)
-		}
-		p := sortedUnique(slices.Clone(prov))
-		s.ASPAAssertions = append(s.ASPAAssertions, ASPA{Customer: *aa.Customer, IPv4: p, IPv6: slices.Clone(p)})
 	}
 	return s, nil
 }

@@ -27,12 +27,14 @@ func rpkiFlags() []ucli.Flag {
 			Usage: "use only VRPs of these trust anchors (e.g. ripe,arin); repeatable"},
 		&ucli.BoolFlag{Name: "rpki-ignore-expiry", EnvVars: []string{"BGPFILTER_RPKI_IGNORE_EXPIRY"},
 			Usage: "keep VRPs/ASPAs whose \"expires\" time has passed (for replaying old data)"},
+		&ucli.BoolFlag{Name: "rpki-allow-empty", EnvVars: []string{"BGPFILTER_RPKI_ALLOW_EMPTY"},
+			Usage: "accept RPKI data without any usable VRP (otherwise refused: drop-invalid would drop nothing)"},
 	}
 }
 
 // rpkiOptions builds the loader options from the flags.
 func rpkiOptions(c *ucli.Context) (rpki.Options, error) {
-	opt := rpki.Options{MaxAge: c.Duration("rpki-max-age"), IgnoreExpiry: c.Bool("rpki-ignore-expiry")}
+	opt := rpki.Options{MaxAge: c.Duration("rpki-max-age"), IgnoreExpiry: c.Bool("rpki-ignore-expiry"), AllowEmpty: c.Bool("rpki-allow-empty")}
 	if opt.MaxAge < 0 {
 		return opt, exitErr(ExitUsage, fmt.Errorf("--rpki-max-age must not be negative"))
 	}
@@ -90,7 +92,7 @@ func openRPKI(ctx context.Context, c *ucli.Context) (*rpki.Table, error) {
 		t, err = rtr.Fetch(ctx, addr, opt, log)
 		if err != nil {
 			code := ExitUnavailable
-			if errors.Is(err, rpki.ErrStale) {
+			if errors.Is(err, rpki.ErrStale) || errors.Is(err, rpki.ErrEmpty) {
 				code = ExitData
 			}
 			return nil, exitErr(code, fmt.Errorf("--rpki %s: %w", spec, err))

@@ -363,6 +363,12 @@ func (c *Client) exchange(ctx context.Context, q PDU, reset bool) error {
 			if !started {
 				return fmt.Errorf("rtr: End of Data before Cache Response")
 			}
+			if p.Session != c.session {
+				// RFC 8210 §5.8: End of Data repeats the session of the Cache
+				// Response; a different one means the data belongs to neither.
+				c.sendError(ErrCorruptData, p.Append(nil), "End of Data session differs from Cache Response")
+				return fmt.Errorf("rtr: End of Data has session %d, the Cache Response had %d", p.Session, c.session)
+			}
 			c.vrps, c.aspas = vrps, aspas
 			c.serial, c.session, c.timers, c.synced = p.Serial, p.Session, p, true
 			c.log().Debug("rtr: end of data", "addr", c.Addr, "version", c.version, "serial", p.Serial, "vrps", len(vrps), "aspas", len(aspas))
