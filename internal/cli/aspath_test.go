@@ -5,8 +5,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/bgpfilter/bgpfilter/internal/peer"
 )
 
 // specialDB is an as-set with one origin of every class bgpq4 1.16 drops without -p
@@ -79,3 +82,33 @@ func TestEmptyFilterWarnsOrFails(t *testing.T) {
 		t.Errorf("non-empty with --fail-on-empty: exit %d\n%s%s", code, out, errs)
 	}
 }
+
+// TestASPathSpecialOriginsMatchBGPQ4: the origins as-path keeps by default are the ones
+// the real bgpq4 keeps (its as-set output -t -b, against the same data served by our
+// whois server), except the documented differences: AS0 is dropped here and kept by
+// bgpq4; AS23456 is dropped here and by bgpq4 1.11+, but kept by Debian's 1.9.
+func TestASPathSpecialOriginsMatchBGPQ4(t *testing.T) {
+	bin := peer.Require(t, "bgpq4")
+	path := filepath.Join(t.TempDir(), "special.db")
+	if err := os.WriteFile(path, []byte(specialDB), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := serveFile(t, path)
+	r := peer.BGPQ4(t, bin, addr, []string{"PATH=/usr/bin:/bin"}, "-b", "-t", "-l", "X", "AS-SPECIAL")
+	if r.Code != 0 {
+		t.Fatalf("bgpq4: exit %d %s", r.Code, r.Stderr)
+	}
+	var want []string
+	for _, f := range asnList.FindAllString(r.Stdout, -1) {
+		if f != "0" && f != "23456" {
+			want = append(want, f)
+		}
+	}
+	code, out, errs := runWithDB(t, specialDB, "as-path", "--format", "bird", "--name", "X", "AS-SPECIAL")
+	got := asnList.FindAllString(out, -1)
+	if code != 0 || len(want) == 0 || strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("origins %q, bgpq4 %q (exit %d)\nbgpq4: %s\nours: %s%s", got, want, code, r.Stdout, out, errs)
+	}
+}
+
+var asnList = regexp.MustCompile(`\b[0-9]+\b`)
