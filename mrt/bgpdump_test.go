@@ -1,11 +1,8 @@
 package mrt
 
 import (
-	"bufio"
-	"compress/gzip"
 	"errors"
 	"io"
-	"os"
 	"testing"
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
@@ -29,7 +26,7 @@ func TestBgpdumpLineForLine(t *testing.T) {
 			if testing.Short() && tc.mrt == "mrt/ris.bview.20020722.2337.gz" {
 				peer.Missing(t, "-short: the 115k-line 2002 RIB comparison is skipped")
 			}
-			exp := gunzipLines(t, peer.SharedData(t, tc.expected))
+			exp := peer.GunzipLines(t, peer.SharedData(t, tc.expected))
 			f, err := OpenFile(peer.SharedData(t, tc.mrt))
 			if err != nil {
 				t.Fatal(err)
@@ -65,27 +62,4 @@ func TestBgpdumpLineForLine(t *testing.T) {
 			}
 		})
 	}
-}
-
-func gunzipLines(t *testing.T, path string) []string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		out = append(out, sc.Text())
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -17,27 +16,6 @@ import (
 	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/rpki"
 )
-
-// plainLines returns the lines of a gzip file.
-func plainLines(t *testing.T, path string) []string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		out = append(out, sc.Text())
-	}
-	return out
-}
 
 type plainRoute struct {
 	p string
@@ -61,7 +39,7 @@ func TestFiguresAgainstPlainComputation(t *testing.T) {
 	seenOrigin := map[uint32]bool{}
 	for _, f := range routeFiles {
 		cur := ""
-		for _, l := range plainLines(t, f) {
+		for _, l := range peer.GunzipLines(t, f) {
 			if strings.HasPrefix(l, "route:") || strings.HasPrefix(l, "route6:") {
 				cur = strings.TrimSpace(l[strings.Index(l, ":")+1:])
 			}
@@ -81,7 +59,7 @@ func TestFiguresAgainstPlainComputation(t *testing.T) {
 	}
 	// Plain announcements of those origins.
 	announced := map[plainRoute]bool{}
-	for _, l := range plainLines(t, annFiles[0]) {
+	for _, l := range peer.GunzipLines(t, annFiles[0]) {
 		f := strings.Split(l, "\t")
 		if len(f) != 3 {
 			continue
@@ -93,7 +71,7 @@ func TestFiguresAgainstPlainComputation(t *testing.T) {
 			}
 		}
 	}
-	for _, l := range plainLines(t, annFiles[1]) {
+	for _, l := range peer.GunzipLines(t, annFiles[1]) {
 		f := strings.Split(l, "\t")
 		if len(f) != 3 || strings.HasPrefix(l, "%") {
 			continue
