@@ -260,7 +260,7 @@ func (g *routeGen) path() policy.ASPath {
 func TestEvaluateDifferential(t *testing.T) {
 	b := buildExample(t, nil)
 	vrps := b.table.VRPs()
-	n := 4000
+	n := 1500
 	if testing.Short() {
 		n = 500
 	}
