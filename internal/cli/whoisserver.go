@@ -128,11 +128,16 @@ func loadIndexForServer(c *ucli.Context, mirror bool) (*irr.Index, error) {
 	log := logger(c)
 	start := time.Now()
 	prog, progDone := loadProgress(c, "loading IRR data")
-	ix, rep, err := irr.Load(c.Context, paths, irr.LoadOptions{Strict: c.Bool("strict"), Progress: prog})
+	// A snapshot is read into memory and verified whole: a long-running server must not
+	// meet a corrupt block (or a file truncated under it) in the middle of a query.
+	ix, rep, err := irr.Load(c.Context, paths, irr.LoadOptions{Strict: c.Bool("strict"), Progress: prog, ReadSnapshot: true})
+	if err == nil {
+		err = ix.Verify()
+	}
 	progDone()
 	if err != nil {
 		var oe *irr.ObjectError
-		if errors.As(err, &oe) {
+		if errors.As(err, &oe) || errors.Is(err, irr.ErrSnapshot) {
 			return nil, exitErr(ExitData, fmt.Errorf("whois-server: %w", err))
 		}
 		return nil, exitErr(ExitUnavailable, fmt.Errorf("whois-server: %w", err))
