@@ -181,7 +181,7 @@ func TestNames(t *testing.T) {
 		}
 	}
 	// BIRD keywords are case-sensitive: "filter" is refused, "FILTER" is a fine symbol
-	// (both checked with bird -p in TestBirdKeywords).
+	// (both checked with bird -p in TestBirdReservedWords).
 	if ValidateName("bird", "filter") == nil || ValidateName("bird", "FILTER") != nil {
 		t.Error("bird keyword check")
 	}
