@@ -1,4 +1,4 @@
-package cli
+package pipeline
 
 import (
 	"fmt"
@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	ucli "github.com/urfave/cli/v2"
 	"golang.org/x/term"
 )
 
@@ -56,13 +55,15 @@ func (p *progress) done() {
 	}
 }
 
-// loadProgress returns a progress callback and its finish function when stderr is a
-// terminal and --quiet is not set; otherwise nil and a no-op.
-func loadProgress(c *ucli.Context, what string) (func(read, total int64), func()) {
-	f, ok := c.App.ErrWriter.(*os.File)
-	if !ok || c.Bool("quiet") || !term.IsTerminal(int(f.Fd())) {
-		return nil, func() {}
+// TerminalProgress returns a Progress function for IRRSpec that draws on w when w is
+// a terminal; nil otherwise (pipelines and log files get no carriage-return noise).
+func TerminalProgress(w io.Writer) func(what string) (func(read, total int64), func()) {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
 	}
-	p := &progress{w: f, what: what, every: 100 * time.Millisecond, now: time.Now}
-	return p.update, p.done
+	return func(what string) (func(read, total int64), func()) {
+		p := &progress{w: f, what: what, every: 100 * time.Millisecond, now: time.Now}
+		return p.update, p.done
+	}
 }
