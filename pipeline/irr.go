@@ -214,12 +214,19 @@ func setIndexSources(ix *irr.Index, sources []string) error {
 
 // loadLocal is the one loader of local IRR data: a malformed object (with Strict) or
 // a corrupt snapshot is the data's fault (2), anything else (unreadable file) means
-// the source is unavailable (3). Skipped objects are one warning.
-func loadLocal(ctx context.Context, spec IRRSpec, paths []string, info bool) (*irr.Index, error) {
+// the source is unavailable (3). Skipped objects are one warning. For a server the
+// load is logged at info level and a snapshot is read and verified whole.
+func loadLocal(ctx context.Context, spec IRRSpec, paths []string, server bool) (*irr.Index, error) {
 	log := spec.logger()
 	start := time.Now()
 	prog, done := spec.progress("loading IRR data")
-	ix, rep, err := irr.Load(ctx, paths, irr.LoadOptions{Strict: spec.Strict, Progress: prog})
+	// A server reads a snapshot into memory and verifies it whole: a long-running
+	// server must not meet a corrupt block (or a file truncated under it) in the
+	// middle of a query.
+	ix, rep, err := irr.Load(ctx, paths, irr.LoadOptions{Strict: spec.Strict, Progress: prog, ReadSnapshot: server})
+	if err == nil && server {
+		err = ix.Verify()
+	}
 	done()
 	if err != nil {
 		var oe *irr.ObjectError
@@ -235,7 +242,7 @@ func loadLocal(ctx context.Context, spec IRRSpec, paths []string, info bool) (*i
 		}
 	}
 	level := slog.LevelDebug
-	if info {
+	if server {
 		level = slog.LevelInfo
 	}
 	log.Log(ctx, level, "IRR data loaded", "files", rep.Files, "bytes", rep.Bytes, "objects", rep.Objects,

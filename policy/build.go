@@ -53,6 +53,12 @@ type Options struct {
 	// input turns on lossless aggregation.
 	ROAMaxLength func(p netip.Prefix, origin routing.ASN) int
 
+	// Exclude drops every input (route object, ROA addition, route-set member or
+	// literal prefix) whose prefix lies inside one of these prefixes, with a warning;
+	// an input range that covers an excluded prefix is kept, with a warning that the
+	// exclusion could not be applied to it.
+	Exclude []netip.Prefix
+
 	// Logger receives debug messages; nil discards them.
 	Logger *slog.Logger
 }
@@ -200,6 +206,10 @@ func BuildPrefixFilter(ctx context.Context, q irr.Querier, r *irr.Resolver, obje
 			kept = append(kept, in)
 		}
 		inputs = kept
+	}
+
+	if len(opt.Exclude) > 0 {
+		inputs, warnings = exclude(inputs, opt.Exclude, warnings)
 	}
 
 	set := prefixset.New(v6)
@@ -390,4 +400,27 @@ func BuildASPathFilter(ctx context.Context, r *irr.Resolver, objects []string, o
 	slices.Sort(warnings)
 	f.Warnings = slices.Compact(warnings)
 	return f, nil
+}
+
+// exclude drops the inputs inside an excluded prefix (see Options.Exclude).
+func exclude(inputs []input, ex []netip.Prefix, warnings []string) ([]input, []string) {
+	kept := inputs[:0]
+next:
+	for _, in := range inputs {
+		p := in.pr.Prefix
+		for _, x := range ex {
+			if x.Addr().Is6() != p.Addr().Is6() {
+				continue
+			}
+			if x.Bits() <= p.Bits() && x.Contains(p.Addr()) {
+				warnings = append(warnings, fmt.Sprintf("excluded %s (inside %s)", in.pr, x))
+				continue next
+			}
+			if x.Bits() > p.Bits() && p.Contains(x.Addr()) && in.pr.Max >= x.Bits() {
+				warnings = append(warnings, fmt.Sprintf("exclusion %s not applied to %s, which covers it", x, in.pr))
+			}
+		}
+		kept = append(kept, in)
+	}
+	return kept, warnings
 }

@@ -55,9 +55,10 @@ type Set struct {
 	items  []key    // plain mode, IPv6: unsorted until needed
 	items4 []uint64 // plain mode, IPv4: address<<8 | length
 	sorted bool
-	t      *tree // tree mode once an operation needed it
-	ranges []rng // AddRange ranges too large to enumerate (native semantics)
-	refR   int   // last Refine value, for ranges
+	t      *tree       // tree mode once an operation needed it
+	ag     *aggregated // plain mode after Aggregate (the linear-time -A); items stay
+	ranges []rng       // AddRange ranges too large to enumerate (native semantics)
+	refR   int         // last Refine value, for ranges
 }
 
 // New returns an empty set for IPv6 (v6) or IPv4.
@@ -99,6 +100,14 @@ func (s *Set) keyOf(p netip.Prefix) (key, bool) {
 
 func (s *Set) prefixOf(k key) netip.Prefix { return k.Prefix() }
 
+// keySrc returns the keys of a sorted plain set.
+func (s *Set) keySrc() keySrc {
+	if s.v6 {
+		return keySrc{k6: s.items}
+	}
+	return keySrc{k4: s.items4}
+}
+
 // Add inserts p (host bits are masked, as bgpq4 does). A prefix of the other family, or
 // one longer than MaxLen, is ignored; Add reports whether p was taken.
 func (s *Set) Add(p netip.Prefix) bool {
@@ -111,6 +120,9 @@ func (s *Set) Add(p netip.Prefix) bool {
 }
 
 func (s *Set) addKey(k key) {
+	if s.ag != nil {
+		s.ensureTree()
+	}
 	if s.t != nil {
 		s.t.insert(k)
 		return
@@ -235,6 +247,9 @@ func (s *Set) sortItems() {
 
 // Len returns the number of entries Entries would return.
 func (s *Set) Len() int {
+	if s.ag != nil {
+		return s.ag.len() + len(s.sortedRanges())
+	}
 	if s.t == nil {
 		s.sortItems()
 		return len(s.items) + len(s.items4) + len(s.sortedRanges())
@@ -255,8 +270,12 @@ func (s *Set) Empty() bool {
 	return s.t.root == 0
 }
 
+// ensureTree switches the set to tree mode. A set aggregated in plain mode gets the
+// tree bgpq4 would have after the same -A, so later operations see the same state.
 func (s *Set) ensureTree() *tree {
 	if s.t == nil {
+		aggregated := s.ag != nil
+		s.ag = nil
 		s.sortItems()
 		s.t = newTree(len(s.items) + len(s.items4))
 		if s.v6 {
@@ -269,6 +288,9 @@ func (s *Set) ensureTree() *tree {
 			s.t.buildSorted(keys)
 		}
 		s.items, s.items4 = nil, nil
+		if aggregated && s.t.root != 0 {
+			s.t.aggregate(s.t.root, nil)
+		}
 	}
 	return s.t
 }
@@ -300,8 +322,15 @@ func (s *Set) RefineLow(l int) {
 	}
 }
 
-// Aggregate applies bgpq4 -A: a lossless merge of sibling prefixes and ranges.
+// Aggregate applies bgpq4 -A: a lossless merge of sibling prefixes and ranges. A plain
+// set (no Refine or RefineLow before) is aggregated in one pass over its sorted keys
+// (aggregate.go); otherwise on the radix tree.
 func (s *Set) Aggregate() {
+	if s.t == nil && s.ag == nil {
+		s.sortItems()
+		s.ag = aggregateSorted(s.keySrc(), len(s.items)+len(s.items4))
+		return
+	}
 	t := s.ensureTree()
 	if t.root != 0 {
 		t.aggregate(t.root, nil)
@@ -371,6 +400,10 @@ func (s *Set) AggregateTrace(w io.Writer) {
 func (s *Set) Each(f func(Entry)) {
 	f, flush := s.withRanges(f)
 	defer flush()
+	if s.ag != nil {
+		s.ag.each(s.keySrc(), f)
+		return
+	}
 	if s.t == nil {
 		s.sortItems()
 		for _, k := range s.items {

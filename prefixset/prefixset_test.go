@@ -400,13 +400,30 @@ func TestDifferentialBGPQ4(t *testing.T) {
 	}
 }
 
+// synth1M returns 1M distinct IPv4 /24s at random over 1.0.0.0-222.255.255.0 (about
+// one /24 in 14 taken: few siblings, so -A merges little), in random order.
 func synth1M() []netip.Prefix {
+	seen := make(map[uint32]bool, 1_000_000)
 	out := make([]netip.Prefix, 0, 1_000_000)
 	rng := rand.New(rand.NewPCG(7, 7))
-	for i := 0; i < 1_000_000; i++ {
-		// 50,000 origins with 20 /24s each, spread over 1.0.0.0-223.x
+	for len(out) < 1_000_000 {
 		v := uint32(0x01000000) + uint32(rng.IntN(0xDE000000>>8))<<8
+		if seen[v] {
+			continue
+		}
+		seen[v] = true
 		out = append(out, netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), 0}), 24))
+	}
+	return out
+}
+
+// contiguous1M returns the synthetic registry's 1M routes (bench/synth: consecutive
+// /24s from 1.0.0.0, which -A folds into 7 entries), sorted.
+func contiguous1M() []netip.Prefix {
+	out := make([]netip.Prefix, 1_000_000)
+	for i := range out {
+		v := uint32(0x01000000) + uint32(i)<<8
+		out[i] = netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), 0}), 24)
 	}
 	return out
 }
@@ -421,11 +438,13 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func reportCPU(b *testing.B, c0 time.Duration, n int) {
+func reportCPU(b *testing.B, cpu time.Duration, n int) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/prefix")
-	b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/prefix")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/prefix")
 }
 
+// BenchmarkBuild1M is a plain (non-aggregated) list: insert 1M distinct random /24s,
+// sort, and walk the entries; ns/prefix is per input prefix.
 func BenchmarkBuild1M(b *testing.B) {
 	in := synth1M()
 	b.ResetTimer()
@@ -437,28 +456,49 @@ func BenchmarkBuild1M(b *testing.B) {
 		}
 		n := 0
 		s.Each(func(Entry) { n++ })
-		if n == 0 {
-			b.Fatal("empty")
+		if n != len(in) {
+			b.Fatalf("%d entries", n)
 		}
 	}
-	reportCPU(b, c0, len(in))
+	reportCPU(b, cpuTime()-c0, len(in))
 }
 
+// BenchmarkAggregate1M measures -A alone: the set of 1M /24s is built and sorted
+// outside the timer, then Aggregate and the walk over the aggregated entries are timed
+// (ns/prefix per input prefix). "random" is synth1M, "contiguous" the synthetic
+// registry's routes; "tree" runs the radix-tree implementation (still used after
+// -R/-r) on the same input for comparison.
 func BenchmarkAggregate1M(b *testing.B) {
-	in := synth1M()
-	b.ResetTimer()
-	c0 := cpuTime()
-	for b.Loop() {
-		s := New(false)
-		for _, p := range in {
-			s.Add(p)
-		}
-		s.Aggregate()
-		n := 0
-		s.Each(func(Entry) { n++ })
-		if n == 0 {
-			b.Fatal("empty")
+	for _, data := range []struct {
+		name string
+		in   []netip.Prefix
+	}{{"random", synth1M()}, {"contiguous", contiguous1M()}} {
+		for _, impl := range []string{"linear", "tree"} {
+			b.Run(data.name+"/"+impl, func(b *testing.B) {
+				var cpu time.Duration
+				entries := 0
+				for b.Loop() {
+					b.StopTimer()
+					s := New(false)
+					for _, p := range data.in {
+						s.Add(p)
+					}
+					s.sortItems()
+					b.StartTimer()
+					c0 := cpuTime()
+					if impl == "tree" {
+						t := s.ensureTree()
+						t.aggregate(t.root, nil)
+					} else {
+						s.Aggregate()
+					}
+					entries = 0
+					s.Each(func(Entry) { entries++ })
+					cpu += cpuTime() - c0
+				}
+				reportCPU(b, cpu, len(data.in))
+				b.ReportMetric(float64(entries), "entries")
+			})
 		}
 	}
-	reportCPU(b, c0, len(in))
 }

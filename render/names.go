@@ -21,25 +21,9 @@ type nameRule struct {
 	maxLen int
 	// firstLetter requires the first character to be a letter (or '_' when allowed).
 	firstLetter bool
-	// reserved are words (case-insensitive) the vendor's parser treats as keywords.
-	reserved map[string]bool
-}
-
-// birdReserved are BIRD 2 filter-language keywords (lower case; BIRD 2.0.12 accepts FILTER)
-// that cannot be used as a symbol name in "define NAME = ...".
-var birdReserved = wordSet(`accept all and as bgp_path bool bytestring case clist default define
-	defined delete do dest else empty enum eval false filter for from function gw if import include
-	int ip lclist len mask net pair path prefix print printn quad quitbird reject return roa_check
-	scope source string true type unset bgpmask bgppath ec eclist lc prepend filter_ok
-	preference proto from ifname ifindex weight onlink rt ro unknown generic table roa4 roa6
-	ipv4 ipv6 vpn4 vpn6 flow4 flow6 mpls first last last_nonaggregated min max add`)
-
-func wordSet(s string) map[string]bool {
-	m := make(map[string]bool)
-	for _, w := range strings.Fields(s) {
-		m[w] = true
-	}
-	return m
+	// reserved reports words the vendor's parser treats as keywords or predefined
+	// symbols (case-sensitively, as BIRD does); nil means none.
+	reserved func(string) bool
 }
 
 // nameRules maps a template directory (vendor) to its identifier rule.
@@ -52,8 +36,8 @@ var nameRules = map[string]nameRule{
 	"ios": {extra: "-_.", maxLen: 63},
 	// Arista EOS: prefix-list names up to 100 characters.
 	"eos": {extra: "-_.", maxLen: 100},
-	// BIRD 2 symbols: [A-Za-z_][A-Za-z0-9_]*, not a keyword.
-	"bird": {extra: "_", maxLen: 64, firstLetter: true, reserved: birdReserved},
+	// BIRD 2 symbols: [A-Za-z_][A-Za-z0-9_]*, not a keyword or predefined symbol (bird_reserved.go).
+	"bird": {extra: "_", maxLen: 64, firstLetter: true, reserved: birdReservedName},
 	// FRR prefix-list / as-path access-list WORD.
 	"frr": {extra: "-_.", maxLen: 64},
 	// OpenBGPD set names are bare words in bgpd.conf.
@@ -86,8 +70,8 @@ func (r nameRule) check(name string) error {
 	if r.firstLetter && !isLetter(name[0]) && !(name[0] == '_' && strings.IndexByte(r.extra, '_') >= 0) {
 		return errors.New("must start with a letter")
 	}
-	if r.reserved[name] {
-		return errors.New("reserved word")
+	if r.reserved != nil && r.reserved(name) {
+		return errors.New("reserved word or predefined symbol")
 	}
 	return nil
 }

@@ -54,27 +54,6 @@ func TestBirdParsesGoldens(t *testing.T) {
 	}
 }
 
-// TestBirdKeywords pins the keyword rule of the BIRD name validator to bird itself.
-func TestBirdKeywords(t *testing.T) {
-	bird := peer.Require(t, "bird")
-	for _, name := range []string{"FILTER", "NET", "AS_EXAMPLE", "L_64496", "_x"} {
-		if err := ValidateName("bird", name); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		birdParse(t, bird, birdHeader+"define "+name+" = [ 192.0.2.0/24 ];\n")
-	}
-	for _, name := range []string{"filter", "net", "from", "define"} {
-		if ValidateName("bird", name) == nil {
-			t.Errorf("bird name %q accepted", name)
-		}
-		path := filepath.Join(t.TempDir(), "k.conf")
-		os.WriteFile(path, []byte(birdHeader+"define "+name+" = [ 192.0.2.0/24 ];\n"), 0o644)
-		if err := exec.Command(bird, "-p", "-c", path).Run(); err == nil {
-			t.Errorf("bird accepts %q as a symbol: the validator is too strict", name)
-		}
-	}
-}
-
 // matches is the model: does any entry permit route p?
 func matches(entries []policy.Entry, p netip.Prefix) bool {
 	for _, e := range entries {

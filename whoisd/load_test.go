@@ -35,6 +35,7 @@ func TestLoad(t *testing.T) {
 	)
 	opt := Options{
 		MaxConns:        legit + 100,
+		MaxConnsPerAddr: -1, // every client is on 127.0.0.1
 		IdleTimeout:     2 * time.Second,
 		WriteTimeout:    2 * time.Second,
 		MaxPendingBytes: maxPending,

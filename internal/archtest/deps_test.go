@@ -93,13 +93,13 @@ func TestCheckFindsViolations(t *testing.T) {
 		{Path: "report", Imports: []string{"internal/cli"}},                        // feature → cli
 		{Path: "newpkg"}, // unclassified
 		{Path: "render/x", Imports: []string{"render"}}, // allowed: its own layer
-		{Path: "config", Imports: []string{"pipeline"}}, // data → pipeline
+		{Path: "mrt", Imports: []string{"pipeline"}},    // data → pipeline
 	}
 	got := Check(pkgs)
 	want := []string{
 		"irr (data) imports policy (policy)",
 		"newpkg: not classified",
-		"config (data) imports pipeline (pipeline)",
+		"mrt (data) imports pipeline (pipeline)",
 		"policy/sub (policy) imports render (render)",
 		"policy (policy) imports test helper internal/whoistest",
 		"render (render) imports pipeline (pipeline)",

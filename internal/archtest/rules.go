@@ -22,7 +22,7 @@ const (
 	rankData            // irr, rpki, prefixset, routing, whois, ...
 	rankPolicy          // policy: the model and its builders
 	rankRender          // render: every vendor text, through templates
-	rankFeature         // routeserver, audit, report, flow, internal/bgpq4
+	rankFeature         // routeserver, audit, report, flow, config, internal/bgpq4
 	rankPipeline        // pipeline: the job layer
 	rankCLI             // internal/cli: flags -> job specs
 	rankTool            // cmd/*, bench/*: programs
@@ -50,7 +50,6 @@ var layers = map[string]int{
 	"mirror":    rankData,
 	"irrcache":  rankData,
 	"mrt":       rankData,
-	"config":    rankData,
 
 	"policy": rankPolicy,
 	"render": rankRender,
@@ -60,6 +59,9 @@ var layers = map[string]int{
 	"report":         rankFeature,
 	"flow":           rankFeature,
 	"internal/bgpq4": rankFeature,
+	// config turns the YAML file into policy documents (it imports policy), so it
+	// sits above policy; pipeline reads it, render never needs it.
+	"config": rankFeature,
 
 	"pipeline":     rankPipeline,
 	"internal/cli": rankCLI,

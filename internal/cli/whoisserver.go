@@ -23,14 +23,16 @@ func whoisServerCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:      "whois-server",
 		Usage:     "serve the loaded IRR data over the IRRd whois protocol (bgpq4, whois and IRR tools as clients)",
-		UsageText: "bgpfilter --irr FILE... whois-server [--listen ADDR] [--max-conns N] [--idle-timeout D] [--metrics ADDR]",
+		UsageText: "bgpfilter --irr FILE... whois-server [--listen ADDR] [--max-conns N] [--max-conns-per-addr N] [--idle-timeout D] [--metrics ADDR]",
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "listen", Value: "127.0.0.1:4343", EnvVars: []string{"BGPFILTER_WHOIS_LISTEN"},
 				Usage: "TCP address to serve on (IRRd uses port 43)"},
 			&ucli.IntFlag{Name: "max-conns", Value: 256, EnvVars: []string{"BGPFILTER_WHOIS_MAX_CONNS"},
 				Usage: "maximum concurrent client connections; extra ones are refused"},
+			&ucli.IntFlag{Name: "max-conns-per-addr", Value: 32, EnvVars: []string{"BGPFILTER_WHOIS_MAX_CONNS_PER_ADDR"},
+				Usage: "maximum concurrent connections from one IP address (0: no limit), so one host cannot hold every slot"},
 			&ucli.DurationFlag{Name: "idle-timeout", Value: 30 * time.Second, EnvVars: []string{"BGPFILTER_WHOIS_IDLE_TIMEOUT"},
-				Usage: "close a connection idle for this long (clients may change it with !t)"},
+				Usage: "close a connection idle for this long (an upper bound: clients may lower it with !t, not raise it)"},
 			&ucli.DurationFlag{Name: "write-timeout", Value: 30 * time.Second, EnvVars: []string{"BGPFILTER_WHOIS_WRITE_TIMEOUT"},
 				Usage: "drop a client that reads none of its replies for this long"},
 			&ucli.StringFlag{Name: "metrics", EnvVars: []string{"BGPFILTER_WHOIS_METRICS"},
@@ -48,6 +50,12 @@ func runWhoisServer(c *ucli.Context) error {
 	}
 	if c.Int("max-conns") <= 0 {
 		return exitErr(ExitUsage, errors.New("whois-server: --max-conns must be positive"))
+	}
+	perAddr := c.Int("max-conns-per-addr")
+	if perAddr < 0 {
+		return exitErr(ExitUsage, errors.New("whois-server: --max-conns-per-addr must be 0 (no limit) or positive"))
+	} else if perAddr == 0 {
+		perAddr = -1 // whoisd: no limit
 	}
 	log := logger(c)
 	mirrorDir := c.String("mirror")
@@ -69,11 +77,12 @@ func runWhoisServer(c *ucli.Context) error {
 	}
 
 	srv := whoisd.New(ix, whoisd.Options{
-		MaxConns:     c.Int("max-conns"),
-		IdleTimeout:  c.Duration("idle-timeout"),
-		WriteTimeout: c.Duration("write-timeout"),
-		QueryTimeout: c.Duration("timeout"),
-		Logger:       log,
+		MaxConns:        c.Int("max-conns"),
+		MaxConnsPerAddr: perAddr,
+		IdleTimeout:     c.Duration("idle-timeout"),
+		WriteTimeout:    c.Duration("write-timeout"),
+		QueryTimeout:    c.Duration("timeout"),
+		Logger:          log,
 	})
 	ln, err := net.Listen("tcp", c.String("listen"))
 	if err != nil {
