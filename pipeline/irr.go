@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/bgpfilter/bgpfilter/internal/atomicfile"
@@ -41,9 +42,9 @@ type IRRSpec struct {
 	CacheTTL, StaleOnFailure time.Duration
 	// Logger receives warnings (skipped objects, failovers); nil discards them.
 	Logger *slog.Logger
-	// Progress, when set, returns the progress callback of a long load and its
-	// finish function (a terminal bar; see NewProgress).
-	Progress func(what string) (update func(read, total int64), done func())
+	// Progress, when set, draws the progress of long reads (a terminal line; see
+	// TerminalProgress).
+	Progress ProgressFunc
 }
 
 // SplitSpecs splits comma-separated --irr values and returns DefaultIRR when none is
@@ -86,11 +87,11 @@ func (s IRRSpec) logger() *slog.Logger {
 	return s.Logger
 }
 
-func (s IRRSpec) progress(what string) (func(read, total int64), func()) {
+func (s IRRSpec) progress(what string, items *atomic.Int64, unit string) (func(read, total int64), func()) {
 	if s.Progress == nil {
 		return nil, func() {}
 	}
-	return s.Progress(what)
+	return s.Progress(what, items, unit)
 }
 
 // IRR is an opened IRR source: the Querier every builder uses and what the summary
@@ -219,7 +220,7 @@ func setIndexSources(ix *irr.Index, sources []string) error {
 func loadLocal(ctx context.Context, spec IRRSpec, paths []string, server bool) (*irr.Index, error) {
 	log := spec.logger()
 	start := time.Now()
-	prog, done := spec.progress("loading IRR data")
+	prog, done := spec.progress("loading IRR data", nil, "")
 	// A server reads a snapshot into memory and verifies it whole: a long-running
 	// server must not meet a corrupt block (or a file truncated under it) in the
 	// middle of a query.

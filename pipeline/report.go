@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/bgpfilter/bgpfilter/mrt"
 	"github.com/bgpfilter/bgpfilter/policy"
@@ -39,10 +40,12 @@ func (j *ReportJob) Run(ctx context.Context) error {
 	}
 	var anns []mrt.Announcement
 	for _, path := range j.Announcements {
-		prog, done := j.IRR.progress("reading " + path)
+		var n atomic.Int64
+		prog, done := j.IRR.progress("reading "+path, &n, "routes")
 		_, err := mrt.ReadAnnouncements(path, prog, func(a mrt.Announcement) {
 			a.Path = nil // the report needs prefix and origin only
 			anns = append(anns, a)
+			n.Add(1)
 		})
 		done()
 		if err != nil {

@@ -28,7 +28,7 @@ func irrSpec(c *ucli.Context) pipeline.IRRSpec {
 
 // progressFunc draws load progress on stderr when it is a terminal and --quiet is not
 // set.
-func progressFunc(c *ucli.Context) func(string) (func(read, total int64), func()) {
+func progressFunc(c *ucli.Context) pipeline.ProgressFunc {
 	if c.Bool("quiet") {
 		return nil
 	}
