@@ -262,12 +262,49 @@ func permuteArgs(c *ucli.Context, flags []ucli.Flag) ([]string, error) {
 		args = rest[1:]
 	}
 	var setErr error
+	done := make(map[string]bool) // aliases share one value: set it once
 	fs.Visit(func(f *flag.Flag) {
-		if err := c.Set(primary[f.Name], f.Value.String()); err != nil && setErr == nil {
-			setErr = exitErr(ExitUsage, fmt.Errorf("%s: -%s: %w", c.Command.Name, f.Name, err))
+		if done[primary[f.Name]] {
+			return
+		}
+		done[primary[f.Name]] = true
+		for _, v := range flagValues(f.Value) {
+			if err := c.Set(primary[f.Name], v); err != nil && setErr == nil {
+				setErr = exitErr(ExitUsage, fmt.Errorf("%s: -%s: %w", c.Command.Name, f.Name, err))
+			}
 		}
 	})
 	return objects, setErr
+}
+
+// flagValues returns the values to hand to c.Set one by one. A repeatable flag's
+// String() is the "[a b]" rendering of its slice, which c.Set would take as one more
+// text value; its elements are set one by one instead (each Set appends, so values
+// given before OBJECT are kept).
+func flagValues(v flag.Value) []string {
+	switch s := v.(type) {
+	case *ucli.StringSlice:
+		return s.Value()
+	case *ucli.IntSlice:
+		return stringsOf(s.Value())
+	case *ucli.Int64Slice:
+		return stringsOf(s.Value())
+	case *ucli.UintSlice:
+		return stringsOf(s.Value())
+	case *ucli.Uint64Slice:
+		return stringsOf(s.Value())
+	case *ucli.Float64Slice:
+		return stringsOf(s.Value())
+	}
+	return []string{v.String()}
+}
+
+func stringsOf[T any](xs []T) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = fmt.Sprint(x)
+	}
+	return out
 }
 
 // splitShortBools turns "-6A" into "-6", "-A" when every letter is a boolean flag.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -54,10 +55,12 @@ func runReport(c *ucli.Context, objects []string) error {
 	}
 	var anns []mrt.Announcement
 	for _, path := range c.StringSlice("announcements") {
-		prog, done := loadProgress(c, "reading "+path)
+		var n atomic.Int64
+		prog, done := countProgress(c, "reading "+path, &n, "routes")
 		_, err := mrt.ReadAnnouncements(path, prog, func(a mrt.Announcement) {
 			a.Path = nil // the report needs prefix and origin only
 			anns = append(anns, a)
+			n.Add(1)
 		})
 		done()
 		if err != nil {
