@@ -235,7 +235,7 @@ func TestDifferentialOptions(t *testing.T) {
 		}
 		r := peer.BGPQ4(t, bin, addr, nil, args...)
 		want := r.Code
-		out1 := peer.NormalizeBGPQ4From19(r.Stdout) // the usage text too
+		out1 := peer.NormalizeBGPQ4From19(r.Stdout)               // the usage text too
 		err1 := strings.ReplaceAll(r.Stderr, bin+": ", "bgpq4: ") // getopt prints argv[0]
 		var o2, e2 bytes.Buffer
 		got := Run(context.Background(), args, nil, emptyQuerier{}, &o2, &e2)

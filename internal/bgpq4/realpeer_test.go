@@ -81,7 +81,6 @@ func TestVariantsAgainstBGPQ4(t *testing.T) {
 	t.Logf("%d variant runs identical between bgpq4 1.9 (via whoisd) and Run", compared)
 }
 
-
 // compareWithBGPQ4 runs bgpq4 against the whois server and Run on the same index and
 // requires the same exit status, (normalised) stdout and stderr.
 func compareWithBGPQ4(t *testing.T, bin, addr string, ix *irr.Index, args, env []string) {
