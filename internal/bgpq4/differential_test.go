@@ -70,7 +70,7 @@ func TestDifferentialLiteral(t *testing.T) {
 	addr := whoistest.Handshake(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	cases := 400
-	if testing.Short() {
+	if peer.Short(t, "60 of 400 random cases") {
 		cases = 60
 	}
 	nonzero, traced := 0, 0
@@ -212,7 +212,7 @@ func TestDifferentialOptions(t *testing.T) {
 		{"-q"}} // -d (debug lines on stderr) is not reproduced
 	rng := rand.New(rand.NewPCG(5, 6))
 	n := 600
-	if testing.Short() {
+	if peer.Short(t, "100 of 600 random flag combinations") {
 		n = 100
 	}
 	compared := 0
