@@ -3,6 +3,7 @@ package irr
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -42,8 +43,11 @@ type Index struct {
 	sorted   atomic.Pointer[[]routeEntry] // lazily built table for FindRoutes
 	sortedMu sync.Mutex
 	texts    arena
-	refsOnce sync.Once              // see fillRefs
-	refsLoad func() ([]byte, error) // nil unless read from a snapshot
+	// An index read from a snapshot answers from it lazily (see lazySource) until the
+	// first change; materialize decodes it whole for the other queries.
+	snap      *snapFile
+	matOnce   sync.Once
+	lazyStats map[string]int // class counts from the snapshot header; nil after a change
 }
 
 type routeKey struct {
@@ -75,6 +79,9 @@ type source struct {
 	// member-of back-references for mbrs-by-ref (RFC 2622 §5.1, §5.2)
 	asMemberOf    map[string]map[routing.ASN]memberOfRef
 	routeMemberOf map[string]map[routeKey]memberOfRef
+	// lz answers from a snapshot while s is unchanged (nil otherwise); the maps above
+	// are empty until Index.materialize fills them.
+	lz *lazySource
 }
 
 func newSource(name string) *source {
@@ -282,7 +289,7 @@ func (ix *Index) source(name string, create bool) *source {
 // insert indexes r, replacing an existing object with the same class and key. The
 // caller holds the write lock.
 func (ix *Index) insert(r *record) {
-	ix.fillRefs()
+	ix.mutable()
 	s := ix.source(r.source, true)
 	if r.route != nil {
 		f, k := kfam(r.route.p), r.route.p
@@ -433,7 +440,7 @@ func (ix *Index) Delete(o *rpsl.Object) error {
 }
 
 func (ix *Index) deleteLocked(r *record) error {
-	ix.fillRefs()
+	ix.mutable()
 	s := ix.source(r.source, false)
 	if s == nil {
 		return fmt.Errorf("irr: delete %s %s (%s): %w", r.class, r.keyString(), r.source, ErrNotFound)
@@ -514,6 +521,13 @@ func (ix *Index) SetDefaultSources(list []string) error {
 func (ix *Index) Stats() map[string]int {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	return ix.statsLocked()
+}
+
+func (ix *Index) statsLocked() map[string]int {
+	if ix.lazyStats != nil {
+		return maps.Clone(ix.lazyStats)
+	}
 	out := make(map[string]int)
 	for _, s := range ix.srcs {
 		for k := range s.objs {

@@ -24,6 +24,10 @@ type LoadOptions struct {
 	// Progress, when set, is called now and then with the bytes read so far (on disk,
 	// so compressed for .gz files) and the total size of all files.
 	Progress func(bytesRead, total int64)
+	// ReadSnapshot reads a snapshot into memory instead of mapping it (see mapFile):
+	// for long-running processes, which a snapshot file truncated in place must not
+	// crash. One-shot commands map it, so that a small query reads little.
+	ReadSnapshot bool
 }
 
 // LoadReport summarises a Load.
@@ -104,7 +108,7 @@ func loadSnapshot(ctx context.Context, path string, opt LoadOptions) (*Index, *L
 	if err := ctx.Err(); err != nil {
 		return nil, rep, fmt.Errorf("irr: load %s: %w", path, err)
 	}
-	ix, n, err := openSnapshot(path)
+	ix, n, err := openSnapshot(path, opt.ReadSnapshot)
 	if err != nil {
 		return nil, rep, err
 	}

@@ -62,6 +62,9 @@ func (o *originRoutes) del(i int) {
 
 // prefixes returns the prefixes of family f (0 IPv4, 1 IPv6) with origin a.
 func (s *source) prefixes(f int, a routing.ASN) []pkey {
+	if s.lz != nil {
+		return s.lz.prefixes(f, a)
+	}
 	if o := s.origin[f][a]; o != nil {
 		return o.keys
 	}
@@ -97,9 +100,62 @@ func (s *source) deleteRoute(k routeKey) bool {
 	return true
 }
 
-// hasRoute reports whether s holds route object k (without its text reference, so
-// without Index.fillRefs).
+// countPrefixes returns len(s.prefixes(f, a)) without decoding them.
+func (s *source) countPrefixes(f int, a routing.ASN) int {
+	if s.lz != nil {
+		return s.lz.count(f, a)
+	}
+	return len(s.prefixes(f, a))
+}
+
+// appendKeys appends the routes of a in family f.
+func (s *source) appendKeys(dst []pkey, f int, a routing.ASN) []pkey {
+	if s.lz != nil {
+		return s.lz.appendKeys(dst, f, a)
+	}
+	return append(dst, s.prefixes(f, a)...)
+}
+
+// appendPacked4 appends pack4 of every IPv4 route of a.
+func (s *source) appendPacked4(dst []uint64, a routing.ASN) []uint64 {
+	if s.lz != nil {
+		return s.lz.appendPacked4(dst, a)
+	}
+	for _, k := range s.prefixes(0, a) {
+		dst = append(dst, pack4(k))
+	}
+	return dst
+}
+
+// set returns the set with the upper-case name key, or nil.
+func (s *source) set(key string) *rpslSet {
+	if s.lz != nil {
+		return s.lz.set(key)
+	}
+	return s.sets[key]
+}
+
+// asMembers returns the aut-nums whose member-of names the set key.
+func (s *source) asMembers(key string) map[routing.ASN]memberOfRef {
+	if s.lz != nil {
+		return s.lz.asMembers(key)
+	}
+	return s.asMemberOf[key]
+}
+
+// routeMembers returns the routes whose member-of names the set key.
+func (s *source) routeMembers(key string) map[routeKey]memberOfRef {
+	if s.lz != nil {
+		return s.lz.routeMembers(key)
+	}
+	return s.routeMemberOf[key]
+}
+
+// hasRoute reports whether s holds route object k.
 func (s *source) hasRoute(k routeKey) bool {
+	if s.lz != nil {
+		return s.lz.hasRoute(k)
+	}
 	o := s.origin[kfam(k.p)][k.origin]
 	return o != nil && o.find(k.p) >= 0
 }
@@ -115,39 +171,33 @@ func (s *source) eachRoute(fn func(k routeKey)) {
 	}
 }
 
-// fillRefs gives the origin lists of an index read from a snapshot their text
-// references, which the snapshot keeps apart from the prefixes and which are read on
-// first use: a prefix-list run never needs them. Every user of originRoutes.refs
-// (route, insert, deleteLocked, WriteSnapshot) calls it first; before it, refs are nil.
-func (ix *Index) fillRefs() {
-	ix.refsOnce.Do(func() {
-		if ix.refsLoad == nil {
-			return
-		}
-		b, err := ix.refsLoad()
-		if err != nil {
-			b = nil // the texts then read as nothing (arena.get checks every reference)
-		}
-		// The written order: sources by index, family, origin, prefix (the lists are
-		// still as loaded: every change calls fillRefs first).
-		srcs := make([]*source, len(ix.srcs))
+// materialize decodes an index read from a snapshot into the maps of its sources
+// (once; under the read or the write lock): the queries a prefix-list run makes answer
+// from the snapshot directly, the rest (plain lookups, FindRoutes, changes, writing a
+// snapshot) need the maps. A corrupt block leaves the maps partial and the error in
+// snapErr.
+func (ix *Index) materialize() {
+	if ix.snap == nil {
+		return
+	}
+	ix.matOnce.Do(func() {
 		for _, s := range ix.srcs {
-			srcs[s.idx] = s
-		}
-		for _, s := range srcs {
-			for f := range s.origin {
-				for _, a := range sortedKeys(s.origin[f]) {
-					o := s.origin[f][a]
-					o.refs = make([]textRef, len(o.keys))
-					for i := range o.refs {
-						if len(b) < refSize {
-							break
-						}
-						o.refs[i] = decodeRef(b)
-						b = b[refSize:]
-					}
-				}
+			if s.lz != nil {
+				s.lz.fill(s)
 			}
 		}
 	})
+}
+
+// mutable prepares the index for a change (the caller holds the write lock): the maps
+// are filled and the lazy views, which would not see the change, are dropped.
+func (ix *Index) mutable() {
+	if ix.snap == nil || ix.lazyStats == nil {
+		return
+	}
+	ix.materialize()
+	for _, s := range ix.srcs {
+		s.lz = nil
+	}
+	ix.lazyStats = nil
 }

@@ -71,7 +71,7 @@ func (ix *Index) CheckSources(ctx context.Context, sources []string) error {
 func findSet(srcs []*source, name string) (*rpslSet, *source) {
 	key := strings.ToUpper(name)
 	for _, s := range srcs {
-		if set := s.sets[key]; set != nil {
+		if set := s.set(key); set != nil {
 			return set, s
 		}
 	}
@@ -104,14 +104,14 @@ func directMembers(set *rpslSet, srcs []*source) []string {
 	key := strings.ToUpper(set.name)
 	for _, s := range srcs {
 		if set.class == "as-set" {
-			for asn, ref := range s.asMemberOf[key] {
+			for asn, ref := range s.asMembers(key) {
 				if mntMatch(set.mbrsByRef, ref.mnts) {
 					out = append(out, asn.String())
 				}
 			}
 			continue
 		}
-		for rk, ref := range s.routeMemberOf[key] {
+		for rk, ref := range s.routeMembers(key) {
 			if mntMatch(set.mbrsByRef, ref.mnts) {
 				out = append(out, rk.p.Prefix().String())
 			}
@@ -163,29 +163,38 @@ func (ix *Index) Members(ctx context.Context, sources []string, name string, rec
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	srcs := ix.selected(sources)
+	out, found := ix.members(ix.selected(sources), name, recursive)
+	if err := ix.snapErr(); err != nil {
+		return nil, false, err
+	}
+	return out, found, nil
+}
+
+func (ix *Index) members(srcs []*source, name string, recursive bool) ([]string, bool) {
 	set, _ := findSet(srcs, name)
 	if set == nil {
-		return nil, false, nil
+		return nil, false
 	}
 	if !recursive {
-		return sortUnique(directMembers(set, srcs)), true, nil
+		return sortUnique(directMembers(set, srcs)), true
 	}
 	if set.class == "as-set" {
 		asns := ix.expandASNs(srcs, set)
 		out := make([]string, 0, len(asns))
-		for a := range asns {
+		for _, a := range asns {
 			out = append(out, a.String())
 		}
-		return sortUnique(out), true, nil
+		return sortUnique(out), true
 	}
-	return sortUnique(ix.expandRouteSet(srcs, set)), true, nil
+	return sortUnique(ix.expandRouteSet(srcs, set)), true
 }
 
 // expandASNs resolves an as-set recursively to its ASNs; loops and unknown sets are
 // dropped silently (IRRd "!i…,1").
-func (ix *Index) expandASNs(srcs []*source, root *rpslSet) map[routing.ASN]struct{} {
-	asns := make(map[routing.ASN]struct{})
+func (ix *Index) expandASNs(srcs []*source, root *rpslSet) []routing.ASN {
+	// A slice sorted at the end beats a map for the 50k ASNs of a large set, and the
+	// sorted order walks the origin tables front to back.
+	var asns []routing.ASN
 	seen := map[string]bool{strings.ToUpper(root.name): true}
 	queue := []*rpslSet{root}
 	for len(queue) > 0 {
@@ -193,7 +202,7 @@ func (ix *Index) expandASNs(srcs []*source, root *rpslSet) map[routing.ASN]struc
 		queue = queue[1:]
 		for _, m := range directMembers(set, srcs) {
 			if a, err := routing.ParseASN(m); err == nil {
-				asns[a] = struct{}{}
+				asns = append(asns, a)
 				continue
 			}
 			if !IsSetName(m) || strings.Contains(m, "^") {
@@ -210,7 +219,8 @@ func (ix *Index) expandASNs(srcs []*source, root *rpslSet) map[routing.ASN]struc
 			}
 		}
 	}
-	return asns
+	slices.Sort(asns)
+	return slices.Compact(asns)
 }
 
 // expandRouteSet resolves a route-set recursively as IRRd's "!i<rs>,1" does: prefixes
@@ -255,7 +265,7 @@ func (ix *Index) expandRouteSet(srcs []*source, root *rpslSet) []string {
 			switch {
 			case sub == nil:
 			case sub.class == "as-set":
-				for a := range ix.expandASNs(srcs, sub) {
+				for _, a := range ix.expandASNs(srcs, sub) {
 					addASN(a)
 				}
 			default:
@@ -290,10 +300,17 @@ func (ix *Index) SetPrefixes(ctx context.Context, sources []string, name string,
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	srcs := ix.selected(sources)
+	out, found := ix.setPrefixes(ix.selected(sources), name, v6)
+	if err := ix.snapErr(); err != nil {
+		return nil, false, err
+	}
+	return out, found, nil
+}
+
+func (ix *Index) setPrefixes(srcs []*source, name string, v6 bool) ([]netip.Prefix, bool) {
 	set, _ := findSet(srcs, name)
 	if set == nil || set.class != "as-set" {
-		return nil, false, nil
+		return nil, false
 	}
 	f := 0
 	if v6 {
@@ -301,30 +318,35 @@ func (ix *Index) SetPrefixes(ctx context.Context, sources []string, name string,
 	}
 	asns := ix.expandASNs(srcs, set)
 	n := 0
-	for a := range asns {
-		for _, src := range srcs {
-			n += len(src.prefixes(f, a))
+	for _, src := range srcs {
+		if src.lz != nil {
+			// An estimate, without a lookup per origin: twice the average per origin.
+			if o := len(src.lz.originTable(f)) / originRow; o > 0 {
+				n += min(src.lz.n[f], 2*len(asns)*src.lz.n[f]/o)
+			}
+			continue
+		}
+		for _, a := range asns {
+			n += src.countPrefixes(f, a)
 		}
 	}
 	if !v6 {
 		// Pack straight from the per-origin lists: half the bytes to move.
 		packed := make([]uint64, 0, n)
-		for a := range asns {
+		for _, a := range asns {
 			for _, src := range srcs {
-				for _, k := range src.prefixes(0, a) {
-					packed = append(packed, pack4(k))
-				}
+				packed = src.appendPacked4(packed, a)
 			}
 		}
-		return sortPacked4(packed), true, nil
+		return sortPacked4(packed), true
 	}
 	keys := make([]pkey, 0, n)
-	for a := range asns {
+	for _, a := range asns {
 		for _, src := range srcs {
-			keys = append(keys, src.prefixes(1, a)...)
+			keys = src.appendKeys(keys, 1, a)
 		}
 	}
-	return sortPrefixes(keys, true), true, nil
+	return sortPrefixes(keys, true), true
 }
 
 // sortKeys sorts and deduplicates keys (in place) and converts them to prefixes.
@@ -356,9 +378,12 @@ func (ix *Index) Routes(ctx context.Context, sources []string, asns []routing.AS
 	for i, a := range asns {
 		keys = keys[:0]
 		for _, s := range srcs {
-			keys = append(keys, s.prefixes(f, a)...)
+			keys = s.appendKeys(keys, f, a)
 		}
 		out[i] = sortKeys(keys)
+	}
+	if err := ix.snapErr(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -371,7 +396,7 @@ func (ix *Index) Lookup(sources []string, key string) []*rpsl.Object {
 	ix.mu.RLock()
 	srcs := ix.selected(sources)
 	var texts []string
-	ix.fillRefs()
+	ix.materialize()
 	tx := &ix.texts
 	uk := strings.ToUpper(key)
 	if a, err := routing.ParseASN(key); err == nil {

@@ -43,6 +43,7 @@ func (ix *Index) routeTable() []routeEntry {
 	if t := ix.sorted.Load(); t != nil {
 		return *t
 	}
+	ix.materialize()
 	n := 0
 	for _, s := range ix.srcs {
 		n += s.nroutes[0] + s.nroutes[1]

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"sort"
@@ -14,25 +15,35 @@ import (
 )
 
 // A snapshot is the binary image of an Index: its object texts and every lookup
-// table, so that a registry loads without parsing RPSL. Its layout is private to this
-// package and may change between versions (the magic carries the version); a
-// snapshot is a cache of the RPSL files it was made from, not an exchange format.
+// table, laid out so that opening one decodes nothing a query does not touch. Its
+// layout is private to this package and may change between versions (the magic carries
+// the version); a snapshot is a cache of the RPSL files it was made from, not an
+// exchange format.
 //
-// Layout: SnapshotMagic, the length of the tables (uvarint), the tables, the text
-// references of the routes (refSize bytes each, in the order of the routes in the
-// tables), the object texts (the arena's chunks, concatenated), SnapshotMagic again.
-// The tables start with the chunk lengths, so that every text reference in them is
-// checked before the texts are read. Load reads the route references and the texts
-// only when a query needs them (see fillRefs); a prefix-list run needs neither. In the
-// tables, integers are uvarints and strings are length-prefixed.
+// Layout (integers little-endian; in the header, uvarints and length-prefixed strings):
+//
+//	SnapshotMagic | header length (u32) | CRC-32C of the header (u32) | header
+//	| CRC-32C of every snapBlock bytes of the data area (u32 each) | data area | SnapshotMagic
+//
+// The header holds the class counts, the text chunk lengths, the default source list
+// and, per source, the offset and length of each of its sections in the data area
+// (see the sec* constants). Sections are sorted so that every lookup is a binary
+// search: string tables (sets, member-of back-references, objects, keys) are a count,
+// a table of record offsets and the records (key, then value); the origin tables are
+// fixed-width (ASN, first route, route count) rows sorted by ASN pointing into the
+// route sections (IPv4: address<<8|length as a u64; IPv6: 16 address bytes and the
+// length), sorted by prefix within an origin. Opening a snapshot verifies the header
+// and the checksum table; a block of the data area is verified when a query first
+// reads from it (see snapFile).
 
 // SnapshotMagic starts every snapshot file.
-const SnapshotMagic = "BGPFIRR\x03"
+const SnapshotMagic = "BGPFIRR\x04"
 
 // ErrSnapshot means a snapshot is truncated, corrupt or of another version.
 var ErrSnapshot = errors.New("invalid IRR snapshot")
 
-// IsSnapshot reports whether the file at path starts with SnapshotMagic.
+// IsSnapshot reports whether the file at path starts with SnapshotMagic (of any
+// version: an old snapshot is then refused with ErrSnapshot, not parsed as RPSL).
 func IsSnapshot(path string) bool {
 	f, err := os.Open(path)
 	if err != nil {
@@ -41,8 +52,30 @@ func IsSnapshot(path string) bool {
 	defer f.Close()
 	var b [len(SnapshotMagic)]byte
 	_, err = io.ReadFull(f, b[:])
-	return err == nil && string(b[:]) == SnapshotMagic
+	return err == nil && string(b[:len(b)-1]) == SnapshotMagic[:len(SnapshotMagic)-1]
 }
+
+// The sections of one source, in the order of the header.
+const (
+	secSets     = iota // string table: UPPER(name) → name, class, members, mbrs-by-ref
+	secOrigin4         // origin table of the IPv4 routes
+	secRoutes4         // IPv4 route keys, 8 bytes each
+	secOrigin6         // origin table of the IPv6 routes
+	secRoutes6         // IPv6 route keys, 17 bytes each
+	secRefs            // text reference of every route (IPv4 then IPv6), refSize bytes each
+	secASMember        // string table: UPPER(set) → aut-nums naming it in member-of
+	secRtMember        // string table: UPPER(set) → routes naming it in member-of
+	secObjs            // string table: class "\x00" UPPER(key) → text reference
+	secByKey           // string table: UPPER(key) → classes
+	numSec
+)
+
+const (
+	originRow = 12 // ASN, first route, count (u32 each)
+	route4Len = 8
+	route6Len = 17
+	refSize   = 12
+)
 
 type snapWriter struct {
 	w   *bytes.Buffer
@@ -72,56 +105,6 @@ func (w *snapWriter) ref(t textRef) {
 	w.uint(uint64(t.n))
 }
 
-// Route entries of the origin lists have a fixed width (most of a snapshot's tables;
-// decoding them is the bulk of opening one): IPv4 address (4 bytes) or IPv6 address
-// (16), then the length (1), little-endian. A route's text reference (chunk, offset,
-// length: 4 bytes each) is in the separate reference section.
-const (
-	routeEntry4 = 4 + 1
-	routeEntry6 = 16 + 1
-	refSize     = 12
-)
-
-func appendKey(b []byte, k pkey) []byte {
-	if k.V6 {
-		b = binary.LittleEndian.AppendUint64(b, k.Hi)
-		b = binary.LittleEndian.AppendUint64(b, k.Lo)
-	} else {
-		b = binary.LittleEndian.AppendUint32(b, uint32(k.Hi>>32))
-	}
-	return append(b, k.Bits)
-}
-
-func appendRef(b []byte, t textRef) []byte {
-	b = binary.LittleEndian.AppendUint32(b, t.chunk)
-	b = binary.LittleEndian.AppendUint32(b, t.off)
-	return binary.LittleEndian.AppendUint32(b, t.n)
-}
-
-// decodeRef decodes refSize bytes.
-func decodeRef(b []byte) textRef {
-	return textRef{chunk: binary.LittleEndian.Uint32(b), off: binary.LittleEndian.Uint32(b[4:]), n: binary.LittleEndian.Uint32(b[8:])}
-}
-
-// route decodes one route entry of family f; the caller checked the length.
-func (r *snapReader) route(f int) pkey {
-	var k pkey
-	b := r.b
-	if f == 1 {
-		k = pkey{Hi: binary.LittleEndian.Uint64(b), Lo: binary.LittleEndian.Uint64(b[8:]), V6: true}
-		b = b[16:]
-	} else {
-		k = pkey{Hi: uint64(binary.LittleEndian.Uint32(b)) << 32}
-		b = b[4:]
-	}
-	k.Bits = b[0]
-	r.b = b[1:]
-	if k.Bits > 32 && !k.V6 || k.Bits > 128 || !masked(k) {
-		r.fail("invalid prefix")
-	}
-	return k
-}
-
 // pkey writes k; an IPv4 address is written as its 32-bit value.
 func (w *snapWriter) pkey(k pkey) {
 	v6 := uint64(0)
@@ -135,6 +118,26 @@ func (w *snapWriter) pkey(k pkey) {
 	w.uint(uint64(k.Bits)<<1 | v6)
 }
 
+func appendKey(b []byte, k pkey) []byte {
+	if k.V6 {
+		b = binary.LittleEndian.AppendUint64(b, k.Hi)
+		b = binary.LittleEndian.AppendUint64(b, k.Lo)
+		return append(b, k.Bits)
+	}
+	return binary.LittleEndian.AppendUint64(b, pack4(k))
+}
+
+func appendRef(b []byte, t textRef) []byte {
+	b = binary.LittleEndian.AppendUint32(b, t.chunk)
+	b = binary.LittleEndian.AppendUint32(b, t.off)
+	return binary.LittleEndian.AppendUint32(b, t.n)
+}
+
+// decodeRef decodes refSize bytes.
+func decodeRef(b []byte) textRef {
+	return textRef{chunk: binary.LittleEndian.Uint32(b), off: binary.LittleEndian.Uint32(b[4:]), n: binary.LittleEndian.Uint32(b[8:])}
+}
+
 // sortedKeys returns the keys of m in order, so that a snapshot is deterministic.
 func sortedKeys[K string | routing.ASN, V any](m map[K]V) []K {
 	out := make([]K, 0, len(m))
@@ -145,102 +148,115 @@ func sortedKeys[K string | routing.ASN, V any](m map[K]V) []K {
 	return out
 }
 
+// strTable builds a string table section: count, count+1 record offsets, records.
+func strTable(keys []string, val func(w *snapWriter, i int)) []byte {
+	w := &snapWriter{w: new(bytes.Buffer)}
+	recs := make([]uint32, 0, len(keys)+1)
+	base := 4 + 4*(len(keys)+1)
+	for i, k := range keys {
+		recs = append(recs, uint32(base+w.w.Len()))
+		w.str(k)
+		val(w, i)
+	}
+	recs = append(recs, uint32(base+w.w.Len()))
+	out := make([]byte, 0, base+w.w.Len())
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(keys)))
+	for _, r := range recs {
+		out = binary.LittleEndian.AppendUint32(out, r)
+	}
+	return append(out, w.w.Bytes()...)
+}
+
 // WriteSnapshot writes the whole index (every source, not only the default ones) to w.
 func (ix *Index) WriteSnapshot(w io.Writer) error {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	ix.fillRefs()
-	sw := &snapWriter{w: new(bytes.Buffer)}
-	var refs []byte
-	chunks := ix.texts.all()
-	sw.uint(uint64(len(chunks)))
-	for _, c := range chunks {
-		sw.uint(uint64(len(c)))
+	ix.materialize()
+	if err := ix.snapErr(); err != nil {
+		return fmt.Errorf("irr: write snapshot: %w", err)
 	}
-	sw.strs(ix.order)
+	chunks := ix.texts.all()
+	var data [][]byte // the data area, in pieces
+	size := 0
+	add := func(b []byte) (off, n int) {
+		off = size
+		data = append(data, b)
+		size += len(b)
+		return off, len(b)
+	}
+	hw := &snapWriter{w: new(bytes.Buffer)}
 	names := sortedKeys(ix.srcs)
 	sort.Slice(names, func(i, j int) bool { return ix.srcs[names[i]].idx < ix.srcs[names[j]].idx })
-	sw.uint(uint64(len(names)))
+	type srcHead struct {
+		name string
+		n    [2]int
+		secs [numSec][2]int
+	}
+	heads := make([]srcHead, 0, len(names))
 	for _, n := range names {
 		s := ix.srcs[n]
-		sw.str(s.name)
-		sw.uint(uint64(len(s.objs)))
-		for _, k := range sortedKeys(s.objs) {
-			sw.str(k)
-			sw.ref(s.objs[k])
+		h := srcHead{name: s.name, n: s.nroutes}
+		for i, b := range s.sections() {
+			off, l := add(b)
+			h.secs[i] = [2]int{off, l}
 		}
-		sw.uint(uint64(len(s.byKey)))
-		for _, k := range sortedKeys(s.byKey) {
-			sw.str(k)
-			sw.strs(s.byKey[k])
-		}
-		sw.uint(uint64(len(s.sets)))
-		for _, k := range sortedKeys(s.sets) {
-			set := s.sets[k]
-			sw.str(k)
-			sw.str(set.name)
-			sw.str(set.class)
-			sw.strs(set.members)
-			sw.strs(set.mbrsByRef)
-		}
-		for f := range s.origin {
-			sw.uint(uint64(len(s.origin[f])))
-			for _, a := range sortedKeys(s.origin[f]) {
-				o := s.origin[f][a]
-				sw.uint(uint64(a))
-				sw.uint(uint64(len(o.keys)))
-				// In prefix order, so that the reader checks uniqueness in O(1).
-				idx := make([]int, len(o.keys))
-				for i := range idx {
-					idx[i] = i
-				}
-				sort.Slice(idx, func(i, j int) bool { return comparePKey(o.keys[idx[i]], o.keys[idx[j]]) < 0 })
-				for _, i := range idx {
-					sw.buf = appendKey(sw.buf[:0], o.keys[i])
-					sw.w.Write(sw.buf)
-					refs = appendRef(refs, o.refs[i])
-				}
-			}
-		}
-		sw.uint(uint64(len(s.asMemberOf)))
-		for _, set := range sortedKeys(s.asMemberOf) {
-			m := s.asMemberOf[set]
-			sw.str(set)
-			sw.uint(uint64(len(m)))
-			for _, a := range sortedKeys(m) {
-				sw.uint(uint64(a))
-				sw.strs(m[a].mnts)
-			}
-		}
-		sw.uint(uint64(len(s.routeMemberOf)))
-		for _, set := range sortedKeys(s.routeMemberOf) {
-			m := s.routeMemberOf[set]
-			sw.str(set)
-			sw.uint(uint64(len(m)))
-			keys := make([]routeKey, 0, len(m))
-			for rk := range m {
-				keys = append(keys, rk)
-			}
-			sort.Slice(keys, func(i, j int) bool {
-				if c := comparePKey(keys[i].p, keys[j].p); c != 0 {
-					return c < 0
-				}
-				return keys[i].origin < keys[j].origin
-			})
-			for _, rk := range keys {
-				sw.pkey(rk.p)
-				sw.uint(uint64(rk.origin))
-				sw.strs(m[rk].mnts)
+		heads = append(heads, h)
+	}
+	var textLen int
+	for _, c := range chunks {
+		add(c)
+		textLen += len(c)
+	}
+	crcs := make([]byte, 0, 4*((size+snapBlock-1)/snapBlock))
+	blk := make([]byte, 0, snapBlock)
+	for _, b := range data {
+		for len(b) > 0 {
+			k := min(len(b), snapBlock-len(blk))
+			blk = append(blk, b[:k]...)
+			b = b[k:]
+			if len(blk) == snapBlock {
+				crcs = binary.LittleEndian.AppendUint32(crcs, crc32.Checksum(blk, castagnoli))
+				blk = blk[:0]
 			}
 		}
 	}
+	if len(blk) > 0 {
+		crcs = binary.LittleEndian.AppendUint32(crcs, crc32.Checksum(blk, castagnoli))
+	}
+
+	hw.uint(uint64(size))
+	hw.uint(uint64(crc32.Checksum(crcs, castagnoli)))
+	stats := ix.statsLocked()
+	hw.uint(uint64(len(stats)))
+	for _, c := range sortedKeys(stats) {
+		hw.str(c)
+		hw.uint(uint64(stats[c]))
+	}
+	hw.uint(uint64(len(chunks)))
+	for _, c := range chunks {
+		hw.uint(uint64(len(c)))
+	}
+	hw.uint(uint64(size - textLen))
+	hw.strs(ix.order)
+	hw.uint(uint64(len(heads)))
+	for _, h := range heads {
+		hw.str(h.name)
+		hw.uint(uint64(h.n[0]))
+		hw.uint(uint64(h.n[1]))
+		for _, s := range h.secs {
+			hw.uint(uint64(s[0]))
+			hw.uint(uint64(s[1]))
+		}
+	}
+	head := hw.w.Bytes()
 	bw := bufio.NewWriterSize(w, 1<<20)
 	bw.WriteString(SnapshotMagic)
-	bw.Write(binary.AppendUvarint(nil, uint64(sw.w.Len())))
-	bw.Write(sw.w.Bytes())
-	bw.Write(refs)
-	for _, c := range chunks {
-		bw.Write(c)
+	bw.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(head))))
+	bw.Write(binary.LittleEndian.AppendUint32(nil, crc32.Checksum(head, castagnoli)))
+	bw.Write(head)
+	bw.Write(crcs)
+	for _, b := range data {
+		bw.Write(b)
 	}
 	bw.WriteString(SnapshotMagic) // trailer: a truncated file is detected
 	if err := bw.Flush(); err != nil {
@@ -249,135 +265,228 @@ func (ix *Index) WriteSnapshot(w io.Writer) error {
 	return nil
 }
 
-// snapReader decodes a snapshot held in memory. The first error sticks; every value
-// read after it is zero, so decoding loops end quickly.
-type snapReader struct {
-	b   []byte
-	err error
-}
-
-func (r *snapReader) fail(msg string) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: %s", ErrSnapshot, msg)
+// sections encodes the sections of s (see the sec* constants).
+func (s *source) sections() [numSec][]byte {
+	var out [numSec][]byte
+	sets := sortedKeys(s.sets)
+	out[secSets] = strTable(sets, func(w *snapWriter, i int) {
+		set := s.sets[sets[i]]
+		w.str(set.name)
+		w.str(set.class)
+		w.strs(set.members)
+		w.strs(set.mbrsByRef)
+	})
+	var refs []byte
+	for f := range s.origin {
+		var tab, routes []byte
+		n := 0
+		for _, a := range sortedKeys(s.origin[f]) {
+			o := s.origin[f][a]
+			tab = binary.LittleEndian.AppendUint32(tab, uint32(a))
+			tab = binary.LittleEndian.AppendUint32(tab, uint32(n))
+			tab = binary.LittleEndian.AppendUint32(tab, uint32(len(o.keys)))
+			n += len(o.keys)
+			// In prefix order: lookups are binary searches, readers need not sort.
+			idx := make([]int, len(o.keys))
+			for i := range idx {
+				idx[i] = i
+			}
+			sort.Slice(idx, func(i, j int) bool { return comparePKey(o.keys[idx[i]], o.keys[idx[j]]) < 0 })
+			for _, i := range idx {
+				routes = appendKey(routes, o.keys[i])
+				refs = appendRef(refs, o.refs[i])
+			}
+		}
+		out[secOrigin4+2*f], out[secRoutes4+2*f] = tab, routes
 	}
-	r.b = nil
-}
-
-func (r *snapReader) uint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail("truncated number")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-// count reads a length and checks that at least min bytes per element remain.
-func (r *snapReader) count(min int) int {
-	v := r.uint()
-	if v > uint64(len(r.b)/min) {
-		r.fail("count exceeds the data")
-		return 0
-	}
-	return int(v)
-}
-
-func (r *snapReader) bytes() []byte {
-	n := r.count(1)
-	b := r.b[:n:n]
-	r.b = r.b[n:]
-	return b
-}
-
-func (r *snapReader) str() string { return string(r.bytes()) }
-
-func (r *snapReader) strs() []string {
-	n := r.count(1)
-	if n == 0 {
-		return nil
-	}
-	out := make([]string, n)
-	for i := range out {
-		out[i] = r.str()
-	}
+	out[secRefs] = refs
+	asm := sortedKeys(s.asMemberOf)
+	out[secASMember] = strTable(asm, func(w *snapWriter, i int) {
+		m := s.asMemberOf[asm[i]]
+		w.uint(uint64(len(m)))
+		for _, a := range sortedKeys(m) {
+			w.uint(uint64(a))
+			w.strs(m[a].mnts)
+		}
+	})
+	rtm := sortedKeys(s.routeMemberOf)
+	out[secRtMember] = strTable(rtm, func(w *snapWriter, i int) {
+		m := s.routeMemberOf[rtm[i]]
+		w.uint(uint64(len(m)))
+		keys := make([]routeKey, 0, len(m))
+		for rk := range m {
+			keys = append(keys, rk)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			if c := comparePKey(keys[i].p, keys[j].p); c != 0 {
+				return c < 0
+			}
+			return keys[i].origin < keys[j].origin
+		})
+		for _, rk := range keys {
+			w.pkey(rk.p)
+			w.uint(uint64(rk.origin))
+			w.strs(m[rk].mnts)
+		}
+	})
+	objs := sortedKeys(s.objs)
+	out[secObjs] = strTable(objs, func(w *snapWriter, i int) { w.ref(s.objs[objs[i]]) })
+	keys := sortedKeys(s.byKey)
+	out[secByKey] = strTable(keys, func(w *snapWriter, i int) { w.strs(s.byKey[keys[i]]) })
 	return out
 }
 
-func (r *snapReader) u32(what string) uint32 {
-	v := r.uint()
-	if v > 1<<32-1 {
-		r.fail(what + " out of range")
-	}
-	return uint32(v)
-}
-
-func (r *snapReader) pkey() pkey {
-	k := pkey{Hi: r.uint(), Lo: r.uint()}
-	bv := r.uint()
-	k.Bits, k.V6 = uint8(bv>>1), bv&1 == 1
-	max := uint8(32)
-	if k.V6 {
-		max = 128
-	}
-	if bv>>1 > uint64(max) || !k.V6 && (k.Hi > 1<<32-1 || k.Lo != 0) {
-		r.fail("invalid prefix")
-		return k
-	}
-	if !k.V6 {
-		k.Hi <<= 32
-	}
-	if !masked(k) {
-		r.fail("invalid prefix")
-	}
-	return k
-}
-
-// masked reports whether k has no bits set past its length (k.bits is in range).
-func masked(k pkey) bool { return k.Masked() == k }
-
-// ReadSnapshot decodes a snapshot written by WriteSnapshot. Every reference into the
-// object texts is checked, so a corrupt file is an error wrapping ErrSnapshot, never a
-// crash later. The index keeps slices of data.
+// ReadSnapshot opens a snapshot written by WriteSnapshot that is held in memory; the
+// index keeps slices of data, which must not change. Opening checks the header and
+// the checksum table only; the tables and texts are decoded when a query needs them,
+// each block of them verified on first use (a corrupt block is an error wrapping
+// ErrSnapshot from the query that meets it, never a crash).
 func ReadSnapshot(data []byte) (*Index, error) {
-	tables, rest, err := splitSnapshot(data)
+	ix, err := openSnapshotData("snapshot", data)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("irr: read snapshot: %w", err)
 	}
-	ix, lens, err := decodeTables(tables)
-	if err != nil {
-		return nil, err
-	}
-	nrefs := ix.routeCount() * refSize
-	texts := rest[:len(rest)-len(SnapshotMagic)]
-	if int64(nrefs)+total(lens) != int64(len(texts)) || !bytes.HasSuffix(rest, []byte(SnapshotMagic)) {
-		return nil, fmt.Errorf("irr: read snapshot: %w: truncated", ErrSnapshot)
-	}
-	refs := texts[:nrefs]
-	ix.refsLoad = func() ([]byte, error) { return refs, nil }
-	ix.texts.chunks = cutChunks(texts[nrefs:], lens)
 	return ix, nil
 }
 
-// splitSnapshot checks the magic and returns the tables and what follows them.
-func splitSnapshot(data []byte) (tables, rest []byte, err error) {
-	if !bytes.HasPrefix(data, []byte(SnapshotMagic)) {
-		return nil, nil, fmt.Errorf("irr: read snapshot: %w: bad magic", ErrSnapshot)
+// openSnapshot opens the snapshot file at path, memory-mapped where the platform
+// allows (see mapFile) unless read. It returns the index and the number of bytes read now.
+func openSnapshot(path string, read bool) (*Index, int64, error) {
+	var data []byte
+	var err error
+	if read {
+		data, err = os.ReadFile(path)
+	} else {
+		data, err = mapFile(path)
 	}
-	data = data[len(SnapshotMagic):]
-	n, k := binary.Uvarint(data)
-	if k <= 0 || n > uint64(len(data)-k) || uint64(len(data)-k)-n < uint64(len(SnapshotMagic)) {
-		return nil, nil, fmt.Errorf("irr: read snapshot: %w: truncated", ErrSnapshot)
+	if err != nil {
+		return nil, 0, fmt.Errorf("irr: load: %w", err)
 	}
-	return data[k : k+int(n)], data[k+int(n):], nil
+	ix, err := openSnapshotData(path, data)
+	if err != nil {
+		if !read {
+			unmapFile(data)
+		}
+		return nil, 0, fmt.Errorf("irr: load %s: %w", path, err)
+	}
+	return ix, int64(len(data)), nil
 }
 
-func total(lens []int) int64 {
-	var t int64
-	for _, n := range lens {
-		t += int64(n)
+// openSnapshotData opens the snapshot held in data (see ReadSnapshot).
+func openSnapshotData(name string, data []byte) (*Index, error) {
+	trunc := fmt.Errorf("%w: truncated", ErrSnapshot)
+	if len(data) < len(SnapshotMagic) || string(data[:len(SnapshotMagic)]) != SnapshotMagic {
+		if len(data) >= len(SnapshotMagic) && string(data[:len(SnapshotMagic)-1]) == SnapshotMagic[:len(SnapshotMagic)-1] {
+			return nil, fmt.Errorf("%w: format version %d, this version reads %d (make the snapshot again)", ErrSnapshot, data[len(SnapshotMagic)-1], SnapshotMagic[len(SnapshotMagic)-1])
+		}
+		return nil, fmt.Errorf("%w: bad magic", ErrSnapshot)
 	}
-	return t
+	p := len(SnapshotMagic)
+	if len(data) < p+8 {
+		return nil, trunc
+	}
+	hlen := int(binary.LittleEndian.Uint32(data[p:]))
+	hcrc := binary.LittleEndian.Uint32(data[p+4:])
+	p += 8
+	if hlen > len(data)-p {
+		return nil, trunc
+	}
+	head := data[p : p+hlen]
+	if crc32.Checksum(head, castagnoli) != hcrc {
+		return nil, fmt.Errorf("%w: header checksum mismatch", ErrSnapshot)
+	}
+	p += hlen
+	r := &snapReader{b: head}
+	size := r.uint()
+	tcrc := r.uint()
+	nblocks := (size + snapBlock - 1) / snapBlock
+	if r.err != nil || size > uint64(len(data)) || uint64(len(data)-p) != 4*nblocks+size+uint64(len(SnapshotMagic)) {
+		return nil, trunc
+	}
+	crcb := data[p : p+4*int(nblocks)]
+	if uint64(crc32.Checksum(crcb, castagnoli)) != tcrc {
+		return nil, fmt.Errorf("%w: checksum table mismatch", ErrSnapshot)
+	}
+	p += len(crcb)
+	if string(data[len(data)-len(SnapshotMagic):]) != SnapshotMagic {
+		return nil, fmt.Errorf("%w: bad trailer", ErrSnapshot)
+	}
+	crcs := make([]uint32, nblocks)
+	for i := range crcs {
+		crcs[i] = binary.LittleEndian.Uint32(crcb[4*i:])
+	}
+	f := newSnapFile(name, data[p:p+int(size)], crcs)
+
+	ix := NewIndex()
+	ix.snap = f
+	stats := make(map[string]int)
+	for n := r.count(2); n > 0; n-- {
+		c := r.str()
+		stats[c] = int(r.u32("count"))
+	}
+	lens := make([]int, r.count(1))
+	var textLen uint64
+	for i := range lens {
+		n := r.u32("chunk length")
+		lens[i] = int(n)
+		textLen += uint64(n)
+	}
+	textOff := r.uint()
+	if r.err == nil && (textOff > size || size-textOff != textLen) {
+		r.fail("text chunks do not fill the text section")
+	}
+	order := r.strs()
+	nsrc := r.count(2 + 2*numSec)
+	if nsrc > 1<<16 {
+		r.fail("too many sources")
+	}
+	for i := 0; i < nsrc && r.err == nil; i++ {
+		name := r.str()
+		if !validSourceName(name) || ix.srcs[name] != nil {
+			r.fail("invalid or duplicate source name")
+			break
+		}
+		s := ix.source(name, true)
+		lz := &lazySource{f: f}
+		lz.n[0], lz.n[1] = int(r.u32("route count")), int(r.u32("route count"))
+		for k := range lz.sec {
+			off, n := r.uint(), r.uint()
+			if off > textOff || n > textOff-off {
+				r.fail("section out of range")
+			}
+			lz.sec[k] = section{int(off), int(n)}
+		}
+		if r.err != nil {
+			break
+		}
+		if lz.sec[secOrigin4].n%originRow != 0 || lz.sec[secOrigin6].n%originRow != 0 ||
+			lz.sec[secRoutes4].n != lz.n[0]*route4Len || lz.sec[secRoutes6].n != lz.n[1]*route6Len ||
+			lz.sec[secRefs].n != (lz.n[0]+lz.n[1])*refSize {
+			r.fail("section sizes do not match the route counts")
+			break
+		}
+		s.lz = lz
+		s.nroutes = lz.n
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.fail("trailing data")
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	if err := ix.SetDefaultSources(order); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSnapshot, err)
+	}
+	ix.lazyStats = stats
+	ix.texts.lens = lens
+	ix.texts.load = func() ([][]byte, error) {
+		b := f.bytes(int(textOff), int(textLen))
+		if b == nil {
+			return nil, f.Err()
+		}
+		return cutChunks(b, lens), nil
+	}
+	return ix, nil
 }
 
 // cutChunks slices texts into chunks of the given lengths, each with cap == len so
@@ -391,194 +500,27 @@ func cutChunks(texts []byte, lens []int) [][]byte {
 	return out
 }
 
-// decodeTables decodes the tables of a snapshot into an index without texts, and
-// returns the chunk lengths.
-func decodeTables(tables []byte) (*Index, []int, error) {
-	r := &snapReader{b: tables}
-	ix := NewIndex()
-	nchunks := r.count(1)
-	lens := make([]int, nchunks)
-	for i := range lens {
-		n := r.uint()
-		if n > 1<<32-1 {
-			r.fail("chunk too large")
-		}
-		lens[i] = int(n)
+// snapErr returns the first integrity error met in the snapshot the index was read
+// from, or nil. The caller holds at least the read lock.
+func (ix *Index) snapErr() error {
+	if ix.snap == nil {
+		return nil
 	}
-	ref := func() textRef {
-		t := textRef{chunk: r.u32("chunk"), off: r.u32("offset"), n: r.u32("length")}
-		if r.err == nil && (int(t.chunk) >= nchunks || uint64(t.off)+uint64(t.n) > uint64(lens[t.chunk])) {
-			r.fail("text reference out of range")
-		}
-		return t
+	if err := ix.snap.Err(); err != nil {
+		return fmt.Errorf("irr: %w", err)
 	}
-	order := r.strs()
-	nsrc := r.count(8)
-	if nsrc > 1<<16 {
-		r.fail("too many sources")
-	}
-	for i := 0; i < nsrc && r.err == nil; i++ {
-		name := r.str()
-		if !validSourceName(name) || ix.srcs[name] != nil {
-			r.fail("invalid or duplicate source name")
-			break
-		}
-		s := ix.source(name, true)
-		for n := r.count(4); n > 0; n-- {
-			k := r.str()
-			s.objs[k] = ref()
-		}
-		for n := r.count(2); n > 0; n-- {
-			k := r.str()
-			s.byKey[k] = r.strs()
-		}
-		for n := r.count(5); n > 0; n-- {
-			k := r.str()
-			set := &rpslSet{name: r.str(), class: r.str(), members: r.strs(), mbrsByRef: r.strs()}
-			if set.class != "as-set" && set.class != "route-set" {
-				r.fail("invalid set class")
-			}
-			s.sets[k] = set
-		}
-		for f := range s.origin {
-			for n := r.count(2); n > 0 && r.err == nil; n-- {
-				a := routing.ASN(r.u32("ASN"))
-				size := routeEntry4
-				if f == 1 {
-					size = routeEntry6
-				}
-				m := r.count(size)
-				o := &originRoutes{keys: make([]pkey, m)} // refs: see fillRefs
-				for i := 0; i < m && r.err == nil; i++ {
-					k := r.route(f)
-					if i > 0 && comparePKey(o.keys[i-1], k) >= 0 {
-						r.fail("unordered route")
-					}
-					o.keys[i] = k
-				}
-				if r.err != nil {
-					break
-				}
-				if len(o.keys) > linearMax {
-					o.pos = make(map[pkey]int32, len(o.keys))
-					for i, k := range o.keys {
-						o.pos[k] = int32(i)
-					}
-				}
-				if len(o.keys) == 0 || s.origin[f][a] != nil {
-					r.fail("empty or duplicate origin list")
-					break
-				}
-				s.origin[f][a] = o
-				s.nroutes[f] += len(o.keys)
-			}
-		}
-		for n := r.count(2); n > 0 && r.err == nil; n-- {
-			set := r.str()
-			m := make(map[routing.ASN]memberOfRef)
-			for k := r.count(2); k > 0 && r.err == nil; k-- {
-				a := routing.ASN(r.u32("ASN"))
-				m[a] = memberOfRef{mnts: r.strs()}
-			}
-			s.asMemberOf[set] = m
-		}
-		for n := r.count(2); n > 0 && r.err == nil; n-- {
-			set := r.str()
-			m := make(map[routeKey]memberOfRef)
-			for k := r.count(5); k > 0 && r.err == nil; k-- {
-				p := r.pkey()
-				m[routeKey{p: p, origin: routing.ASN(r.u32("ASN"))}] = memberOfRef{mnts: r.strs()}
-			}
-			s.routeMemberOf[set] = m
-		}
-	}
-	if r.err == nil && len(r.b) != 0 {
-		r.fail("trailing data")
-	}
-	if r.err != nil {
-		return nil, nil, fmt.Errorf("irr: read snapshot: %w", r.err)
-	}
-	if err := ix.SetDefaultSources(order); err != nil {
-		return nil, nil, fmt.Errorf("irr: read snapshot: %w: %w", ErrSnapshot, err)
-	}
-	return ix, lens, nil
+	return nil
 }
 
-// openSnapshot reads the tables of the snapshot file at path; the texts are read from
-// the open file when first needed (a file replaced by rename meanwhile is still the
-// one read). It returns the index and the number of bytes read now.
-func openSnapshot(path string) (*Index, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, 0, fmt.Errorf("irr: load: %w", err)
+// Verify checks every block of the snapshot the index was read from (nil for an index
+// loaded from RPSL): a long-running server calls it once instead of meeting a corrupt
+// block in a query.
+func (ix *Index) Verify() error {
+	if ix.snap == nil {
+		return nil
 	}
-	ix, n, err := openSnapshotFile(f)
-	if err != nil {
-		f.Close()
-		return nil, 0, fmt.Errorf("irr: load %s: %w", path, err)
+	if err := ix.snap.verifyAll(); err != nil {
+		return fmt.Errorf("irr: %w", err)
 	}
-	return ix, n, nil
-}
-
-func openSnapshotFile(f *os.File) (*Index, int64, error) {
-	st, err := f.Stat()
-	if err != nil {
-		return nil, 0, err
-	}
-	size := st.Size()
-	head := make([]byte, min(size, int64(len(SnapshotMagic)+binary.MaxVarintLen64)))
-	if _, err := f.ReadAt(head, 0); err != nil {
-		return nil, 0, err
-	}
-	if !bytes.HasPrefix(head, []byte(SnapshotMagic)) {
-		return nil, 0, fmt.Errorf("%w: bad magic", ErrSnapshot)
-	}
-	n, k := binary.Uvarint(head[len(SnapshotMagic):])
-	start := int64(len(SnapshotMagic) + k)
-	if k <= 0 || n > uint64(size-start) {
-		return nil, 0, fmt.Errorf("%w: truncated", ErrSnapshot)
-	}
-	tables := make([]byte, n)
-	if _, err := f.ReadAt(tables, start); err != nil {
-		return nil, 0, err
-	}
-	ix, lens, err := decodeTables(tables)
-	if err != nil {
-		return nil, 0, err
-	}
-	refStart, refLen := start+int64(n), int64(ix.routeCount()*refSize)
-	textStart, textLen := refStart+refLen, total(lens)
-	trailer := make([]byte, len(SnapshotMagic))
-	if textStart+textLen+int64(len(trailer)) != size {
-		return nil, 0, fmt.Errorf("%w: truncated", ErrSnapshot)
-	}
-	if _, err := f.ReadAt(trailer, size-int64(len(trailer))); err != nil || string(trailer) != SnapshotMagic {
-		return nil, 0, fmt.Errorf("%w: bad trailer", ErrSnapshot)
-	}
-	ix.texts.lens = lens
-	// f stays open for the two loaders (and is closed with the index, by its cleanup).
-	ix.refsLoad = func() ([]byte, error) {
-		refs := make([]byte, refLen)
-		if _, err := f.ReadAt(refs, refStart); err != nil {
-			return nil, err
-		}
-		return refs, nil
-	}
-	ix.texts.load = func() ([][]byte, error) {
-		texts := make([]byte, textLen)
-		if _, err := f.ReadAt(texts, textStart); err != nil {
-			return nil, err
-		}
-		return cutChunks(texts, lens), nil
-	}
-	return ix, refStart, nil
-}
-
-// routeCount returns the number of route and route6 objects of every source.
-func (ix *Index) routeCount() int {
-	n := 0
-	for _, s := range ix.srcs {
-		n += s.nroutes[0] + s.nroutes[1]
-	}
-	return n
+	return nil
 }

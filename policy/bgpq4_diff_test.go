@@ -42,7 +42,8 @@ func setNames(t *testing.T, path string) []string {
 // -A/-R/-r/-m options in both families, with the native prefix-list rendered as ios
 // from the same data. The native command differs from bgpq4 only where bgpq4 is buggy:
 // an unknown set (we fail) and an empty list (we deny all lengths); those cases are
-// checked for the native behaviour instead.
+// checked for the native behaviour instead. The other vendors bgpq4 can print (Junos,
+// IOS-XR, EOS, OpenBGPD) are compared in render's TestNativeVendorsEqualBGPQ4.
 func TestNativeEqualsBGPQ4(t *testing.T) {
 	bin := peer.Require(t, "bgpq4")
 	root := peer.RepoRoot(t)
