@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/netip"
 	"slices"
 	"strings"
@@ -222,6 +223,63 @@ func TestEvaluateErrors(t *testing.T) {
 	} {
 		if _, err := policy.Evaluate(doc, a); err == nil {
 			t.Errorf("Evaluate(%+v) accepted a bad route", a)
+		}
+	}
+}
+
+// A Document survives JSON (vendors' tests and `generate --dump` may store them).
+func TestDocumentJSON(t *testing.T) {
+	b := buildExample(t, nil)
+	for name, d := range b.docs {
+		for _, doc := range []*policy.Document{d.Import4, d.Import6, d.Export4, d.Export6} {
+			js, err := json.Marshal(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back policy.Document
+			if err := json.Unmarshal(js, &back); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			again, _ := json.Marshal(&back)
+			if string(again) != string(js) {
+				t.Errorf("%s %s: JSON round trip differs:\n%s\n%s", name, doc.Name, js, again)
+			}
+			if !strings.Contains(string(js), `"rpki_policy":"drop-invalid"`) {
+				t.Errorf("%s: rpki_policy not as text: %.300s", doc.Name, js)
+			}
+		}
+	}
+}
+
+func TestExplainText(t *testing.T) {
+	b := buildExample(t, nil)
+	doc := b.docs["cust_one"].Import4
+	for _, tc := range []struct {
+		prefix, path string
+		want         []string
+	}{
+		{"198.51.100.0/24", "64497 3356 64497", []string{"reject\n", "rule:     peerlock", "asn:      AS3356 at position 2", `list:     AS3356 "Lumen (former Level 3)"`,
+			"  bogon-asn       passed", "  peerlock        matched"}},
+		{"198.51.100.0/24", "64497", []string{"accept\n", "rule:     accept", "entry:    198.51.100.0/24 exact", "sources: EXAMPLE",
+			`"ROA 198.51.100.0/24-24 AS64497 (ripe)"`, "  max-prefix      session  limit 100, action teardown"}},
+	} {
+		a := policy.Announcement{Prefix: netip.MustParsePrefix(tc.prefix), Path: mustPath(t, tc.path)}.WithROV(b.table)
+		x, err := policy.Explain(doc, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sb strings.Builder
+		if err := x.WriteText(&sb); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(sb.String(), w) {
+				t.Errorf("explain %s [%s] lacks %q:\n%s", tc.prefix, tc.path, w, sb.String())
+			}
+		}
+		js, _ := json.Marshal(x)
+		if !strings.Contains(string(js), `"action":"`+string(x.Action)+`","rule":"`+string(x.Rule)+`"`) {
+			t.Errorf("JSON: %s", js)
 		}
 	}
 }
