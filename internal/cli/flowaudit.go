@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"os"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,7 +19,7 @@ import (
 	"github.com/bgpfilter/bgpfilter/config"
 	"github.com/bgpfilter/bgpfilter/flow"
 	"github.com/bgpfilter/bgpfilter/internal/atomicfile"
-	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/pipeline"
 	"github.com/bgpfilter/bgpfilter/policy"
 )
 
@@ -72,7 +71,7 @@ func runFlowAudit(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
-	// openIRR raised the GC target for one-shot commands; a collector runs for long
+	// pipeline.OpenIRR raised the GC target for one-shot commands; a collector runs for long
 	if !once && os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(100)
 	}
@@ -97,15 +96,12 @@ func runFlowAudit(c *ucli.Context) error {
 // sav.extra_prefixes. Customers without an interface that names an exporter are not
 // audited.
 func auditCustomers(c *ucli.Context, cfg *config.File) ([]audit.Customer, error) {
+	spec := irrSpec(c)
 	if len(cfg.IRR) > 0 && !c.IsSet("irr") {
-		for _, s := range cfg.IRR {
-			if err := c.Set("irr", s); err != nil {
-				return nil, exitErr(ExitUsage, fmt.Errorf("flow-audit: config irr: %w", err))
-			}
-		}
+		spec.Specs = cfg.IRR
 	}
 	if len(cfg.Sources) > 0 && !c.IsSet("sources") {
-		c.Set("sources", strings.Join(cfg.Sources, ","))
+		spec.Sources = cfg.Sources
 	}
 	var out []audit.Customer
 	var todo []*config.Customer
@@ -130,12 +126,12 @@ func auditCustomers(c *ucli.Context, cfg *config.File) ([]audit.Customer, error)
 	if len(out) == 0 {
 		return nil, exitErr(ExitUsage, fmt.Errorf("flow-audit: %s: no customer has an interface with an exporter", cfg.Path))
 	}
-	q, err := openIRR(c)
+	src, err := pipeline.OpenIRR(c.Context, spec)
 	if err != nil {
 		return nil, err
 	}
-	defer closeIRR(q)
-	res := &irr.Resolver{Q: q, Sources: sourceList(c)}
+	defer src.Close()
+	q, res := src.Q, src.Resolver(spec)
 	for i, cu := range todo {
 		objects := cu.ASSets
 		if len(objects) == 0 {
