@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -18,11 +21,11 @@ func expandCommand() *ucli.Command {
 		Usage:     "the ASNs (and route-set prefixes) an AS-SET, route-set or ASN expands to",
 		ArgsUsage: "OBJECT...",
 		Description: "OBJECT is an AS-SET or route-set (optionally SOURCE::NAME, looked up in SOURCE only),\n" +
-			"an ASN or a prefix. Unknown member sets and loops are reported on stderr; an unknown\n" +
+			"an ASN or a prefix. Unknown member sets, loops and invalid members are reported on stderr; an unknown\n" +
 			"root set exits 2.",
 		Flags: []ucli.Flag{
 			&ucli.BoolFlag{Name: "tree", Usage: "print the set tree: by which path each ASN was reached"},
-			&ucli.BoolFlag{Name: "json", Usage: "print a JSON object {asns, prefixes, paths, missing, loops}"},
+			&ucli.BoolFlag{Name: "json", Usage: "print a JSON object {asns, prefixes, paths, missing, loops, invalid}"},
 			&ucli.IntFlag{Name: "max-depth", Value: irr.DefaultMaxDepth, Usage: "maximum set nesting depth"},
 			&ucli.IntFlag{Name: "max-size", Usage: "maximum number of ASNs plus prefixes (0: no limit)"},
 		},
@@ -54,6 +57,9 @@ func runExpand(c *ucli.Context) error {
 	for _, l := range e.Loops {
 		log.Info("set loop ignored", "path", strings.Join(l, " > "))
 	}
+	for _, b := range e.Invalid {
+		log.Warn("invalid member ignored", "set", b.Set, "member", b.Member, "reason", b.Reason, "path", strings.Join(b.Path, " > "))
+	}
 	w := c.App.Writer
 	switch {
 	case c.Bool("json"):
@@ -77,6 +83,14 @@ type expandJSON struct {
 	Paths    map[string][]string `json:"paths"`
 	Missing  []missingJSON       `json:"missing"`
 	Loops    [][]string          `json:"loops"`
+	Invalid  []invalidJSON       `json:"invalid"`
+}
+
+type invalidJSON struct {
+	Set    string   `json:"set"`
+	Member string   `json:"member"`
+	Reason string   `json:"reason"`
+	Path   []string `json:"path"`
 }
 
 type missingJSON struct {
@@ -91,6 +105,7 @@ func writeExpandJSON(w io.Writer, e *irr.Expansion) error {
 		Paths:    make(map[string][]string, len(e.Paths)),
 		Missing:  make([]missingJSON, 0, len(e.Missing)),
 		Loops:    make([][]string, 0, len(e.Loops)),
+		Invalid:  make([]invalidJSON, 0, len(e.Invalid)),
 	}
 	for _, a := range e.ASNs {
 		out.ASNs = append(out.ASNs, uint32(a))
@@ -107,6 +122,9 @@ func writeExpandJSON(w io.Writer, e *irr.Expansion) error {
 		out.Missing = append(out.Missing, missingJSON{Name: m.Name, Path: m.Path})
 	}
 	out.Loops = append(out.Loops, e.Loops...)
+	for _, b := range e.Invalid {
+		out.Invalid = append(out.Invalid, invalidJSON{Set: b.Set, Member: b.Member, Reason: b.Reason, Path: b.Path})
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(out); err != nil {
@@ -130,6 +148,9 @@ func writeExpandTree(w io.Writer, e *irr.Expansion, roots []string) {
 		missing[strings.ToUpper(m.Name)] = true
 	}
 	printed := make(map[string]bool)
+	// Set names and members come from the IRR data: escape anything that is not a
+	// printable character, so an escape sequence in a name cannot reach the terminal.
+	out := func(indent, s, note string) { fmt.Fprintf(w, "%s%s%s\n", indent, treeText(s), note) }
 	var walk func(name string, depth int, onPath map[string]bool)
 	walk = func(name string, depth int, onPath map[string]bool) {
 		indent := strings.Repeat("  ", depth)
@@ -137,29 +158,29 @@ func writeExpandTree(w io.Writer, e *irr.Expansion, roots []string) {
 		k := strings.ToUpper(base)
 		switch {
 		case onPath[k]:
-			fmt.Fprintf(w, "%s%s (loop)\n", indent, name)
+			out(indent, name, " (loop)")
 			return
 		case missing[k]:
-			fmt.Fprintf(w, "%s%s (not found)\n", indent, name)
+			out(indent, name, " (not found)")
 			return
 		case printed[k]:
-			fmt.Fprintf(w, "%s%s (see above)\n", indent, name)
+			out(indent, name, " (see above)")
 			return
 		}
 		n, ok := nodes[k]
 		if !ok {
-			fmt.Fprintf(w, "%s%s\n", indent, name)
+			out(indent, name, "")
 			return
 		}
 		printed[k] = true
-		fmt.Fprintf(w, "%s%s\n", indent, name)
+		out(indent, name, "")
 		onPath[k] = true
 		for _, m := range n.Members {
 			if irr.IsSetName(m) {
 				walk(m, depth+1, onPath)
 				continue
 			}
-			fmt.Fprintf(w, "%s  %s\n", indent, m)
+			out(indent+"  ", m, "")
 		}
 		delete(onPath, k)
 	}
@@ -172,6 +193,18 @@ func writeExpandTree(w io.Writer, e *irr.Expansion, roots []string) {
 			walk(name, 0, make(map[string]bool))
 			continue
 		}
-		fmt.Fprintln(w, r)
+		out("", r, "")
 	}
+}
+
+// treeText returns s as is when every rune is printable, else quoted with Go escapes
+// ("AS-\x1b[31mX" prints as "\"AS-\\x1b[31mX\""), so the tree never carries control
+// characters, escape sequences or bidirectional overrides to the terminal.
+func treeText(s string) string {
+	for _, r := range s {
+		if !unicode.IsPrint(r) || r == utf8.RuneError {
+			return strconv.QuoteToASCII(s)
+		}
+	}
+	return s
 }
