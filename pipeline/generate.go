@@ -31,10 +31,11 @@ import (
 // written atomically on success and on failure.
 type GenerateJob struct {
 	Config *config.File
-	// IRR and RPKI are the sources (the config's, with the command's timeouts and
-	// cache settings).
-	IRR  IRRSpec
-	RPKI RPKISpec
+	// IRR and RPKI are the flag specs (timeouts, cache); the config's irr, sources
+	// and rpki keys win unless IRRFromFlags / RPKIFromFlags (see OpenConfigSources).
+	IRR                         IRRSpec
+	RPKI                        RPKISpec
+	IRRFromFlags, RPKIFromFlags bool
 	// Out is the output directory.
 	Out string
 	// Jobs bounds the customers built at the same time (0: the number of CPUs).
@@ -124,8 +125,15 @@ func (j *GenerateJob) Run(ctx context.Context) error {
 	cfg := j.Config
 	sum := &GenerateSummary{Status: "ok", GeneratedAt: now().UTC(), Config: cfg.Path, DryRun: j.DryRun,
 		Customers: []CustomerSummary{}, Warnings: []string{}}
-	sum.IRR.Sources = slices.Clone(j.IRR.Sources)
-	for _, sp := range j.IRR.Specs {
+	specs, sources := j.IRR.Specs, j.IRR.Sources
+	if !j.IRRFromFlags && len(cfg.IRR) > 0 {
+		specs = SplitSpecs(cfg.IRR)
+	}
+	if len(sources) == 0 {
+		sources = cfg.Sources
+	}
+	sum.IRR.Sources = slices.Clone(sources)
+	for _, sp := range specs {
 		if IsRemote(sp) {
 			sum.IRR.Servers = append(sum.IRR.Servers, sp)
 		} else {
@@ -222,10 +230,15 @@ type built struct {
 
 func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() time.Time, log *slog.Logger) error {
 	cfg := j.Config
-	rt, err := OpenRPKI(ctx, j.RPKI)
+	srcs, err := OpenConfigSources(ctx, cfg, j.IRR, j.IRRFromFlags, j.RPKI, j.RPKIFromFlags)
 	if err != nil {
 		return err
 	}
+	defer srcs.Close()
+	for _, n := range srcs.PeeringDBNotes {
+		log.Info(n)
+	}
+	src, rt := srcs.IRR, srcs.RPKI
 	if rt != nil {
 		md := rt.Metadata()
 		n4, n6 := rt.Len()
@@ -236,18 +249,10 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 			sum.RPKI.BuildTime, sum.RPKI.AgeSeconds = &bt, &age
 		}
 	}
-	src, err := OpenIRR(ctx, j.IRR)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
 	if len(sum.IRR.Sources) == 0 {
 		sum.IRR.Sources = slices.Clone(src.Sources)
 	}
-	in := policy.Inputs{Querier: src.Q, Resolver: src.Resolver(j.IRR)}
-	if rt != nil {
-		in.Validator, in.ROAs = rt, rt
-	}
+	in := srcs.Inputs()
 
 	// Phase 1: every customer's import documents, in parallel.
 	results := make([]built, len(cfg.Customers))

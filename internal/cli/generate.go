@@ -6,7 +6,6 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/bgpfilter/bgpfilter/config"
 	"github.com/bgpfilter/bgpfilter/pipeline"
 )
 
@@ -16,7 +15,7 @@ func generateCommand() *ucli.Command {
 		Name:      "generate",
 		Usage:     "render every customer × target of a config into DIR/<customer>/<target>.conf, with DIR/summary.json",
 		ArgsUsage: " ",
-		Description: "IRR and RPKI data come from the config (irr, sources, rpki), else from the global flags;\n" +
+		Description: "IRR and RPKI data come from the config (irr, sources, rpki) unless --irr/--rpki are given;\n" +
 			"the global timeout and cache flags apply. Each customer's files are replaced together or not\n" +
 			"at all. Exit 0 when every customer was written or unchanged; 3 when a customer's data could\n" +
 			"not be fetched (its previous files are kept, the others are written), 4 when the shrink\n" +
@@ -45,22 +44,12 @@ func runGenerate(c *ucli.Context) error {
 	case c.Int("jobs") < 0:
 		return exitErr(ExitUsage, errors.New("generate: --jobs must not be negative"))
 	}
-	cfg, err := config.Load(path)
+	cfg, err := pipeline.LoadConfig(path)
 	if err != nil {
 		return pipeline.GenerateFailed(out, path, c.Bool("dry-run"), c.App.Writer, exitErr(ExitUsage, fmt.Errorf("generate: %w", err)))
 	}
-	spec := irrSpec(c)
-	if len(cfg.IRR) > 0 {
-		spec.Specs = cfg.IRR
-	}
-	if len(cfg.Sources) > 0 {
-		spec.Sources = cfg.Sources
-	}
-	rs := rpkiSpec(c)
-	if cfg.RPKI != "" {
-		rs.Spec = cfg.RPKI
-	}
-	job := &pipeline.GenerateJob{Config: cfg, IRR: spec, RPKI: rs, Out: out, Jobs: c.Int("jobs"),
+	job := &pipeline.GenerateJob{Config: cfg, IRR: irrSpec(c), IRRFromFlags: c.IsSet("irr"), RPKI: rpkiSpec(c), RPKIFromFlags: c.IsSet("rpki"),
+		Out: out, Jobs: c.Int("jobs"),
 		DryRun: c.Bool("dry-run"), Force: c.Bool("force"), Stdout: c.App.Writer, Logger: logger(c)}
 	if c.Bool("diff") {
 		job.Diff = c.App.Writer

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -43,6 +45,14 @@ func (s genSummary) customer(t *testing.T, name string) int {
 	}
 	t.Fatalf("summary has no customer %s: %+v", name, s)
 	return -1
+}
+
+// genRun runs the app without a global --irr (the config names the data).
+func genRun(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), append([]string{"bgpfilter"}, args...), &out, &errb)
+	return code, out.String(), errb.String()
 }
 
 func readGenSummary(t *testing.T, b []byte) genSummary {
@@ -107,7 +117,7 @@ func TestGenerate(t *testing.T) {
 	cfg := writeGenConfig(t, dir, db, "GEN", "self: {prefixes: [203.0.113.0/24]}", "AS-GENA")
 	out := filepath.Join(dir, "out")
 	gen := func(extra ...string) (int, string, string) {
-		return runCLI(t, append([]string{"--quiet", "generate", "--config", cfg, "--out", out}, extra...)...)
+		return genRun(t, append([]string{"--quiet", "generate", "--config", cfg, "--out", out}, extra...)...)
 	}
 	code, _, errs := gen("--jobs", "2")
 	if code != 0 {
@@ -203,7 +213,7 @@ func TestGenerateUnavailableCustomer(t *testing.T) {
 	dir := t.TempDir()
 	cfg := writeGenConfig(t, dir, "whois://"+good.Addr(), "RIPE", "", "AS-SUB")
 	out := filepath.Join(dir, "out")
-	code, _, errs := runCLI(t, "--quiet", "generate", "--config", cfg, "--out", out)
+	code, _, errs := genRun(t, "--quiet", "generate", "--config", cfg, "--out", out)
 	if code != 0 {
 		t.Fatalf("first run: exit %d: %s", code, errs)
 	}
@@ -224,7 +234,7 @@ func TestGenerateUnavailableCustomer(t *testing.T) {
 	cfg = writeGenConfig(t, dir, "whois://"+bad.Addr(), "RIPE", "", "AS-SUB")
 	// One job: cust_b is built before cust_a's failure takes the only server out of the
 	// run (irr.Failover skips a failed server for the rest of the run).
-	code, _, errs = runCLI(t, "--quiet", "--timeout", "2s", "generate", "--config", cfg, "--out", out, "--jobs", "1")
+	code, _, errs = genRun(t, "--quiet", "--timeout", "2s", "generate", "--config", cfg, "--out", out, "--jobs", "1")
 	sb, _ := os.ReadFile(filepath.Join(out, "summary.json"))
 	s := readGenSummary(t, sb)
 	a, b := s.Customers[s.customer(t, "cust_a")], s.Customers[s.customer(t, "cust_b")]
@@ -243,7 +253,7 @@ func TestGenerateBadConfig(t *testing.T) {
 	cfg := filepath.Join(dir, "c.yml")
 	os.WriteFile(cfg, []byte("local_as: 64496\nrouter_id: 192.0.2.1\nnosuchkey: 1\ncustomers: []\n"), 0o644)
 	out := filepath.Join(dir, "out")
-	code, _, errs := runCLI(t, "--quiet", "generate", "--config", cfg, "--out", out)
+	code, _, errs := genRun(t, "--quiet", "generate", "--config", cfg, "--out", out)
 	sb, err := os.ReadFile(filepath.Join(out, "summary.json"))
 	if err != nil {
 		t.Fatal(err)
