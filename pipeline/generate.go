@@ -253,6 +253,15 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 		sum.IRR.Sources = slices.Clone(src.Sources)
 	}
 	in := srcs.Inputs()
+	if src.Index == nil {
+		// A whois server: customers sharing AS-SETs and origins ask once. (A local
+		// index answers at memory speed and knows each route's source, which the
+		// wrapper would hide.)
+		mq := newMemoQuerier(src.Q)
+		res := *in.Resolver
+		res.Q = mq
+		in.Querier, in.Resolver = mq, &res
+	}
 
 	// Phase 1: every customer's import documents, in parallel.
 	results := make([]built, len(cfg.Customers))

@@ -263,3 +263,34 @@ func TestGenerateBadConfig(t *testing.T) {
 		t.Errorf("exit %d %s\n%s", code, errs, sb)
 	}
 }
+
+// TestGenerateSharesQueries: customers that share an AS-SET and origins ask the whois
+// server once for them (issue 7 item 4: expanded once and shared).
+func TestGenerateSharesQueries(t *testing.T) {
+	srv := whoisfault.Start(t, remoteData(), whoisfault.Fault{})
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yml")
+	var b strings.Builder
+	fmt.Fprintf(&b, "local_as: 64496\nrouter_id: 192.0.2.1\nirr: [whois://%s]\nsources: [RIPE]\ndefaults:\n  targets: [frr]\n"+
+		"  bogons:\n    except_asns: [64496-64511, 65536-65551]\n    except_prefixes: [192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32]\ncustomers:\n", srv.Addr())
+	for i := range 4 {
+		fmt.Fprintf(&b, "  - name: c%d\n    asn: %d\n    as_set: [AS-SUB]\n", i, 64497+i)
+	}
+	os.WriteFile(cfg, []byte(b.String()), 0o644)
+	code, _, errs := genRun(t, "--quiet", "generate", "--config", cfg, "--out", filepath.Join(dir, "out"), "--jobs", "4")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	counts := map[string]int{}
+	for _, q := range srv.Queries() {
+		counts[q]++
+	}
+	for q, n := range counts {
+		if strings.Contains(q, "AS-SUB") && n != 1 {
+			t.Errorf("%q asked %d times for 4 customers sharing AS-SUB; want once", q, n)
+		}
+	}
+	if len(counts) == 0 {
+		t.Fatal("no queries seen")
+	}
+}
