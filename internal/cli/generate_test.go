@@ -154,9 +154,10 @@ func TestGenerate(t *testing.T) {
 	if code != ExitGuard || s.Status != "incomplete" || s.ExitCode != ExitGuard || a.Status != "refused" || !strings.Contains(a.Error, "shrank from 10 to 7") {
 		t.Errorf("shrink: exit %d %s\n%s", code, errs, sb)
 	}
-	// cust_b is written: its export policy holds cust_a's filter too.
-	if b := s.Customers[s.customer(t, "cust_b")]; b.ExitCode != 0 || b.Status != "ok" {
-		t.Errorf("shrink of cust_a blocked cust_b: %+v", b)
+	// cust_b's export policy keeps announcing cust_a's kept (previous) filter: its
+	// files are unchanged.
+	if b := s.Customers[s.customer(t, "cust_b")]; b.ExitCode != 0 || b.Status != "unchanged" {
+		t.Errorf("shrink of cust_a: cust_b %+v; want unchanged", b)
 	}
 	if after, _ := os.ReadFile(filepath.Join(out, "cust_a", "frr.conf")); string(after) != string(before) {
 		t.Error("refused filter was replaced")
@@ -244,6 +245,11 @@ func TestGenerateUnavailableCustomer(t *testing.T) {
 	if got, _ := os.ReadFile(filepath.Join(out, "cust_a", "bird.conf")); string(got) != string(keep) {
 		t.Error("the unavailable customer's file was replaced")
 	}
+	// cust_b's export policy still announces cust_a's previous filter (AS-SUB's
+	// 203.0.113.0/24), not a cone without it.
+	if got, _ := os.ReadFile(filepath.Join(out, "cust_b", "frr.conf")); !strings.Contains(string(got), "203.0.113.0/24") {
+		t.Errorf("cust_b's export lost the unavailable cust_a's prefixes:\n%s", got)
+	}
 }
 
 // TestGenerateBadConfig: an unknown key is a usage error (exit 1) naming it, and the
@@ -261,5 +267,36 @@ func TestGenerateBadConfig(t *testing.T) {
 	s := readGenSummary(t, sb)
 	if code != ExitUsage || !strings.Contains(errs, "nosuchkey") || s.Status != "error" || s.ExitCode != ExitUsage || !strings.Contains(s.Error, "nosuchkey") {
 		t.Errorf("exit %d %s\n%s", code, errs, sb)
+	}
+}
+
+// TestGenerateSharesQueries: customers that share an AS-SET and origins ask the whois
+// server once for them (issue 7 item 4: expanded once and shared).
+func TestGenerateSharesQueries(t *testing.T) {
+	srv := whoisfault.Start(t, remoteData(), whoisfault.Fault{})
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yml")
+	var b strings.Builder
+	fmt.Fprintf(&b, "local_as: 64496\nrouter_id: 192.0.2.1\nirr: [whois://%s]\nsources: [RIPE]\ndefaults:\n  targets: [frr]\n"+
+		"  bogons:\n    except_asns: [64496-64511, 65536-65551]\n    except_prefixes: [192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32]\ncustomers:\n", srv.Addr())
+	for i := range 4 {
+		fmt.Fprintf(&b, "  - name: c%d\n    asn: %d\n    as_set: [AS-SUB]\n", i, 64497+i)
+	}
+	os.WriteFile(cfg, []byte(b.String()), 0o644)
+	code, _, errs := genRun(t, "--quiet", "generate", "--config", cfg, "--out", filepath.Join(dir, "out"), "--jobs", "4")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	counts := map[string]int{}
+	for _, q := range srv.Queries() {
+		counts[q]++
+	}
+	for q, n := range counts {
+		if strings.Contains(q, "AS-SUB") && n != 1 {
+			t.Errorf("%q asked %d times for 4 customers sharing AS-SUB; want once", q, n)
+		}
+	}
+	if len(counts) == 0 {
+		t.Fatal("no queries seen")
 	}
 }
