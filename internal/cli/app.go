@@ -65,6 +65,7 @@ func NewApp(stdout, stderr io.Writer) *ucli.App {
 			mirrorCommand(),
 			irrSnapshotCommand(),
 			reportCommand(),
+			routeServerCommand(),
 		},
 	}
 }
