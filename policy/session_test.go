@@ -3,6 +3,7 @@ package policy_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/netip"
 	"slices"
 	"strings"
@@ -280,6 +281,71 @@ func TestExplainText(t *testing.T) {
 		js, _ := json.Marshal(x)
 		if !strings.Contains(string(js), `"action":"`+string(x.Action)+`","rule":"`+string(x.Rule)+`"`) {
 			t.Errorf("JSON: %s", js)
+		}
+	}
+}
+
+// countingQuerier counts the set lookups a build makes.
+type countingQuerier struct {
+	irr.Querier
+	members int
+}
+
+func (c *countingQuerier) Members(ctx context.Context, sources []string, name string, recursive bool) ([]string, bool, error) {
+	c.members++
+	return c.Querier.Members(ctx, sources, name, recursive)
+}
+
+// A session expands its objects once for both families and the origin set.
+func TestBuildSessionExpandsOnce(t *testing.T) {
+	ctx := context.Background()
+	ix, _, err := irr.Load(ctx, []string{"../examples/irr"}, irr.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := &countingQuerier{Querier: ix}
+	if _, err := policy.ExpandObjects(ctx, &irr.Resolver{Q: one}, []string{"AS-EXAMPLE"}, false); err != nil {
+		t.Fatal(err)
+	}
+	all := &countingQuerier{Querier: ix}
+	spec := policy.SessionSpec{Name: "x", NeighborASN: 64496, ASSets: []string{"AS-EXAMPLE"}, Length4: policy.DefaultLengthV4,
+		Length6: policy.DefaultLengthV6, MaxPathLength: 32}
+	if _, err := policy.BuildSession(ctx, policy.Inputs{Querier: all, Resolver: &irr.Resolver{Q: all}}, spec); err != nil {
+		t.Fatal(err)
+	}
+	if one.members == 0 || all.members != one.members {
+		t.Errorf("session made %d set lookups, one expansion makes %d", all.members, one.members)
+	}
+}
+
+func TestDocumentValidate(t *testing.T) {
+	b := buildExample(t, nil)
+	for _, d := range b.docs {
+		for _, doc := range []*policy.Document{d.Import4, d.Import6, d.Export4, d.Export6} {
+			if err := doc.Validate(); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	base := b.docs["cust_one"].Import4
+	for name, breakIt := range map[string]func(d *policy.Document){
+		"name":    func(d *policy.Document) { d.Name = "other_IN_V4" },
+		"order":   func(d *policy.Document) { d.Rules[0], d.Rules[1] = d.Rules[1], d.Rules[0] },
+		"accept":  func(d *policy.Document) { d.Rules[len(d.Rules)-1].Enabled = false },
+		"family":  func(d *policy.Document) { d.Prefixes.Entries[0].Prefix = netip.MustParsePrefix("2001:db8::/32") },
+		"overlap": func(d *policy.Document) { d.BogonASNs.Ranges = append(d.BogonASNs.Ranges, d.BogonASNs.Ranges[0]) },
+		"neighbour": func(d *policy.Document) {
+			d.Session.Neighbors = []policy.Neighbor{{Address: netip.MustParseAddr("2001:db8::1")}}
+		},
+		"objname": func(d *policy.Document) { d.Origins.Name = "bad-name" },
+	} {
+		doc := *base
+		doc.Rules = slices.Clone(base.Rules)
+		doc.Prefixes.Entries = slices.Clone(base.Prefixes.Entries)
+		doc.BogonASNs.Ranges = slices.Clone(base.BogonASNs.Ranges)
+		breakIt(&doc)
+		if err := doc.Validate(); !errors.Is(err, policy.ErrInvalidDocument) {
+			t.Errorf("%s: Validate = %v", name, err)
 		}
 	}
 }

@@ -201,7 +201,7 @@ func TestClientEqualsLocal(t *testing.T) {
 		loadDataset(t, "edge.db", root+"/irr/testdata/edge.db"),
 		loadDataset(t, "example.db", root+"/examples/irr/example.db"),
 	}
-	if testing.Short() {
+	if peer.Short(t, "the RIPE dumps") {
 		t.Log("-short: RIPE dumps skipped")
 	} else {
 		sets = append(sets, loadDataset(t, "RIPE", ripePaths(t)...))
@@ -354,7 +354,7 @@ func TestBGPQ4OverClient(t *testing.T) {
 	edge := loadDataset(t, "edge.db", root+"/irr/testdata/edge.db")
 	example := loadDataset(t, "example.db", root+"/examples/irr/example.db")
 	suites := []suite{{edge, bgpq4Cases(edge)}, {example, bgpq4Cases(example)}}
-	if !testing.Short() {
+	if !peer.Short(t, "the RIPE dumps") {
 		suites = append(suites, suite{loadDataset(t, "RIPE", ripePaths(t)...), ripeCases()})
 	}
 	compared := 0

@@ -70,7 +70,7 @@ func TestDifferentialLiteral(t *testing.T) {
 	addr := whoistest.Handshake(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	cases := 400
-	if testing.Short() {
+	if peer.Short(t, "60 of 400 random cases") {
 		cases = 60
 	}
 	nonzero, traced := 0, 0
@@ -212,7 +212,7 @@ func TestDifferentialOptions(t *testing.T) {
 		{"-q"}} // -d (debug lines on stderr) is not reproduced
 	rng := rand.New(rand.NewPCG(5, 6))
 	n := 600
-	if testing.Short() {
+	if peer.Short(t, "100 of 600 random flag combinations") {
 		n = 100
 	}
 	compared := 0
@@ -235,7 +235,7 @@ func TestDifferentialOptions(t *testing.T) {
 		}
 		r := peer.BGPQ4(t, bin, addr, nil, args...)
 		want := r.Code
-		out1 := peer.NormalizeBGPQ4From19(r.Stdout) // the usage text too
+		out1 := peer.NormalizeBGPQ4From19(r.Stdout)               // the usage text too
 		err1 := strings.ReplaceAll(r.Stderr, bin+": ", "bgpq4: ") // getopt prints argv[0]
 		var o2, e2 bytes.Buffer
 		got := Run(context.Background(), args, nil, emptyQuerier{}, &o2, &e2)

@@ -81,7 +81,6 @@ func TestVariantsAgainstBGPQ4(t *testing.T) {
 	t.Logf("%d variant runs identical between bgpq4 1.9 (via whoisd) and Run", compared)
 }
 
-
 // compareWithBGPQ4 runs bgpq4 against the whois server and Run on the same index and
 // requires the same exit status, (normalised) stdout and stderr.
 func compareWithBGPQ4(t *testing.T, bin, addr string, ix *irr.Index, args, env []string) {
@@ -99,9 +98,7 @@ func compareWithBGPQ4(t *testing.T, bin, addr string, ix *irr.Index, args, env [
 // TestRIPEAgainstBGPQ4 runs bgpq4 (via whoisd) and Run on real as-sets from the RIPE
 // dump: the !a path, aggregation, IPv6, client-side recursion and as-path lists.
 func TestRIPEAgainstBGPQ4(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads the RIPE dumps")
-	}
+	peer.SkipShort(t, "loads the RIPE dumps")
 	bin := peer.Require(t, "bgpq4")
 	ix := loadRIPE(t)
 	addr := whoistest.Serve(t, ix, whoisd.Options{})
@@ -140,7 +137,7 @@ func TestRandomAgainstBGPQ4(t *testing.T) {
 		{"-m", "24"}, {"-E"}, {"-s"}}
 	rng := rand.New(rand.NewPCG(11, 12))
 	n := 300
-	if testing.Short() {
+	if peer.Short(t, "60 of 300 random cases") {
 		n = 60
 	}
 	for i := 0; i < n; i++ {

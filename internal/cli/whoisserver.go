@@ -15,6 +15,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/pipeline"
 	"github.com/bgpfilter/bgpfilter/whoisd"
 )
 
@@ -113,63 +114,30 @@ func runWhoisServer(c *ucli.Context) error {
 }
 
 // loadIndexForServer loads the --irr files into an *irr.Index (the server needs the
-// index itself, not only an irr.Querier), honouring --strict. With a mirror, no --irr
-// file is needed: the mirror fills an empty index.
+// index itself, not only an irr.Querier) with the pipeline's one loader, so a corrupt
+// snapshot or a malformed object under --strict exits 2 here as in prefix-list. With a
+// mirror, no --irr file is needed: the mirror fills an empty index.
 func loadIndexForServer(c *ucli.Context, mirror bool) (*irr.Index, error) {
-	var paths []string
+	spec := irrSpec(c)
+	spec.Specs = nil
 	for _, s := range c.StringSlice("irr") {
 		for _, p := range strings.Split(s, ",") {
-			if p = strings.TrimSpace(p); p == "" {
-				continue
+			if p = strings.TrimSpace(p); p != "" {
+				spec.Specs = append(spec.Specs, p)
 			}
-			if strings.Contains(p, "://") {
-				return nil, exitErr(ExitUsage, fmt.Errorf("whois-server: --irr %s: the server serves local RPSL files or directories only", p))
-			}
-			paths = append(paths, p)
 		}
 	}
-	if len(paths) == 0 {
-		if mirror {
-			return irr.NewIndex(), nil
-		}
-		return nil, exitErr(ExitUsage, errors.New("whois-server: no IRR data: give RPSL files with --irr FILE (repeatable) or --mirror DIR"))
-	}
-	log := logger(c)
-	start := time.Now()
-	prog, progDone := loadProgress(c, "loading IRR data")
-	// A snapshot is read into memory and verified whole: a long-running server must not
-	// meet a corrupt block (or a file truncated under it) in the middle of a query.
-	ix, rep, err := irr.Load(c.Context, paths, irr.LoadOptions{Strict: c.Bool("strict"), Progress: prog, ReadSnapshot: true})
-	if err == nil {
-		err = ix.Verify()
-	}
-	progDone()
+	ix, err := pipeline.LoadIndex(c.Context, spec, mirror)
 	if err != nil {
-		var oe *irr.ObjectError
-		if errors.As(err, &oe) || errors.Is(err, irr.ErrSnapshot) {
-			return nil, exitErr(ExitData, fmt.Errorf("whois-server: %w", err))
-		}
-		return nil, exitErr(ExitUnavailable, fmt.Errorf("whois-server: %w", err))
+		return nil, exitErr(exitCode(err, ExitUnavailable), fmt.Errorf("whois-server: %w", err))
 	}
-	if rep.Skipped > 0 {
-		log.Warn("skipped malformed RPSL objects", "count", rep.Skipped, "first", rep.Malformed[0].Error())
-	}
-	log.Info("IRR data loaded", "files", rep.Files, "objects", rep.Objects, "sources", ix.AllSources(), "took", time.Since(start).Round(time.Millisecond))
 	return ix, nil
 }
 
 // applyServerSources makes --sources the default source list of the served index.
 func applyServerSources(c *ucli.Context, ix *irr.Index) error {
-	if list := c.String("sources"); list != "" {
-		var srcs []string
-		for _, s := range strings.Split(list, ",") {
-			if s = strings.ToUpper(strings.TrimSpace(s)); s != "" {
-				srcs = append(srcs, s)
-			}
-		}
-		if err := ix.SetDefaultSources(srcs); err != nil {
-			return exitErr(ExitData, fmt.Errorf("whois-server: --sources: %w (loaded: %s)", err, strings.Join(ix.AllSources(), ",")))
-		}
+	if err := pipeline.SetIndexSources(ix, pipeline.SplitSources(c.String("sources"))); err != nil {
+		return exitErr(exitCode(err, ExitData), fmt.Errorf("whois-server: %w", err))
 	}
 	return nil
 }

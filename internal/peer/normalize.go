@@ -63,3 +63,17 @@ func SkipShort(t testing.TB, why string) {
 	}
 	t.Skipf("skipping under -short: %s", why)
 }
+
+// Short reports whether -short is set, for a live test that does less under -short
+// (fewer random cases, no real dumps) instead of skipping; under CI=true it fails the
+// test, as SkipShort does, because the reduced run would pass for the full one.
+func Short(t testing.TB, what string) bool {
+	t.Helper()
+	if !testing.Short() {
+		return false
+	}
+	if InCI() {
+		t.Fatalf("live test reduced by -short under CI=true (%s): run CI without -short", what)
+	}
+	return true
+}

@@ -1,4 +1,4 @@
-package cli
+package pipeline
 
 import (
 	"fmt"
@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	ucli "github.com/urfave/cli/v2"
 	"golang.org/x/term"
 )
 
@@ -86,19 +85,20 @@ func (p *progress) done() {
 	}
 }
 
-// loadProgress returns a progress callback and its finish function when stderr is a
-// terminal and --quiet is not set; otherwise nil and a no-op.
-func loadProgress(c *ucli.Context, what string) (func(read, total int64), func()) {
-	return countProgress(c, what, nil, "")
-}
+// ProgressFunc starts the progress indicator of one long read: what names it; items,
+// when not nil, counts what the caller parsed so far (unit names it, e.g. "routes").
+// It returns the callback of the reader and the finish function.
+type ProgressFunc func(what string, items *atomic.Int64, unit string) (update func(read, total int64), done func())
 
-// countProgress is loadProgress that also shows items (counted by the caller while it
-// parses) as "N unit" and their rate.
-func countProgress(c *ucli.Context, what string, items *atomic.Int64, unit string) (func(read, total int64), func()) {
-	f, ok := c.App.ErrWriter.(*os.File)
-	if !ok || c.Bool("quiet") || !term.IsTerminal(int(f.Fd())) {
-		return nil, func() {}
+// TerminalProgress returns a ProgressFunc that draws on w when w is a terminal; nil
+// otherwise (pipelines and log files get no carriage-return noise).
+func TerminalProgress(w io.Writer) ProgressFunc {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
 	}
-	p := &progress{w: f, what: what, every: 100 * time.Millisecond, now: time.Now, items: items, unit: unit}
-	return p.update, p.done
+	return func(what string, items *atomic.Int64, unit string) (func(read, total int64), func()) {
+		p := &progress{w: f, what: what, every: 100 * time.Millisecond, now: time.Now, items: items, unit: unit}
+		return p.update, p.done
+	}
 }
