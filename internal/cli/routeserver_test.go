@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
+	"github.com/bgpfilter/bgpfilter/pipeline"
 )
 
 func runRS(t *testing.T, args ...string) (int, string, string) {
@@ -37,7 +38,7 @@ func TestRouteServerCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sum rsSummary
+	var sum pipeline.RouteServerSummary
 	b, _ := os.ReadFile(filepath.Join(out, "summary.json"))
 	if err := json.Unmarshal(b, &sum); err != nil || sum.Status != "ok" || !sum.Checked || sum.Members != 2 || sum.Sessions4 != 2 || sum.Sessions6 != 1 || sum.Entries4 == 0 {
 		t.Fatalf("summary %s (%v)", b, err)
