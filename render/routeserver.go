@@ -8,7 +8,7 @@ import (
 )
 
 // RouteServerVendors are the vendors with route-server templates (DIR/rs.tmpl).
-var RouteServerVendors = []string{"bird"}
+var RouteServerVendors = []string{"bird", "frr"}
 
 // RouteServer renders a route server's configuration (a *routeserver.Config, passed
 // as data so that this package does not depend on the feature packages) with the

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"strconv"
+	"time"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -125,5 +127,64 @@ func TestASPARenderedForBIRD216(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("BIRD 2.16 config lacks %q", want)
 		}
+	}
+}
+
+// TestFRRConfigLoads renders frr.conf for each variant and loads it into a real FRR
+// bgpd (8.4; with the rpki module for rs.rov rtr): vtysh -C -f must accept every line
+// (bgpd itself skips unknown lines silently) and the members' route-maps must be in the
+// running daemon.
+func TestFRRConfigLoads(t *testing.T) {
+	bgpd := peer.FRRBgpd(t)
+	vtysh := peer.Require(t, "vtysh")
+	for _, tc := range []struct {
+		name string
+		edit func(*config.File)
+	}{
+		{"tag", nil},
+		{"reject-blackhole-rtr", func(c *config.File) {
+			c.RS.RejectPolicy = config.RejectPolicyReject
+			c.RS.BlackholeNextHop4, c.RS.BlackholeNextHop6 = netip.MustParseAddr("192.0.2.66"), netip.MustParseAddr("2001:db8::66")
+			c.RTRCache, c.RS.ROV = netip.MustParseAddrPort("127.0.0.1:8282"), config.ROVRTR
+			c.RS.Session = config.RSSession{LocalAddress4: netip.MustParseAddr("127.0.0.1"), Multihop: 2, Passive: true}
+			c.RS.NeverViaRS = []routing.ASN{64502}
+		}},
+		{"32bit-rs", func(c *config.File) { c.RS.ASN = 4200000001 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := buildExample(t, "../examples/route-server.yml", tc.edit)
+			conf, err := render.RouteServer("frr", render.Options{}, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			log := filepath.Join(dir, "bgpd.log")
+			path := filepath.Join(dir, "frr.conf")
+			os.WriteFile(path, append([]byte("log file "+log+" informational\n"), conf...), 0o644)
+			args := []string{"-S", "-Z", "-f", path, "-i", filepath.Join(dir, "bgpd.pid"), "--vty_socket", dir,
+				"-A", "127.0.0.1", "-P", "0", "-p", strconv.Itoa(peer.FreePort(t)), "-l", "127.0.0.1"}
+			if c.ROV == config.ROVRTR {
+				args = append(args, "-M", "rpki")
+			}
+			d := peer.Start(t, bgpd, args...)
+			vty := func(cmd string) string {
+				out, _ := exec.Command(vtysh, "--vty_socket", dir, "-d", "bgpd", "-c", cmd).CombinedOutput()
+				return string(out)
+			}
+			peer.Eventually(t, "bgpd up", 20*time.Second, func() bool { return strings.Contains(vty("show version"), "FRRouting") }, d)
+			for _, m := range c.Members {
+				for _, f := range []*Family{m.V4, m.V6} {
+					for _, rm := range []string{f.Import.Name, f.Export} {
+						if out := vty("show route-map " + rm); !strings.Contains(out, "sequence 200") && !strings.Contains(out, "sequence 100") {
+							t.Errorf("route-map %s not loaded:\n%s", rm, out)
+						}
+					}
+				}
+			}
+			// bgpd -f skips an unknown line silently; vtysh -C -f refuses it (rc 2).
+			if out, err := exec.Command(vtysh, "-C", "-f", path).CombinedOutput(); err != nil {
+				t.Errorf("vtysh -C -f: %v\n%s", err, out)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ package routeserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -224,18 +225,43 @@ func Build(ctx context.Context, cfg *config.File, in Inputs) (*Config, error) {
 	for i := range cfg.Members {
 		m := &cfg.Members[i]
 		g.Go(func() error {
-			docs, err := policy.BuildSession(gctx, in.Policy, cfg.MemberSpec(m))
+			spec := cfg.MemberSpec(m)
+			docs, err := policy.BuildSession(gctx, in.Policy, spec)
+			var note string
+			if errors.Is(err, policy.ErrUnknownObject) && len(spec.ASSets) > 0 && m.ASSetFrom != "config" {
+				// An AS-SET from an IX-F export or PeeringDB that the IRR data lacks is
+				// the member's data problem, not the run's: filter on its ASN alone (as
+				// arouteserver falls back to AS<n>) and say so. A set the config names
+				// is the operator's and stays an error.
+				note = fmt.Sprintf("%s: AS-SET %s (from %s) not in the IRR data: filtered on %s alone", m.Name, strings.Join(spec.ASSets, " "), m.ASSetFrom, m.ASN)
+				spec.ASSets = nil
+				docs, err = policy.BuildSession(gctx, in.Policy, spec)
+			}
 			if err != nil {
 				return fmt.Errorf("routeserver: member %s (%s): %w", m.Name, m.ASN, err)
 			}
-			mb := &Member{Name: m.Name, ASN: m.ASN, ASSets: slices.Clone(m.ASSets), ASSetFrom: m.ASSetFrom}
+			mb := &Member{Name: m.Name, ASN: m.ASN, ASSets: slices.Clone(spec.ASSets), ASSetFrom: m.ASSetFrom}
+			if len(spec.ASSets) == 0 {
+				mb.ASSetFrom = ""
+			}
 			mb.V4 = family(out, cfg, m, docs.Import4, neverVia)
 			mb.V6 = family(out, cfg, m, docs.Import6, neverVia)
 			members[i] = mb
 			mu.Lock()
+			if note != "" {
+				out.Warnings = append(out.Warnings, note)
+			}
 			for _, d := range []*policy.Document{docs.Import4, docs.Import6} {
+				dropped := 0
 				for _, w := range d.Warnings {
+					if strings.HasPrefix(w, "dropped RPKI-invalid ") {
+						dropped++ // one line per member and family, not per route object
+						continue
+					}
 					out.Warnings = append(out.Warnings, fmt.Sprintf("%s IPv%d: %s", m.Name, d.Family, w))
+				}
+				if dropped > 0 {
+					out.Warnings = append(out.Warnings, fmt.Sprintf("%s IPv%d: dropped %d RPKI-invalid route objects", m.Name, d.Family, dropped))
 				}
 			}
 			mu.Unlock()
