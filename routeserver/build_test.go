@@ -5,11 +5,11 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"strconv"
-	"time"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bgpfilter/bgpfilter/config"
 	"github.com/bgpfilter/bgpfilter/internal/peer"
