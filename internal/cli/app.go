@@ -57,6 +57,7 @@ func NewApp(stdout, stderr io.Writer) *ucli.App {
 			irrSnapshotCommand(),
 			reportCommand(),
 			routeServerCommand(),
+			generateCommand(),
 			flowAuditCommand(),
 			explainCommand(),
 		},
