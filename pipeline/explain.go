@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/bgpfilter/bgpfilter/config"
@@ -28,6 +29,10 @@ type ExplainJob struct {
 	ROV string
 	// JSON prints a policy.Explanation as JSON instead of text.
 	JSON bool
+	// Export evaluates the customer's export policy (what we announce to it: self
+	// plus every customer's filter) instead of its import policy; Path may then be
+	// empty. Every customer of the config is built.
+	Export bool
 	// IRR and RPKI are the flag specs; IRRFromFlags / RPKIFromFlags say whether the
 	// flags were given (they then win over the config's keys).
 	IRR                         IRRSpec
@@ -59,9 +64,11 @@ func (j *ExplainJob) Run(ctx context.Context) error {
 	if p.Masked() != p {
 		return WithCode(ExitUsage, fmt.Errorf("explain: prefix %q has host bits set (did you mean %s?)", j.Prefix, p.Masked()))
 	}
-	path, err := policy.ParseASPath(j.Path)
-	if err != nil {
-		return WithCode(ExitUsage, fmt.Errorf("explain: %w", err))
+	var path policy.ASPath
+	if !j.Export || strings.TrimSpace(j.Path) != "" {
+		if path, err = policy.ParseASPath(j.Path); err != nil {
+			return WithCode(ExitUsage, fmt.Errorf("explain: %w", err))
+		}
 	}
 	ann := policy.Announcement{Prefix: p, Path: path}
 	if j.ROV != "" {
@@ -83,8 +90,18 @@ func (j *ExplainJob) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("explain: %w", err)
 	}
+	if j.Export {
+		if err := buildExports(ctx, cfg, src, docs); err != nil {
+			return err
+		}
+	}
 	doc := docs.Import4
-	if p.Addr().Is6() {
+	switch {
+	case j.Export && p.Addr().Is6():
+		doc = docs.Export6
+	case j.Export:
+		doc = docs.Export4
+	case p.Addr().Is6():
 		doc = docs.Import6
 	}
 	for _, w := range doc.Warnings {
@@ -117,4 +134,30 @@ func customerNames(cfg *config.File) string {
 		return "none"
 	}
 	return strings.Join(names, ", ")
+}
+
+// buildExports builds every customer's import documents (the export policy is self
+// plus the union of their filters) and sets docs' export documents.
+func buildExports(ctx context.Context, cfg *config.File, src *ConfigSources, docs *policy.SessionDocuments) error {
+	in := src.Inputs()
+	var imp4, imp6 []*policy.Document
+	for i := range cfg.Customers {
+		d, err := policy.BuildSession(ctx, in, cfg.CustomerSpec(&cfg.Customers[i]))
+		if err != nil {
+			return fmt.Errorf("explain: export: %w", err)
+		}
+		imp4, imp6 = append(imp4, d.Import4), append(imp6, d.Import6)
+	}
+	for _, fam := range []int{4, 6} {
+		own, _, err := policy.OwnPrefixes(ctx, in, "SELF_V"+strconv.Itoa(fam), fam, cfg.Self.ASSets, cfg.Self.Prefixes, cfg.Defaults.RPKIPolicy)
+		if err != nil {
+			return fmt.Errorf("explain: export: %w", err)
+		}
+		if fam == 4 {
+			docs.Export4 = policy.ExportDocument(docs.Import4, own, imp4)
+		} else {
+			docs.Export6 = policy.ExportDocument(docs.Import6, own, imp6)
+		}
+	}
+	return nil
 }

@@ -22,6 +22,7 @@ func explainCommand() *ucli.Command {
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "config", EnvVars: []string{"BGPFILTER_CONFIG"}, Usage: "the YAML config file", Required: true},
 			&ucli.BoolFlag{Name: "json", Usage: "print the decision as JSON"},
+			&ucli.BoolFlag{Name: "export", Usage: "evaluate the export policy to CUSTOMER (own space plus every customer's filter); AS_PATH may be omitted"},
 			&ucli.StringFlag{Name: "rov", Usage: "the route's RPKI state as the router sees it (valid, invalid, not-found); default: from the RPKI data"},
 		},
 		Action: runExplain,
@@ -30,11 +31,11 @@ func explainCommand() *ucli.Command {
 
 func runExplain(c *ucli.Context) error {
 	args := c.Args().Slice()
-	if len(args) < 3 {
+	if len(args) < 3 && !(c.Bool("export") && len(args) == 2) {
 		return exitErr(ExitUsage, fmt.Errorf("explain: want CUSTOMER PREFIX AS_PATH, got %d arguments", len(args)))
 	}
 	job := &pipeline.ExplainJob{Config: c.String("config"), Customer: args[0], Prefix: args[1],
-		Path: strings.Join(args[2:], " "), ROV: c.String("rov"), JSON: c.Bool("json"),
+		Path: strings.Join(args[2:], " "), ROV: c.String("rov"), JSON: c.Bool("json"), Export: c.Bool("export"),
 		IRR: irrSpec(c), IRRFromFlags: c.IsSet("irr"), RPKI: rpkiSpec(c), RPKIFromFlags: c.IsSet("rpki"),
 		Stdout: c.App.Writer, Logger: logger(c)}
 	return job.Run(c.Context)

@@ -47,6 +47,12 @@ func TestExplainCommand(t *testing.T) {
 			[]string{"reject\n", "rule:     rpki-invalid"}, nil},
 		{"rov given", []string{"explain", "--config", cfg, "--rov", "invalid", "cust_one", "198.51.100.0/24", "64497"}, 0,
 			[]string{"reject\n", "rule:     rpki-invalid"}, nil},
+		// The export to peer_two is self (AS-EXAMPLE) plus every customer's filter:
+		// transit_cust's extra 203.0.113.0/24 is in it, 8.8.8.0/24 is not.
+		{"export", []string{"explain", "--config", cfg, "--export", "peer_two", "203.0.113.0/24"}, 0,
+			[]string{"accept\n", "peer_two_OUT_V4", "entry:    203.0.113.0/24 exact"}, nil},
+		{"export reject", []string{"explain", "--config", cfg, "--export", "peer_two", "8.8.8.0/24", "64496"}, 0,
+			[]string{"reject\n", "rule:     prefix", "peer_two_OUT_PFX_V4"}, nil},
 		{"unknown customer", []string{"explain", "--config", cfg, "nobody", "198.51.100.0/24", "64497"}, 1,
 			nil, []string{`no customer "nobody"`, "cust_one, transit_cust, peer_two"}},
 		{"bad prefix", []string{"explain", "--config", cfg, "cust_one", "198.51.100.1/24", "64497"}, 1, nil, []string{"host bits"}},
