@@ -107,7 +107,7 @@ func reportDrops(ctx context.Context, in policy.Inputs, objects []string, pol rp
 		Length4: policy.DefaultLengthV4, Length6: policy.DefaultLengthV6, MaxPathLength: policy.DefaultMaxPathLength,
 		RPKIPolicy: pol, BogonASNs: policy.DefaultBogonASNs(), BogonPrefixes4: policy.DefaultBogonPrefixes(4),
 		BogonPrefixes6: policy.DefaultBogonPrefixes(6),
-		Disabled: []policy.RuleName{policy.RuleFirstAS, policy.RuleASPathLength, policy.RulePeerlock}}
+		Disabled:       []policy.RuleName{policy.RuleFirstAS, policy.RuleASPathLength, policy.RulePeerlock}}
 	if a, err := routing.ParseASN(strings.ToUpper(objects[0])); err == nil && len(objects) == 1 {
 		spec.NeighborASN = a
 	}
