@@ -244,3 +244,40 @@ func TestMemory10kCustomers(t *testing.T) {
 	}
 	runtime.KeepAlive(c)
 }
+
+// BenchmarkVerdictMiss is the cost of a source check that misses the verdict cache (a
+// new /24 or /48 for that customer): the patricia lookups alone, on 10,000 customers'
+// prefixes, with 90 % legitimate and 10 % random sources.
+func BenchmarkVerdictMiss(b *testing.B) {
+	cs := synthCustomers(10000)
+	m := NewMatcher(cs)
+	rng := rand.New(rand.NewPCG(9, 9))
+	type q struct {
+		c uint32
+		a netip.Addr
+	}
+	qs := make([]q, 1<<16)
+	for i := range qs {
+		ci := rng.IntN(len(cs))
+		var v uint32
+		if rng.IntN(10) == 0 {
+			v = rng.Uint32()
+		} else {
+			p := cs[ci].Prefixes[rng.IntN(len(cs[ci].Prefixes)-1)]
+			a := p.Addr().As4()
+			v = binary.BigEndian.Uint32(a[:]) | rng.Uint32()>>p.Bits()
+		}
+		qs[i] = q{uint32(ci), netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})}
+	}
+	i := 0
+	cpu0 := cpuTime()
+	for b.Loop() {
+		x := qs[i&(len(qs)-1)]
+		k := blockOf(x.a, x.c)
+		if m.blockVerdict(k) == vMixed {
+			m.has(x.c, x.a, 0)
+		}
+		i++
+	}
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(i), "cpu-ns/lookup")
+}
