@@ -107,10 +107,7 @@ func RenderSAV(target string, in SAVInput) (*PolicyOutput, error) {
 		}
 		d.Interfaces = append(d.Interfaces, id)
 	}
-	fm := funcMap()
-	// savseq is the sequence number of entry i after off fixed entries (10, 20, ...).
-	fm["savseq"] = func(i, off int) int { return (i + off + 1) * 10 }
-	t, err := template.New("sav.tmpl").Funcs(fm).Option("missingkey=error").ParseFS(templates.FS, target+"/sav.tmpl")
+	t, err := template.New("sav.tmpl").Funcs(funcMap()).Option("missingkey=error").ParseFS(templates.FS, target+"/sav.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("render: built-in SAV template for %s: %w", target, err)
 	}
