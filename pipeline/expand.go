@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/bgpfilter/bgpfilter/irr"
 )
@@ -51,6 +54,9 @@ func (j *ExpandJob) Run(ctx context.Context) error {
 	for _, l := range e.Loops {
 		log.Info("set loop ignored", "path", strings.Join(l, " > "))
 	}
+	for _, b := range e.Invalid {
+		log.Warn("invalid member ignored", "set", b.Set, "member", b.Member, "reason", b.Reason, "path", strings.Join(b.Path, " > "))
+	}
 	w := j.Stdout
 	switch {
 	case j.JSON:
@@ -74,6 +80,14 @@ type expandJSON struct {
 	Paths    map[string][]string `json:"paths"`
 	Missing  []missingJSON       `json:"missing"`
 	Loops    [][]string          `json:"loops"`
+	Invalid  []invalidJSON       `json:"invalid"`
+}
+
+type invalidJSON struct {
+	Set    string   `json:"set"`
+	Member string   `json:"member"`
+	Reason string   `json:"reason"`
+	Path   []string `json:"path"`
 }
 
 type missingJSON struct {
@@ -88,6 +102,7 @@ func writeExpandJSON(w io.Writer, e *irr.Expansion) error {
 		Paths:    make(map[string][]string, len(e.Paths)),
 		Missing:  make([]missingJSON, 0, len(e.Missing)),
 		Loops:    make([][]string, 0, len(e.Loops)),
+		Invalid:  make([]invalidJSON, 0, len(e.Invalid)),
 	}
 	for _, a := range e.ASNs {
 		out.ASNs = append(out.ASNs, uint32(a))
@@ -104,6 +119,9 @@ func writeExpandJSON(w io.Writer, e *irr.Expansion) error {
 		out.Missing = append(out.Missing, missingJSON{Name: m.Name, Path: m.Path})
 	}
 	out.Loops = append(out.Loops, e.Loops...)
+	for _, b := range e.Invalid {
+		out.Invalid = append(out.Invalid, invalidJSON{Set: b.Set, Member: b.Member, Reason: b.Reason, Path: b.Path})
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(out); err != nil {
@@ -127,6 +145,9 @@ func writeExpandTree(w io.Writer, e *irr.Expansion, roots []string) {
 		missing[strings.ToUpper(m.Name)] = true
 	}
 	printed := make(map[string]bool)
+	// Set names and members come from the IRR data: escape anything that is not a
+	// printable character, so an escape sequence in a name cannot reach the terminal.
+	out := func(indent, s, note string) { fmt.Fprintf(w, "%s%s%s\n", indent, treeText(s), note) }
 	var walk func(name string, depth int, onPath map[string]bool)
 	walk = func(name string, depth int, onPath map[string]bool) {
 		indent := strings.Repeat("  ", depth)
@@ -134,29 +155,29 @@ func writeExpandTree(w io.Writer, e *irr.Expansion, roots []string) {
 		k := strings.ToUpper(base)
 		switch {
 		case onPath[k]:
-			fmt.Fprintf(w, "%s%s (loop)\n", indent, name)
+			out(indent, name, " (loop)")
 			return
 		case missing[k]:
-			fmt.Fprintf(w, "%s%s (not found)\n", indent, name)
+			out(indent, name, " (not found)")
 			return
 		case printed[k]:
-			fmt.Fprintf(w, "%s%s (see above)\n", indent, name)
+			out(indent, name, " (see above)")
 			return
 		}
 		n, ok := nodes[k]
 		if !ok {
-			fmt.Fprintf(w, "%s%s\n", indent, name)
+			out(indent, name, "")
 			return
 		}
 		printed[k] = true
-		fmt.Fprintf(w, "%s%s\n", indent, name)
+		out(indent, name, "")
 		onPath[k] = true
 		for _, m := range n.Members {
 			if irr.IsSetName(m) {
 				walk(m, depth+1, onPath)
 				continue
 			}
-			fmt.Fprintf(w, "%s  %s\n", indent, m)
+			out(indent+"  ", m, "")
 		}
 		delete(onPath, k)
 	}
@@ -169,6 +190,18 @@ func writeExpandTree(w io.Writer, e *irr.Expansion, roots []string) {
 			walk(name, 0, make(map[string]bool))
 			continue
 		}
-		fmt.Fprintln(w, r)
+		out("", r, "")
 	}
+}
+
+// treeText returns s as is when every rune is printable, else quoted with Go escapes,
+// so the tree never carries control characters, escape sequences or bidirectional
+// overrides from IRR data to the terminal.
+func treeText(s string) string {
+	for _, r := range s {
+		if !unicode.IsPrint(r) || r == utf8.RuneError {
+			return strconv.QuoteToASCII(s)
+		}
+	}
+	return s
 }

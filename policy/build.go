@@ -131,6 +131,9 @@ func expand(ctx context.Context, r *irr.Resolver, objects []string, failOnMissin
 	for _, l := range exp.Loops {
 		warnings = append(warnings, "loop ignored: "+safePath(l))
 	}
+	for _, b := range exp.Invalid {
+		warnings = append(warnings, fmt.Sprintf("invalid member %s of %s ignored: %s (via %s)", safe(b.Member), safe(b.Set), b.Reason, safePath(b.Path)))
+	}
 	slices.Sort(warnings)
 	return exp, slices.Compact(warnings), nil
 }
