@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,6 +20,7 @@ import (
 	"github.com/bgpfilter/bgpfilter/irrcache"
 	"github.com/bgpfilter/bgpfilter/policy"
 	"github.com/bgpfilter/bgpfilter/render"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // GenerateJob renders every customer of a config for each of its targets into
@@ -106,7 +108,43 @@ type CustomerSummary struct {
 // customerState is Out/<customer>/state.json: the entries of the last written filter,
 // for added/removed and the shrink guard of the next run.
 type customerState struct {
-	Entries map[string][]string `json:"entries"` // "ipv4"/"ipv6" -> prefix ranges
+	Entries map[string][]stateEntry `json:"entries"` // "ipv4"/"ipv6" -> the filter's ranges
+}
+
+// stateEntry is one prefix range of a written filter.
+type stateEntry struct {
+	Prefix   netip.Prefix `json:"prefix"`
+	Min, Max int
+}
+
+func (e stateEntry) String() string {
+	return routing.PrefixRange{Prefix: e.Prefix, Min: e.Min, Max: e.Max}.String()
+}
+
+// rangeStrings returns the entries in RPSL form, sorted.
+func rangeStrings(es []stateEntry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.String()
+	}
+	sort.Strings(out)
+	return out
+}
+
+// keptDocument is the import document of a customer whose previous files are kept
+// (its data could not be fetched, or the shrink guard refused the new filter): its
+// previous filter, so that every other customer's export policy still announces it.
+func keptDocument(name string, family int, st customerState) *policy.Document {
+	es := st.Entries[famKeys[family]]
+	if len(es) == 0 {
+		return nil
+	}
+	d := &policy.Document{Customer: name, Direction: policy.Import, Family: family,
+		Prefixes: policy.PrefixSet{Name: name, Family: family, Objects: []string{"previous run"}}}
+	for _, e := range es {
+		d.Prefixes.Entries = append(d.Prefixes.Entries, policy.Entry{PrefixRange: routing.PrefixRange{Prefix: e.Prefix, Min: e.Min, Max: e.Max}})
+	}
+	return d
 }
 
 var famKeys = map[int]string{4: "ipv4", 6: "ipv6"}
@@ -222,10 +260,14 @@ func incompleteMessage(sum *GenerateSummary) string {
 	return fmt.Sprintf("%d of %d customers kept their previous files: %v", len(names), len(sum.Customers), names)
 }
 
-// built is one customer's build result.
+// built is one customer's build result and what the run decided about it.
 type built struct {
 	docs *policy.SessionDocuments
 	err  error
+	prev customerState // the previous run's state.json
+	// refused is the shrink guard's message when it refused the new filter; warn
+	// its message when --force overrode it.
+	refused, warn string
 }
 
 func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() time.Time, log *slog.Logger) error {
@@ -263,6 +305,9 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 		in.Querier, in.Resolver = mq, &res
 	}
 
+	var own [2]policy.PrefixSet
+	var imports [2][]*policy.Document
+
 	// Phase 1: every customer's import documents, in parallel.
 	results := make([]built, len(cfg.Customers))
 	jobs := j.Jobs
@@ -283,14 +328,14 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 	}
 	wg.Wait()
 
-	// Phase 2: the export documents need the operator's own prefixes and every
-	// built customer's filter.
-	var own [2]policy.PrefixSet
-	var imports [2][]*policy.Document
-	for _, r := range results {
-		if r.err == nil {
-			imports[0] = append(imports[0], r.docs.Import4)
-			imports[1] = append(imports[1], r.docs.Import6)
+	// Phase 2: the shrink guard, then the export documents: they need the
+	// operator's own prefixes and every customer's filter (the previous one of a
+	// customer whose files are kept, so no export policy loses its prefixes).
+	for i := range results {
+		c := &cfg.Customers[i]
+		results[i].prev = readState(filepath.Join(j.Out, c.Name, "state.json"))
+		if results[i].err == nil {
+			results[i].refused, results[i].warn = shrinkCheck(c, results[i], j.Force)
 		}
 	}
 	for fi, fam := range []int{4, 6} {
@@ -307,6 +352,22 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 		}
 		own[fi] = set
 		sum.Warnings = append(sum.Warnings, warns...)
+	}
+	for i, r := range results {
+		for fi, fam := range []int{4, 6} {
+			var d *policy.Document
+			switch {
+			case r.err == nil && r.refused == "" && fam == 4:
+				d = r.docs.Import4
+			case r.err == nil && r.refused == "":
+				d = r.docs.Import6
+			default:
+				d = keptDocument(cfg.Customers[i].Name, fam, r.prev)
+			}
+			if d != nil {
+				imports[fi] = append(imports[fi], d)
+			}
+		}
 	}
 
 	// Phase 3: render and write each customer, in parallel.
@@ -359,22 +420,21 @@ func (j *GenerateJob) customer(c *config.Customer, b built, own [2]policy.Prefix
 	docs.Export4 = policy.ExportDocument(docs.Import4, own[0], imports[0])
 	docs.Export6 = policy.ExportDocument(docs.Import6, own[1], imports[1])
 	dir := filepath.Join(j.Out, c.Name)
-	prev := readState(filepath.Join(dir, "state.json"))
-	state := customerState{Entries: map[string][]string{}}
+	prev := b.prev
+	state := customerState{Entries: map[string][]stateEntry{}}
 	sources := map[string]bool{}
 	for _, d := range []*policy.Document{docs.Import4, docs.Import6} {
 		key := famKeys[d.Family]
-		var list []string
+		var list []stateEntry
 		for _, e := range d.Prefixes.Entries {
-			list = append(list, e.PrefixRange.String())
+			list = append(list, stateEntry{Prefix: e.Prefix, Min: e.Min, Max: e.Max})
 			for _, s := range e.Sources {
 				sources[s] = true
 			}
 		}
-		sort.Strings(list)
 		state.Entries[key] = list
 		cs.Entries[key] = len(list)
-		cs.Added[key], cs.Removed[key] = setDiff(prev.Entries[key], list)
+		cs.Added[key], cs.Removed[key] = setDiff(rangeStrings(prev.Entries[key]), rangeStrings(list))
 		cs.Warnings = append(cs.Warnings, d.Warnings...)
 	}
 	for s := range sources {
@@ -382,19 +442,12 @@ func (j *GenerateJob) customer(c *config.Customer, b built, own [2]policy.Prefix
 	}
 	sort.Strings(cs.Sources)
 
-	// The shrink guard compares each family's entry count with the last written one.
-	if guard := c.Knobs.ShrinkGuard; guard < 1 {
-		for _, key := range []string{"ipv4", "ipv6"} {
-			before, after := len(prev.Entries[key]), cs.Entries[key]
-			if before > 0 && float64(before-after) > guard*float64(before) {
-				msg := fmt.Sprintf("%s filter shrank from %d to %d entries (more than the shrink guard's %.0f%%)", key, before, after, guard*100)
-				if !j.Force {
-					cs.Status, cs.ExitCode, cs.Error = "refused", ExitGuard, msg+": previous files kept (--force replaces them)"
-					return cs
-				}
-				cs.Warnings = append(cs.Warnings, msg+": replaced (--force)")
-			}
-		}
+	if b.refused != "" {
+		cs.Status, cs.ExitCode, cs.Error = "refused", ExitGuard, b.refused
+		return cs
+	}
+	if b.warn != "" {
+		cs.Warnings = append(cs.Warnings, b.warn)
 	}
 
 	all := []*policy.Document{docs.Import4, docs.Import6, docs.Export4, docs.Export6}
@@ -470,6 +523,28 @@ func (j *GenerateJob) customer(c *config.Customer, b built, own [2]policy.Prefix
 	return cs
 }
 
+// shrinkCheck applies the customer's shrink guard: a family's filter that lost more
+// than the configured share of the entries last written is refused (the message), or
+// with force replaced with a warning.
+func shrinkCheck(c *config.Customer, b built, force bool) (refused, warn string) {
+	guard := c.Knobs.ShrinkGuard
+	if guard >= 1 {
+		return "", ""
+	}
+	for _, d := range []*policy.Document{b.docs.Import4, b.docs.Import6} {
+		key := famKeys[d.Family]
+		before, after := len(b.prev.Entries[key]), len(d.Prefixes.Entries)
+		if before > 0 && float64(before-after) > guard*float64(before) {
+			msg := fmt.Sprintf("%s filter shrank from %d to %d entries (more than the shrink guard's %.0f%%)", key, before, after, guard*100)
+			if !force {
+				return msg + ": previous files kept (--force replaces them)", ""
+			}
+			warn = msg + ": replaced (--force)"
+		}
+	}
+	return "", warn
+}
+
 // readState reads a customer's state.json; a missing or damaged one is an empty state
 // (a first run: nothing to compare with).
 func readState(path string) customerState {
@@ -480,7 +555,7 @@ func readState(path string) customerState {
 		}
 	}
 	if st.Entries == nil {
-		st.Entries = map[string][]string{}
+		st.Entries = map[string][]stateEntry{}
 	}
 	return st
 }
