@@ -133,3 +133,19 @@ func TestFRRLoadsPolicies(t *testing.T) {
 	}
 	_ = all
 }
+
+// TestPolicyGoldens: the Junos and IOS-XR session policies of the example customers
+// are golden files a reviewer reads (testdata/golden/policy_*); no Junos or IOS-XR
+// parser checks them, TestPolicyStructure checks their structure.
+func TestPolicyGoldens(t *testing.T) {
+	docs, _ := exampleDocs(t, noOriginBinding)
+	for _, v := range PolicyVendors {
+		for _, name := range []string{"cust_one", "transit_cust", "peer_two"} {
+			out, err := RenderPolicy(v, docs[name], Options{})
+			if err != nil {
+				t.Fatalf("%s %s: %v", v, name, err)
+			}
+			checkGolden(t, "policy_"+v+"_"+name+".golden", out.Text)
+		}
+	}
+}
