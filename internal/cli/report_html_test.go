@@ -335,3 +335,42 @@ func jsonNumber(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// TestReportDrops: the filter's per-route verdicts come from the same Evaluate as
+// explain. Every origin of the fixture is an RFC 5398 documentation ASN, which the
+// default bogon-ASN list holds, so every announced route is dropped by bogon-asn.
+func TestReportDrops(t *testing.T) {
+	dir := t.TempDir()
+	ann := filepath.Join(dir, "ann.pfx2as")
+	os.WriteFile(ann, []byte(reportFixtureAnnouncements), 0o644)
+	root := peer.RepoRoot(t)
+	var out, errb bytes.Buffer
+	args := []string{"bgpfilter", "--quiet", "--irr", filepath.Join(root, "examples", "irr"), "report", "AS-EXAMPLE", "--announcements", ann, "--format", "json"}
+	if code := Run(context.Background(), args, &out, &errb); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var rep struct {
+		Totals struct {
+			Announced int `json:"announced"`
+		} `json:"totals"`
+		Filter struct {
+			Drops []struct {
+				Route struct {
+					Prefix string `json:"prefix"`
+				} `json:"route"`
+				Rule string `json:"rule"`
+			} `json:"drops"`
+		} `json:"filter"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Filter.Drops) != rep.Totals.Announced || rep.Totals.Announced == 0 {
+		t.Fatalf("%d drops of %d announced routes", len(rep.Filter.Drops), rep.Totals.Announced)
+	}
+	for _, d := range rep.Filter.Drops {
+		if d.Rule != "bogon-asn" {
+			t.Errorf("%s dropped by %s, want bogon-asn", d.Route.Prefix, d.Rule)
+		}
+	}
+}
