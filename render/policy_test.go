@@ -76,7 +76,13 @@ func noOriginBinding(cfg *config.File) {
 // TestPolicyOriginBindingRefused: a document with origin_binding is refused by every
 // vendor with ErrUnsupported (the capability table says no), never rendered without it.
 func TestPolicyOriginBindingRefused(t *testing.T) {
-	docs, _ := exampleDocs(t, nil)
+	docs, _ := exampleDocs(t, func(cfg *config.File) {
+		for i := range cfg.Customers {
+			if cfg.Customers[i].Name == "transit_cust" {
+				cfg.Customers[i].Knobs.OriginBinding = true
+			}
+		}
+	})
 	for _, v := range PolicyVendors {
 		if _, err := RenderPolicy(v, docs["transit_cust"], Options{}); !errors.Is(err, ErrUnsupported) {
 			t.Errorf("%s: origin_binding: %v, want ErrUnsupported", v, err)
