@@ -276,3 +276,34 @@ func checkIOSXRSAV(s, mode string) error {
 	}
 	return nil
 }
+
+// TestGenerateSAVShrinkGuard: losing more than the shrink guard's share of the
+// permitted sources (here one of four, the BGP filters unchanged) is refused and the
+// previous SAV files stay, until --force.
+func TestGenerateSAVShrinkGuard(t *testing.T) {
+	dir := t.TempDir()
+	cfg, out := writeSAVConfig(t, dir, "strict")
+	gen := func(extra ...string) int {
+		code, _, _ := genRun(t, append([]string{"--quiet", "generate", "--config", cfg, "--out", out}, extra...)...)
+		return code
+	}
+	if code := gen(); code != 0 {
+		t.Fatalf("first run: exit %d", code)
+	}
+	p := filepath.Join(out, "cust_s", "nftables-sav.conf")
+	before, _ := os.ReadFile(p)
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(b), "extra_prefixes: [203.0.113.0/25]", "extra_prefixes: []", 1)), 0o644)
+	if code := gen(); code != 4 {
+		t.Fatalf("shrunk SAV sources: exit %d, want 4", code)
+	}
+	if after, _ := os.ReadFile(p); string(after) != string(before) || !strings.Contains(string(after), "203.0.113.0/25") {
+		t.Errorf("refused run changed %s", p)
+	}
+	if code := gen("--force"); code != 0 {
+		t.Fatalf("--force: exit %d", code)
+	}
+	if after, _ := os.ReadFile(p); strings.Contains(string(after), "203.0.113.0/25") {
+		t.Errorf("--force did not replace %s", p)
+	}
+}
