@@ -48,6 +48,9 @@ type Index struct {
 	snap      *snapFile
 	matOnce   sync.Once
 	lazyStats map[string]int // class counts from the snapshot header; nil after a change
+
+	closeMu sync.Mutex
+	closers []func() error // see OnClose
 }
 
 type routeKey struct {

@@ -28,6 +28,9 @@ type LoadOptions struct {
 	// for long-running processes, which a snapshot file truncated in place must not
 	// crash. One-shot commands map it, so that a small query reads little.
 	ReadSnapshot bool
+	// Tee, when set, receives every byte read from the RPSL files, file after file (a
+	// hash of the content for a cache key: see irrcache.LoadFiles).
+	Tee io.Writer
 }
 
 // LoadReport summarises a Load.
@@ -40,13 +43,17 @@ type LoadReport struct {
 }
 
 type countingReader struct {
-	r io.Reader
-	n *atomic.Int64
+	r   io.Reader
+	n   *atomic.Int64
+	tee io.Writer // nil or LoadOptions.Tee
 }
 
 func (c countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
+	if c.tee != nil && n > 0 {
+		c.tee.Write(p[:n])
+	}
 	return n, err
 }
 
@@ -127,7 +134,7 @@ func (ix *Index) loadFile(ctx context.Context, path string, opt LoadOptions, rep
 		return fmt.Errorf("irr: load: %w", err)
 	}
 	defer f.Close()
-	sc := rpsl.NewScanner(countingReader{f, done}, path)
+	sc := rpsl.NewScanner(countingReader{f, done, opt.Tee}, path)
 	defer sc.Close()
 
 	batches := make(chan []record, 8)

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/irrcache"
 )
 
 // defaultIRR is used when --irr is not given.
@@ -67,10 +69,10 @@ func openIRR(c *ucli.Context) (irr.Querier, error) {
 	}
 	log := logger(c)
 	prog, progDone := loadProgress(c, "loading IRR data")
-	ix, rep, err := irr.Load(c.Context, paths, irr.LoadOptions{
+	ix, rep, err := irrcache.LoadFiles(c.Context, paths, irr.LoadOptions{
 		Strict:   c.Bool("strict"),
 		Progress: prog,
-	})
+	}, irrcache.SnapshotOptions{Dir: snapshotCacheDir(c), Logger: log})
 	progDone()
 	if err != nil {
 		var oe *irr.ObjectError
@@ -93,6 +95,23 @@ func openIRR(c *ucli.Context) (irr.Querier, error) {
 		}
 	}
 	return ix, nil
+}
+
+// snapshotCacheDir is where --irr files keep their snapshot (see irrcache.LoadFiles):
+// --cache-dir, else bgpfilter/ under the user cache directory; "" (no cache) with
+// --no-snapshot-cache or when there is no user cache directory.
+func snapshotCacheDir(c *ucli.Context) string {
+	if c.Bool("no-snapshot-cache") {
+		return ""
+	}
+	if d := c.String("cache-dir"); d != "" {
+		return d
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(d, "bgpfilter")
 }
 
 // oneShotGC raises the GC target for commands that build one filter and exit (the
