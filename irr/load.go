@@ -40,6 +40,11 @@ type LoadReport struct {
 	Objects   map[string]int // objects indexed, per class
 	Malformed []ObjectError  // the first MaxReportedErrors malformed objects
 	Skipped   int            // malformed objects skipped (all of them, not only the listed ones)
+	// MultiOrigin counts the route objects with several origin attributes, indexed
+	// under each origin (Strict refuses them).
+	MultiOrigin int
+	// FirstMultiOrigin locates the first of them, for the warning.
+	FirstMultiOrigin *ObjectError `json:",omitempty"`
 }
 
 type countingReader struct {
@@ -213,6 +218,16 @@ func (ix *Index) scanFile(ctx context.Context, sc *rpsl.Scanner, path string, op
 				continue
 			}
 			return err
+		}
+		if r := &batch[len(batch)-1]; len(r.extra) > 0 {
+			e := ObjectError{File: o.File, Line: o.Line, Msg: fmt.Sprintf("%s %s: %d origin attributes", o.Class, truncKey(o.Key), 1+len(r.extra))}
+			if opt.Strict {
+				return fmt.Errorf("irr: load (strict): %w", &e)
+			}
+			if rep.MultiOrigin == 0 {
+				rep.FirstMultiOrigin = &e
+			}
+			rep.MultiOrigin++
 		}
 		if len(batch) == batchSize || len(text) >= textSize {
 			batches <- batch

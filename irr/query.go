@@ -415,8 +415,10 @@ func (ix *Index) Lookup(sources []string, key string) []*rpsl.Object {
 				origins = append(origins, rk)
 			}
 			slices.Sort(origins)
+			var seen []textRef // a multi-origin object is one object, listed once
 			for _, o := range origins {
-				if t, ok := s.route(routeKey{toKey(p), o}); ok {
+				if t, ok := s.route(routeKey{toKey(p), o}); ok && !slices.Contains(seen, t) {
+					seen = append(seen, t)
 					texts = append(texts, tx.get(t))
 				}
 			}

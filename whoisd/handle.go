@@ -206,6 +206,7 @@ func (c *conn) routeTexts(routes []irr.Route) ([]string, error) {
 		src string
 	}
 	byKey := make(map[key][]*rpsl.Object)
+	sent := make(map[*rpsl.Object]bool) // a multi-origin object matches once per origin
 	var texts []string
 	for _, r := range routes {
 		k := key{r.Prefix, r.Source}
@@ -215,16 +216,28 @@ func (c *conn) routeTexts(routes []irr.Route) ([]string, error) {
 			byKey[k] = objs
 		}
 		for _, o := range objs {
-			if o.Class != "route" && o.Class != "route6" {
+			if o.Class != "route" && o.Class != "route6" || sent[o] {
 				continue
 			}
-			if a, err := routing.ParseASN(strings.TrimSpace(o.Get("origin"))); err == nil && a == r.Origin {
+			if hasOrigin(o, r.Origin) {
+				sent[o] = true
 				texts = append(texts, o.Text())
 				break
 			}
 		}
 	}
 	return texts, nil
+}
+
+// hasOrigin reports whether one of the route object's origin attributes is a (an
+// object may have several: see irr's multi-origin route objects).
+func hasOrigin(o *rpsl.Object, a routing.ASN) bool {
+	for _, v := range o.GetAll("origin") {
+		if b, err := routing.ParseASN(strings.TrimSpace(v)); err == nil && b == a {
+			return true
+		}
+	}
+	return false
 }
 
 // textSearch answers a RIPE-style query: flags change the connection's state as in

@@ -88,6 +88,10 @@ func openIRR(c *ucli.Context) (irr.Querier, error) {
 			log.Debug("malformed RPSL object", "file", m.File, "line", m.Line, "error", m.Msg)
 		}
 	}
+	if rep.MultiOrigin > 0 {
+		log.Warn("route objects with several origin attributes, indexed under each origin (--strict refuses them)",
+			"count", rep.MultiOrigin, "first", rep.FirstMultiOrigin.Error())
+	}
 	log.Debug("IRR data loaded", "files", rep.Files, "bytes", rep.Bytes, "objects", rep.Objects)
 	if srcs := sourceList(c); len(srcs) > 0 {
 		if err := ix.SetDefaultSources(srcs); err != nil {

@@ -145,6 +145,10 @@ func loadIndexForServer(c *ucli.Context, mirror bool) (*irr.Index, error) {
 	if rep.Skipped > 0 {
 		log.Warn("skipped malformed RPSL objects", "count", rep.Skipped, "first", rep.Malformed[0].Error())
 	}
+	if rep.MultiOrigin > 0 {
+		log.Warn("route objects with several origin attributes, indexed under each origin (--strict refuses them)",
+			"count", rep.MultiOrigin, "first", rep.FirstMultiOrigin.Error())
+	}
 	log.Info("IRR data loaded", "files", rep.Files, "objects", rep.Objects, "sources", ix.AllSources(), "took", time.Since(start).Round(time.Millisecond))
 	return ix, nil
 }
