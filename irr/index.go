@@ -114,6 +114,7 @@ type record struct {
 	route    *routeKey // nil or &rk
 	rk       routeKey
 	extra    []routing.ASN // origins after the first of a multi-origin route object
+	multi    *ObjectError  // where it is, for LoadReport.FirstMultiOrigin (loads only)
 	asn      routing.ASN
 	isAutNum bool
 	memberOf []string
