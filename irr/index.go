@@ -194,10 +194,10 @@ func prepareInto(r *record, o *rpsl.Object, defaultSource string, text []byte) (
 	}
 	switch o.Class {
 	case "as-set", "route-set":
-		// "::" would read as SOURCE::NAME (bgpq4's source prefix): no component of a
-		// hierarchical set name is empty (RFC 2622 §5).
-		if strings.ContainsAny(r.key, " \t,") || strings.Contains(r.key, "::") {
-			return text, bad("invalid set name")
+		// RFC 2622 §5 names only: no control characters or escapes (names reach
+		// terminals and configs), no "::" (it would read as SOURCE::NAME).
+		if !validSetName(o.Class, r.key) {
+			return text, bad("invalid set name (RFC 2622: components of letters, digits, _ and -, or AS numbers, separated by ':', one starting with %s)", map[string]string{"as-set": "AS-", "route-set": "RS-"}[o.Class])
 		}
 		s := &rpslSet{name: strings.Clone(strings.TrimSpace(o.Key)), class: o.Class}
 		for _, a := range o.Attrs {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/bgpfilter/bgpfilter/routing"
@@ -39,6 +40,17 @@ type Missing struct {
 	Path []string
 }
 
+// Invalid is a set member that contributes nothing because it is malformed: not an
+// ASN, set name, prefix or ANY ("AS1;AS2"), a prefix range whose lengths are out of
+// range ("192.0.2.0/24^33"), an invalid operator ("^24-16"), an operator of an
+// enclosing member that leaves no lengths, or a member an as-set cannot hold.
+type Invalid struct {
+	Set    string   // the set holding the member
+	Member string   // the member as the set lists it
+	Reason string   // why it contributes nothing
+	Path   []string // root first, Set last
+}
+
 // Expansion is the result of Resolver.Expand.
 type Expansion struct {
 	// ASNs reached through as-sets, route-sets or given directly: sorted, unique.
@@ -57,8 +69,10 @@ type Expansion struct {
 	// Missing lists unknown member sets and the path that referenced them.
 	Missing []Missing
 	// Loops lists set paths that came back to a set already on the path (the
-	// repeated set last).
+	// repeated set last), including loops between sets reached on different paths.
 	Loops [][]string
+	// Invalid lists the malformed members, which contribute nothing.
+	Invalid []Invalid
 	// Sets lists every set that was expanded, in expansion order, with its members as
 	// the server returned them (for --tree).
 	Sets []SetNode
@@ -233,11 +247,16 @@ func (r *Resolver) Expand(ctx context.Context, names ...string) (*Expansion, err
 			path := append(slices.Clone(it.path), it.name)
 			e.Sets = append(e.Sets, SetNode{Name: it.name, Path: path, Members: members})
 			asSet := !IsRouteSetName(it.name)
+			bad := func(m, reason string) {
+				e.Invalid = append(e.Invalid, Invalid{Set: it.name, Member: m, Reason: reason, Path: path})
+			}
 			for _, m := range members {
 				if asSet && (IsRouteSetName(m) || !IsSetName(m) && !routing.IsASN(m)) {
-					continue // an as-set holds ASNs and as-sets only (RFC 2622 §5.1)
+					// An as-set holds ASNs and as-sets only (RFC 2622 §5.1).
+					bad(m, "an as-set holds ASNs and as-sets only")
+					continue
 				}
-				if err := r.member(m, it.op, path, addASN, addPrefix, func(name string, op RangeOp) {
+				if err := r.member(m, it.op, path, addASN, addPrefix, bad, func(name string, op RangeOp) {
 					for _, p := range path {
 						if strings.EqualFold(p, name) {
 							e.Loops = append(e.Loops, append(slices.Clone(path), name))
@@ -251,6 +270,7 @@ func (r *Resolver) Expand(ctx context.Context, names ...string) (*Expansion, err
 			}
 		}
 	}
+	e.Loops = append(e.Loops, crossLoops(e.Sets, names, e.Loops)...)
 	e.ASNs = make([]routing.ASN, 0, len(asns))
 	for a := range asns {
 		e.ASNs = append(e.ASNs, a)
@@ -264,25 +284,37 @@ func (r *Resolver) Expand(ctx context.Context, names ...string) (*Expansion, err
 	return e, nil
 }
 
-// member classifies one member token of a set reached with operator outer.
+// member classifies one member token of a set reached with operator outer; a
+// malformed member is passed to bad with the reason and contributes nothing.
 func (r *Resolver) member(m string, outer RangeOp, path []string,
 	addASN func(routing.ASN, []string, RangeOp) error, addPrefix func(routing.PrefixRange, []string) error,
-	addSet func(string, RangeOp)) error {
+	bad func(member, reason string), addSet func(string, RangeOp)) error {
 	if strings.EqualFold(m, "ANY") {
 		return nil
 	}
-	if pr, err := ParsePrefixRange(m); err == nil {
+	pr, perr := ParsePrefixRange(m)
+	if perr == nil {
 		if outer.Kind != OpNone {
 			var ok bool
 			if pr, ok = outer.Apply(pr); !ok {
+				bad(m, "the operator "+outer.String()+" of the enclosing member leaves no lengths")
 				return nil
 			}
 		}
 		return addPrefix(pr, path)
 	}
+	if base, _, _ := strings.Cut(m, "^"); strings.Contains(base, "/") {
+		reason := strings.TrimPrefix(perr.Error(), "irr: ")
+		if _, after, ok := strings.Cut(reason, strconv.Quote(m)+": "); ok {
+			reason = strings.TrimPrefix(after, "irr: ")
+		}
+		bad(m, "invalid prefix range: "+reason)
+		return nil
+	}
 	name, op, err := SplitRangeOp(m)
 	if err != nil {
-		return nil // a malformed operator contributes nothing
+		bad(m, strings.TrimPrefix(err.Error(), "irr: "))
+		return nil
 	}
 	if op.Kind == OpNone {
 		op = outer
@@ -294,8 +326,78 @@ func (r *Resolver) member(m string, outer RangeOp, path []string,
 	}
 	if IsSetName(name) {
 		addSet(name, op)
+		return nil
 	}
+	bad(m, "not an ASN, set name, prefix or ANY")
 	return nil
+}
+
+// crossLoops finds the loops of the set graph (sets and their set members) that the
+// breadth-first expansion does not see on one path: AS-A and AS-B, both reached from
+// the root, holding each other. Each loop is reported once, as the depth-first path
+// from a root to the repeated set; loops already in known (same closing edge) are
+// left out.
+func crossLoops(sets []SetNode, roots []string, known [][]string) [][]string {
+	members := make(map[string][]string, len(sets))
+	names := make(map[string]string, len(sets))
+	for _, n := range sets {
+		k := strings.ToUpper(n.Name)
+		if _, ok := members[k]; ok {
+			continue
+		}
+		names[k] = n.Name
+		for _, m := range n.Members {
+			if IsSetName(m) {
+				base, _, _ := strings.Cut(m, "^")
+				members[k] = append(members[k], base)
+			}
+		}
+	}
+	seen := make(map[[2]string]bool)
+	for _, l := range known {
+		if len(l) >= 2 {
+			seen[[2]string{strings.ToUpper(l[len(l)-2]), strings.ToUpper(l[len(l)-1])}] = true
+		}
+	}
+	const (
+		white = iota
+		grey
+		black
+	)
+	state := make(map[string]int)
+	var out [][]string
+	var stack []string
+	var visit func(k string)
+	visit = func(k string) {
+		state[k] = grey
+		stack = append(stack, names[k])
+		for _, m := range members[k] {
+			mk := strings.ToUpper(m)
+			if _, expanded := members[mk]; !expanded && names[mk] == "" {
+				continue // not found or not expanded (a leaf)
+			}
+			switch state[mk] {
+			case white:
+				visit(mk)
+			case grey:
+				if edge := [2]string{k, mk}; !seen[edge] {
+					seen[edge] = true
+					out = append(out, append(slices.Clone(stack), m))
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[k] = black
+	}
+	for _, r := range roots {
+		if _, n, ok := strings.Cut(r, "::"); ok {
+			r = n
+		}
+		if k := strings.ToUpper(strings.TrimSpace(r)); names[k] != "" && state[k] == white {
+			visit(k)
+		}
+	}
+	return out
 }
 
 // AllPrefixes returns the union of the route-set prefixes and the route prefixes of the

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -261,12 +262,7 @@ func convert(objs []*Object) (good []*rpsl.Object, bad []*Object) {
 		if i%4096 == 0 {
 			scratch = irr.NewIndex()
 		}
-		sc := rpsl.NewScanner(strings.NewReader(o.Text), "mirror")
-		ro, err := sc.Next()
-		sc.Close()
-		if err == nil {
-			err = scratch.Add(ro)
-		}
+		ro, err := check(scratch, o)
 		if err != nil {
 			bad = append(bad, o)
 			continue
@@ -274,6 +270,25 @@ func convert(objs []*Object) (good []*rpsl.Object, bad []*Object) {
 		good = append(good, ro)
 	}
 	return good, bad
+}
+
+// check parses o and validates it against the index's rules (by adding it to
+// scratch, an index used only for this), so that the mirror refuses what the index
+// would refuse before storing it.
+func check(scratch *irr.Index, o *Object) (*rpsl.Object, error) {
+	if o.Class == "route" || o.Class == "route6" {
+		pfx, _, _ := strings.Cut(strings.ToLower(o.Key), "as")
+		if p, err := netip.ParsePrefix(pfx); err == nil && p != p.Masked() {
+			return nil, fmt.Errorf("%s %s: host bits set (the prefix is %s)", o.Class, p, p.Masked())
+		}
+	}
+	sc := rpsl.NewScanner(strings.NewReader(o.Text), "mirror")
+	ro, err := sc.Next()
+	sc.Close()
+	if err == nil {
+		err = scratch.Add(ro)
+	}
+	return ro, err
 }
 
 // batchStats counts what one batch did.
@@ -288,12 +303,26 @@ func (m *Mirror) applyBatch(source string, changes []Change) (batchStats, error)
 	s := m.stores[source]
 	overlay := make(map[string]*Object)
 	var st batchStats
+	var scratch *irr.Index
+	checked := 0
 	for i := range changes {
 		c := &changes[i]
 		id := c.ID()
 		if c.Kind == OpAdd {
 			if c.Object.Source != source {
 				st.ignored++
+				continue
+			}
+			// Refuse what the index would refuse now, as IRRd refuses an NRTM
+			// operation whose object does not parse ("This operation is ignored"),
+			// instead of storing it and failing on it at every later load.
+			if checked%4096 == 0 {
+				scratch = irr.NewIndex()
+			}
+			checked++
+			if _, err := check(scratch, c.Object); err != nil {
+				st.refused++
+				m.log.Warn("NRTM ADD refused", "source", source, "op", c.From, "class", c.Object.Class, "key", c.Object.Key, "err", err)
 				continue
 			}
 			overlay[id] = c.Object
@@ -460,7 +489,7 @@ func (m *Mirror) applyNRTM3(source string, s *Stream) error {
 	}
 	changes := make([]Change, len(s.Ops))
 	for i, op := range s.Ops {
-		changes[i] = Change{Kind: op.Kind, Object: op.Object}
+		changes[i] = Change{Kind: op.Kind, Object: op.Object, From: fmt.Sprintf("serial %d", op.Serial)}
 		if op.Kind == OpDel {
 			changes[i].Class, changes[i].Key = op.Object.Class, op.Object.Key
 		}

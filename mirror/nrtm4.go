@@ -129,6 +129,8 @@ type Change struct {
 	Object *Object // OpAdd: the new object
 	Class  string  // OpDel: object class, lower case
 	Key    string  // OpDel: primary key, normalised as Object.Key
+	// From names where the change came from in messages ("serial 11"); may be empty.
+	From string
 }
 
 // ID returns the identity the change applies to (see Object.ID).

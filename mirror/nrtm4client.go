@@ -261,6 +261,9 @@ func (m *Mirror) updateNRTM4(ctx context.Context, name string, ss *SourceState) 
 		m.log.Info("nrtm4 snapshot applied", "source", name, "version", ss.Version, "objects", len(snapshot.objs))
 	}
 	for _, d := range deltas {
+		for i := range d.changes {
+			d.changes[i].From = fmt.Sprintf("delta version %d", d.version)
+		}
 		st, err := m.applyBatch(name, d.changes)
 		if err != nil {
 			if perr := m.persist(name); perr != nil {

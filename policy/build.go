@@ -59,6 +59,11 @@ type Options struct {
 	// exclusion could not be applied to it.
 	Exclude []netip.Prefix
 
+	// Expansion, when set, is the result of an earlier expansion of exactly objects
+	// (ExpandObjects) and is used instead of expanding again: a session builds both
+	// families and its origin set from one expansion.
+	Expansion *Expanded
+
 	// Logger receives debug messages; nil discards them.
 	Logger *slog.Logger
 }
@@ -126,8 +131,29 @@ func expand(ctx context.Context, r *irr.Resolver, objects []string, failOnMissin
 	for _, l := range exp.Loops {
 		warnings = append(warnings, "loop ignored: "+safePath(l))
 	}
+	for _, b := range exp.Invalid {
+		warnings = append(warnings, fmt.Sprintf("invalid member %s of %s ignored: %s (via %s)", safe(b.Member), safe(b.Set), b.Reason, safePath(b.Path)))
+	}
 	slices.Sort(warnings)
 	return exp, slices.Compact(warnings), nil
+}
+
+// Expanded is the expansion of a list of root objects with its warnings (missing
+// member sets, loops), to be shared by several builds.
+type Expanded struct {
+	Objects   []string
+	Expansion *irr.Expansion
+	Warnings  []string
+}
+
+// ExpandObjects expands objects through r once (see Options.Expansion). Errors are
+// those of BuildPrefixFilter.
+func ExpandObjects(ctx context.Context, r *irr.Resolver, objects []string, failOnMissing bool) (*Expanded, error) {
+	exp, warnings, err := expand(ctx, r, objects, failOnMissing)
+	if err != nil {
+		return nil, err
+	}
+	return &Expanded{Objects: slices.Clone(objects), Expansion: exp, Warnings: warnings}, nil
 }
 
 // BuildPrefixFilter expands objects through r, fetches the route prefixes of the ASNs
@@ -144,8 +170,14 @@ func BuildPrefixFilter(ctx context.Context, q irr.Querier, r *irr.Resolver, obje
 		log = slog.New(slog.DiscardHandler)
 	}
 	v6 := opt.Family == 6
-	exp, warnings, err := expand(ctx, r, objects, opt.FailOnMissing)
-	if err != nil {
+	var exp *irr.Expansion
+	var warnings []string
+	if opt.Expansion != nil {
+		if !slices.Equal(opt.Expansion.Objects, objects) {
+			return nil, fmt.Errorf("policy: expansion of %v given for %v: %w", opt.Expansion.Objects, objects, ErrInvalidOption)
+		}
+		exp, warnings = opt.Expansion.Expansion, slices.Clone(opt.Expansion.Warnings)
+	} else if exp, warnings, err = expand(ctx, r, objects, opt.FailOnMissing); err != nil {
 		return nil, err
 	}
 	var inputs []input

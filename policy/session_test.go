@@ -2,6 +2,8 @@ package policy_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"net/netip"
 	"slices"
 	"strings"
@@ -222,6 +224,128 @@ func TestEvaluateErrors(t *testing.T) {
 	} {
 		if _, err := policy.Evaluate(doc, a); err == nil {
 			t.Errorf("Evaluate(%+v) accepted a bad route", a)
+		}
+	}
+}
+
+// A Document survives JSON (vendors' tests and `generate --dump` may store them).
+func TestDocumentJSON(t *testing.T) {
+	b := buildExample(t, nil)
+	for name, d := range b.docs {
+		for _, doc := range []*policy.Document{d.Import4, d.Import6, d.Export4, d.Export6} {
+			js, err := json.Marshal(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back policy.Document
+			if err := json.Unmarshal(js, &back); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			again, _ := json.Marshal(&back)
+			if string(again) != string(js) {
+				t.Errorf("%s %s: JSON round trip differs:\n%s\n%s", name, doc.Name, js, again)
+			}
+			if !strings.Contains(string(js), `"rpki_policy":"drop-invalid"`) {
+				t.Errorf("%s: rpki_policy not as text: %.300s", doc.Name, js)
+			}
+		}
+	}
+}
+
+func TestExplainText(t *testing.T) {
+	b := buildExample(t, nil)
+	doc := b.docs["cust_one"].Import4
+	for _, tc := range []struct {
+		prefix, path string
+		want         []string
+	}{
+		{"198.51.100.0/24", "64497 3356 64497", []string{"reject\n", "rule:     peerlock", "asn:      AS3356 at position 2", `list:     AS3356 "Lumen (former Level 3)"`,
+			"  bogon-asn       passed", "  peerlock        matched"}},
+		{"198.51.100.0/24", "64497", []string{"accept\n", "rule:     accept", "entry:    198.51.100.0/24 exact", "sources: EXAMPLE",
+			`"ROA 198.51.100.0/24-24 AS64497 (ripe)"`, "  max-prefix      session  limit 100, action teardown"}},
+	} {
+		a := policy.Announcement{Prefix: netip.MustParsePrefix(tc.prefix), Path: mustPath(t, tc.path)}.WithROV(b.table)
+		x, err := policy.Explain(doc, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sb strings.Builder
+		if err := x.WriteText(&sb); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(sb.String(), w) {
+				t.Errorf("explain %s [%s] lacks %q:\n%s", tc.prefix, tc.path, w, sb.String())
+			}
+		}
+		js, _ := json.Marshal(x)
+		if !strings.Contains(string(js), `"action":"`+string(x.Action)+`","rule":"`+string(x.Rule)+`"`) {
+			t.Errorf("JSON: %s", js)
+		}
+	}
+}
+
+// countingQuerier counts the set lookups a build makes.
+type countingQuerier struct {
+	irr.Querier
+	members int
+}
+
+func (c *countingQuerier) Members(ctx context.Context, sources []string, name string, recursive bool) ([]string, bool, error) {
+	c.members++
+	return c.Querier.Members(ctx, sources, name, recursive)
+}
+
+// A session expands its objects once for both families and the origin set.
+func TestBuildSessionExpandsOnce(t *testing.T) {
+	ctx := context.Background()
+	ix, _, err := irr.Load(ctx, []string{"../examples/irr"}, irr.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := &countingQuerier{Querier: ix}
+	if _, err := policy.ExpandObjects(ctx, &irr.Resolver{Q: one}, []string{"AS-EXAMPLE"}, false); err != nil {
+		t.Fatal(err)
+	}
+	all := &countingQuerier{Querier: ix}
+	spec := policy.SessionSpec{Name: "x", NeighborASN: 64496, ASSets: []string{"AS-EXAMPLE"}, Length4: policy.DefaultLengthV4,
+		Length6: policy.DefaultLengthV6, MaxPathLength: 32}
+	if _, err := policy.BuildSession(ctx, policy.Inputs{Querier: all, Resolver: &irr.Resolver{Q: all}}, spec); err != nil {
+		t.Fatal(err)
+	}
+	if one.members == 0 || all.members != one.members {
+		t.Errorf("session made %d set lookups, one expansion makes %d", all.members, one.members)
+	}
+}
+
+func TestDocumentValidate(t *testing.T) {
+	b := buildExample(t, nil)
+	for _, d := range b.docs {
+		for _, doc := range []*policy.Document{d.Import4, d.Import6, d.Export4, d.Export6} {
+			if err := doc.Validate(); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	base := b.docs["cust_one"].Import4
+	for name, breakIt := range map[string]func(d *policy.Document){
+		"name":    func(d *policy.Document) { d.Name = "other_IN_V4" },
+		"order":   func(d *policy.Document) { d.Rules[0], d.Rules[1] = d.Rules[1], d.Rules[0] },
+		"accept":  func(d *policy.Document) { d.Rules[len(d.Rules)-1].Enabled = false },
+		"family":  func(d *policy.Document) { d.Prefixes.Entries[0].Prefix = netip.MustParsePrefix("2001:db8::/32") },
+		"overlap": func(d *policy.Document) { d.BogonASNs.Ranges = append(d.BogonASNs.Ranges, d.BogonASNs.Ranges[0]) },
+		"neighbour": func(d *policy.Document) {
+			d.Session.Neighbors = []policy.Neighbor{{Address: netip.MustParseAddr("2001:db8::1")}}
+		},
+		"objname": func(d *policy.Document) { d.Origins.Name = "bad-name" },
+	} {
+		doc := *base
+		doc.Rules = slices.Clone(base.Rules)
+		doc.Prefixes.Entries = slices.Clone(base.Prefixes.Entries)
+		doc.BogonASNs.Ranges = slices.Clone(base.BogonASNs.Ranges)
+		breakIt(&doc)
+		if err := doc.Validate(); !errors.Is(err, policy.ErrInvalidDocument) {
+			t.Errorf("%s: Validate = %v", name, err)
 		}
 	}
 }

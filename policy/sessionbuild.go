@@ -104,13 +104,19 @@ func BuildSession(ctx context.Context, in Inputs, spec SessionSpec) (*SessionDoc
 	if len(objects) == 0 {
 		objects = []string{spec.NeighborASN.String()}
 	}
-	origins, owarn, err := buildOrigins(ctx, in.Resolver, spec.Name+SuffixOrigins, objects, spec.NeighborASN)
+	all := slices.Clone(objects)
+	for _, pr := range spec.ExtraPrefixes {
+		all = append(all, pr.String())
+	}
+	// One expansion serves the origin set and both families' prefix sets.
+	exp, err := ExpandObjects(ctx, in.Resolver, all, false)
 	if err != nil {
 		return nil, fmt.Errorf("policy: session %s: %w", spec.Name, err)
 	}
+	origins, owarn := buildOrigins(exp.Expansion, spec.Name+SuffixOrigins, objects, spec.NeighborASN, len(spec.ExtraPrefixes))
 	docs := &SessionDocuments{}
 	for _, family := range []int{4, 6} {
-		d, err := buildImport(ctx, in, spec, family, objects, origins)
+		d, err := buildImport(ctx, in, spec, family, exp, origins)
 		if err != nil {
 			return nil, fmt.Errorf("policy: session %s: %w", spec.Name, err)
 		}
@@ -129,13 +135,11 @@ func sortedUnique(s []string) []string {
 	return slices.Compact(s)
 }
 
-// buildOrigins expands objects into the customer cone. AS 0 and AS_TRANS are never
-// origins (they are bogons whatever the config says).
-func buildOrigins(ctx context.Context, r *irr.Resolver, name string, objects []string, neighbor routing.ASN) (ASNSet, []string, error) {
-	exp, warnings, err := expand(ctx, r, objects, false)
-	if err != nil {
-		return ASNSet{}, nil, err
-	}
+// buildOrigins takes the customer cone from the expansion of objects (plus extras
+// literal prefixes, which add no ASN). AS 0 and AS_TRANS are never origins (they are
+// bogons whatever the config says).
+func buildOrigins(exp *irr.Expansion, name string, objects []string, neighbor routing.ASN, extras int) (ASNSet, []string) {
+	var warnings []string
 	set := ASNSet{Name: name, Objects: slices.Clone(objects), Paths: map[routing.ASN][]string{}}
 	for _, a := range exp.ASNs {
 		if a == 0 || a == 23456 {
@@ -150,13 +154,13 @@ func buildOrigins(ctx context.Context, r *irr.Resolver, name string, objects []s
 	if !set.Contains(neighbor) {
 		warnings = append(warnings, fmt.Sprintf("the neighbour %s is not in its own cone %v: routes it originates are rejected by the origin rule", neighbor, objects))
 	}
-	if len(exp.Prefixes) > 0 {
-		warnings = append(warnings, fmt.Sprintf("%d prefix members ignored in the origin set", len(exp.Prefixes)))
+	if n := len(exp.Prefixes) - extras; n > 0 {
+		warnings = append(warnings, fmt.Sprintf("%d route-set prefix members have no origin for the origin set", n))
 	}
-	return set, warnings, nil
+	return set, warnings
 }
 
-func buildImport(ctx context.Context, in Inputs, spec SessionSpec, family int, objects []string, origins ASNSet) (*Document, error) {
+func buildImport(ctx context.Context, in Inputs, spec SessionSpec, family int, exp *Expanded, origins ASNSet) (*Document, error) {
 	bounds, maxLen, limit, bogons := spec.Length4, spec.MaxLength4, spec.MaxPrefix4, spec.BogonPrefixes4
 	if family == 6 {
 		bounds, maxLen, limit, bogons = spec.Length6, spec.MaxLength6, spec.MaxPrefix6, spec.BogonPrefixes6
@@ -165,7 +169,7 @@ func buildImport(ctx context.Context, in Inputs, spec SessionSpec, family int, o
 		maxLen = bounds.Max
 	}
 	opt := Options{Name: famName(spec.Name, SuffixPrefixes, family), Family: family, MaxLength: maxLen,
-		Validator: in.Validator, Exclude: spec.ExcludePrefixes}
+		Validator: in.Validator, Exclude: spec.ExcludePrefixes, Expansion: exp}
 	if spec.AllowMoreSpecifics {
 		opt.MoreSpecifics = bounds.Max
 	}
@@ -175,10 +179,7 @@ func buildImport(ctx context.Context, in Inputs, spec SessionSpec, family int, o
 			opt.ROAAdd, opt.ROAMaxLength = in.ROAs.ROAPrefixes, in.ROAs.ROAMaxLength
 		}
 	}
-	all := slices.Clone(objects)
-	for _, pr := range spec.ExtraPrefixes {
-		all = append(all, pr.String())
-	}
+	all := exp.Objects
 	f, err := BuildPrefixFilter(ctx, in.Querier, in.Resolver, all, opt)
 	if err != nil {
 		return nil, err
@@ -191,7 +192,7 @@ func buildImport(ctx context.Context, in Inputs, spec SessionSpec, family int, o
 		Session: Session{LocalASN: spec.LocalASN, RouterID: spec.RouterID, NeighborASN: spec.NeighborASN,
 			Role: spec.Role, MaxPrefix: limit, RPKIPolicy: spec.RPKIPolicy, RTRCache: spec.RTRCache,
 			OriginBinding: spec.OriginBinding},
-		Prefixes:      PrefixSet{Name: f.Name, Family: family, Objects: all, Entries: f.Entries},
+		Prefixes:      PrefixSet{Name: f.Name, Family: family, Objects: slices.Clone(all), Entries: f.Entries},
 		Origins:       origins,
 		BogonPrefixes: BogonPrefixSet{Name: famName(spec.Name, SuffixBogons, family), Family: family, Entries: slices.Clone(bogons)},
 		BogonASNs:     ASNRangeSet{Name: spec.Name + SuffixBogonASNs, Ranges: slices.Clone(spec.BogonASNs)},

@@ -306,7 +306,7 @@ func TestDifferentialBGPQ4(t *testing.T) {
 	addr := whoistest.Handshake(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	cases := 300
-	if testing.Short() {
+	if peer.Short(t, "30 of 300 random cases") {
 		cases = 30
 	}
 	ranged := 0

@@ -18,9 +18,7 @@ import (
 // regexes are checked by FRR's own regex engine, including substring traps
 // (AS6553 vs AS65536, AS164496 vs AS64496).
 func TestFRRLiveASPathWithGoBGP(t *testing.T) {
-	if testing.Short() {
-		t.Skip("live BGP session")
-	}
+	peer.SkipShort(t, "live BGP session")
 	r, err := New("frr", Options{})
 	if err != nil {
 		t.Fatal(err)

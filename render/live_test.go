@@ -17,9 +17,7 @@ import (
 // origin set, fed routes by gobgpd over a real BGP session on loopback, accepts exactly
 // the routes the model permits (recipe 02 of the shared peers notes).
 func TestBirdLiveWithGoBGP(t *testing.T) {
-	if testing.Short() {
-		t.Skip("live BGP session")
-	}
+	peer.SkipShort(t, "live BGP session")
 	r, err := New("bird", Options{})
 	if err != nil {
 		t.Fatal(err)

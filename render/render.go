@@ -35,7 +35,10 @@ type format struct {
 	prefix    string // entry template for prefix lists; "" = unsupported
 	aspath    string // entry template for as-path lists; "" = unsupported
 	exactOnly bool   // the prefix template cannot express length ranges
-	alias     bool   // another name for a listed format; not in Formats()
+	// peerHelper, when set, is the suffix of a helper object the as-path template
+	// defines for a peer AS (bird: the function NAME_path); its name is validated too.
+	peerHelper string
+	alias      bool // another name for a listed format; not in Formats()
 }
 
 var formats = map[string]format{
@@ -47,7 +50,7 @@ var formats = map[string]format{
 	"iosxr":                   {dir: "iosxr", prefix: "prefix-list.tmpl", aspath: "as-path.tmpl"},
 	"ios":                     {dir: "ios", prefix: "prefix-list.tmpl", aspath: "as-path.tmpl"},
 	"eos":                     {dir: "eos", prefix: "prefix-list.tmpl", aspath: "as-path.tmpl"},
-	"bird":                    {dir: "bird", prefix: "prefix-list.tmpl", aspath: "as-path.tmpl"},
+	"bird":                    {dir: "bird", prefix: "prefix-list.tmpl", aspath: "as-path.tmpl", peerHelper: "_path"},
 	"frr":                     {dir: "frr", prefix: "prefix-list.tmpl", aspath: "as-path.tmpl"},
 	"openbgpd":                {dir: "openbgpd", prefix: "prefix-list.tmpl", aspath: "as-path.tmpl"},
 	"json":                    {dir: "json", prefix: "prefix-list.tmpl", aspath: "as-path.tmpl"},
@@ -221,6 +224,11 @@ func (r *Renderer) ASPath(af *policy.ASPathFilter) ([]byte, error) {
 	}
 	if err := ValidateName(r.format, af.Name); err != nil {
 		return nil, err
+	}
+	if af.PeerAS != 0 && r.f.peerHelper != "" {
+		if err := ValidateName(r.format, af.Name+r.f.peerHelper); err != nil {
+			return nil, fmt.Errorf("render: the --peer-as check of %s: %w", af.Name, err)
+		}
 	}
 	return r.exec(r.f.aspath, af)
 }

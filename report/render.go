@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	htmltemplate "html/template"
+	"net/netip"
 	"strings"
 	texttemplate "text/template"
 
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/templates"
 )
 
@@ -20,6 +22,21 @@ func funcs() map[string]any {
 		"add":  func(a, b int) int { return a + b },
 		"sub":  func(a, b int) int { return a - b },
 		"mul":  func(a, b int) int { return a * b },
+		// pfxkey is a sort key of a prefix that orders as routing.ComparePrefix does
+		// (family, address, length) under plain string comparison, for the page's
+		// table sorting (a prefix is not a number: "192.0.2.0/24" would parse as 192).
+		"pfxkey": func(p netip.Prefix) string {
+			if !p.IsValid() {
+				return ""
+			}
+			fam := "4"
+			if p.Addr().Is6() {
+				fam = "6"
+			}
+			return fmt.Sprintf("%s%x%02x", fam, p.Addr().AsSlice(), p.Bits())
+		},
+		// asnkey orders ASNs numerically under string comparison.
+		"asnkey": func(a routing.ASN) string { return fmt.Sprintf("%010d", uint32(a)) },
 		// svgw scales n of total to a bar width.
 		"svgw": func(n, total, width int) int {
 			if total <= 0 {

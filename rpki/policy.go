@@ -50,6 +50,22 @@ func (p Policy) String() string {
 	}
 }
 
+// MarshalText renders the policy as String does (JSON documents and summaries).
+func (p Policy) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText parses what MarshalText writes (ParsePolicy, "" refused).
+func (p *Policy) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		return fmt.Errorf("rpki: empty RPKI policy")
+	}
+	v, err := ParsePolicy(string(b))
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
 // RouteValidator is the route origin validation hook of package policy
 // (policy.RouteValidator has the same method set; *Table implements both).
 type RouteValidator interface {

@@ -201,7 +201,7 @@ func TestClientEqualsLocal(t *testing.T) {
 		loadDataset(t, "edge.db", root+"/irr/testdata/edge.db"),
 		loadDataset(t, "example.db", root+"/examples/irr/example.db"),
 	}
-	if testing.Short() {
+	if peer.Short(t, "the RIPE dumps") {
 		t.Log("-short: RIPE dumps skipped")
 	} else {
 		sets = append(sets, loadDataset(t, "RIPE", ripePaths(t)...))
@@ -354,7 +354,7 @@ func TestBGPQ4OverClient(t *testing.T) {
 	edge := loadDataset(t, "edge.db", root+"/irr/testdata/edge.db")
 	example := loadDataset(t, "example.db", root+"/examples/irr/example.db")
 	suites := []suite{{edge, bgpq4Cases(edge)}, {example, bgpq4Cases(example)}}
-	if !testing.Short() {
+	if !peer.Short(t, "the RIPE dumps") {
 		suites = append(suites, suite{loadDataset(t, "RIPE", ripePaths(t)...), ripeCases()})
 	}
 	compared := 0
@@ -383,7 +383,7 @@ func TestBGPQ4OverClient(t *testing.T) {
 					continue
 				}
 				dout, derr, dcode := runBGPQ4(t, bin, append([]string{"-h", s.d.addr}, args...))
-				dout = normalize19(args, dout)
+				dout = peer.NormalizeBGPQ4From19(dout)
 				if rcode != dcode || rout.String() != dout {
 					t.Errorf("bgpq4 %s: Debian bgpq4 (exit %d) vs engine over the client (exit %d): %s\nstderr: %s / %s",
 						name, dcode, rcode, byteDiff(dout, rout.String()), derr, rerr.String())
@@ -393,25 +393,6 @@ func TestBGPQ4OverClient(t *testing.T) {
 			t.Logf("%s: %d bgpq4 invocations, Debian bgpq4 == engine over client == engine over local file", s.d.name, len(s.cases))
 		})
 	}
-}
-
-// normalize19 removes the two differences between Debian's bgpq4 1.9 and the current
-// release (which bgpfilter's engine follows; reference bgpq4.md §9.1) that the case
-// matrix reaches, and nothing else:
-//   - IOS-XR "-X -f": 1.9 prints a stray comma after "as-path-set NN" when the peer
-//     ASN is not a member (fixed in 1.13);
-//   - "SRC::RS-…": 1.9 prints "Checking RS-…" on stdout (removed in bgp/bgpq4#131).
-func normalize19(args []string, out string) string {
-	if slices.Contains(args, "-X") && (slices.Contains(args, "-f") || slices.Contains(args, "-G")) {
-		out = strings.Replace(out, "as-path-set NN,\n", "as-path-set NN\n", 1)
-	}
-	var keep []string
-	for _, l := range strings.SplitAfter(out, "\n") {
-		if !(strings.HasPrefix(l, "Checking ") && strings.Contains(l, "RS-")) {
-			keep = append(keep, l)
-		}
-	}
-	return strings.Join(keep, "")
 }
 
 // runBGPQ4 runs Debian's bgpq4 with a memory cap (1 GiB of address space) and a time

@@ -75,6 +75,7 @@ type conn struct {
 	partial    []byte // a line being read across read timeouts
 	persistent bool
 	sources    []string // selected by "!s" / "-s"; nil means the default list
+	scratch    []byte   // one object's text while an object answer is written
 }
 
 func newConn(s *Server, nc net.Conn) *conn {

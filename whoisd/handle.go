@@ -1,6 +1,7 @@
 package whoisd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -75,7 +76,8 @@ func (c *conn) answer(ctx context.Context, q whois.Query) (failed bool, err erro
 	case whois.KindVersion:
 		return false, whois.WriteA(w, []byte(c.s.opt.Version))
 	case whois.KindTimeout:
-		c.idle.Store(int64(time.Duration(q.Seconds) * time.Second))
+		// The server's IdleTimeout is an upper bound: "!t" may only lower it.
+		c.idle.Store(int64(min(time.Duration(q.Seconds)*time.Second, c.s.opt.IdleTimeout)))
 		return false, whois.WriteC(w)
 	case whois.KindSourcesList:
 		srcs, err := c.selected(ctx)
@@ -131,14 +133,14 @@ func (c *conn) answer(ctx context.Context, q whois.Query) (failed bool, err erro
 	case whois.KindRouteSearch:
 		return c.routeSearch(ctx, q)
 	case whois.KindExactKey:
-		var objs []string
+		var objs []*rpsl.Object
 		for _, o := range c.s.b.Lookup(c.sources, q.Name) {
 			if strings.EqualFold(o.Class, q.Class) {
-				objs = append(objs, o.Text()) // IRRd answers the first match only
+				objs = append(objs, o) // IRRd answers the first match only
 				break
 			}
 		}
-		return false, c.replyObjects(false, objs)
+		return false, c.replyObjects(false, objects(objs))
 	case whois.KindText:
 		return c.textSearch(ctx, q)
 	}
@@ -189,44 +191,63 @@ func (c *conn) routeSearch(ctx context.Context, q whois.Query) (failed bool, err
 		}
 		return false, writeStrings(c.bw, origins)
 	}
-	texts, err := c.routeTexts(routes)
+	objs, err := c.routeObjects(routes, nil)
 	if errors.Is(err, errTooMany) {
 		return true, c.replyError(q.Text, err.Error())
 	}
-	return false, c.replyObjects(q.Text, texts)
+	return false, c.replyObjects(q.Text, objs)
 }
 
-// routeTexts returns the object text of each route, at most MaxObjects.
-func (c *conn) routeTexts(routes []irr.Route) ([]string, error) {
+// objList is an object answer: n objects, fetched one at a time by get. The index
+// parses an object from its stored text on every lookup, so holding the parsed
+// objects of a large answer would hold the whole answer; an objList holds only
+// what it needs to fetch them again.
+type objList struct {
+	n   int
+	get func(i int) *rpsl.Object
+}
+
+func objects(objs []*rpsl.Object) objList {
+	return objList{len(objs), func(i int) *rpsl.Object { return objs[i] }}
+}
+
+// routeObjects returns the route objects of routes whose class is in types (all
+// when empty), at most MaxObjects.
+func (c *conn) routeObjects(routes []irr.Route, types []string) (objList, error) {
 	if len(routes) > c.s.opt.MaxObjects {
-		return nil, fmt.Errorf("%w: %d route objects match, the limit is %d; narrow the query", errTooMany, len(routes), c.s.opt.MaxObjects)
+		return objList{}, fmt.Errorf("%w: %d route objects match, the limit is %d; narrow the query", errTooMany, len(routes), c.s.opt.MaxObjects)
 	}
-	type key struct {
-		p   netip.Prefix
-		src string
-	}
-	byKey := make(map[key][]*rpsl.Object)
-	sent := make(map[*rpsl.Object]bool) // a multi-origin object matches once per origin
-	var texts []string
-	for _, r := range routes {
-		k := key{r.Prefix, r.Source}
-		objs, ok := byKey[k]
-		if !ok {
-			objs = c.s.b.Lookup([]string{r.Source}, r.Prefix.String())
-			byKey[k] = objs
-		}
-		for _, o := range objs {
-			if o.Class != "route" && o.Class != "route6" || sent[o] {
+	find := func(r irr.Route) *rpsl.Object {
+		for _, o := range c.s.b.Lookup([]string{r.Source}, r.Prefix.String()) {
+			if o.Class != "route" && o.Class != "route6" {
 				continue
 			}
 			if hasOrigin(o, r.Origin) {
-				sent[o] = true
-				texts = append(texts, o.Text())
-				break
+				return o
 			}
 		}
+		return nil
 	}
-	return texts, nil
+	var keep []int32 // indexes into routes
+	for i, r := range routes {
+		// A multi-origin object is indexed under each origin: list it once, at its
+		// lowest origin.
+		if o := find(r); o != nil && lowestOrigin(o) == r.Origin && (len(types) == 0 || containsFold(types, o.Class)) {
+			keep = append(keep, int32(i))
+		}
+	}
+	return objList{len(keep), func(i int) *rpsl.Object { return find(routes[keep[i]]) }}, nil
+}
+
+// lowestOrigin returns the lowest ASN among the route object's origin attributes.
+func lowestOrigin(o *rpsl.Object) routing.ASN {
+	low, ok := routing.ASN(0), false
+	for _, v := range o.GetAll("origin") {
+		if a, err := routing.ParseASN(strings.TrimSpace(v)); err == nil && (!ok || a < low) {
+			low, ok = a, true
+		}
+	}
+	return low
 }
 
 // hasOrigin reports whether one of the route object's origin attributes is a (an
@@ -257,7 +278,7 @@ func (c *conn) textSearch(ctx context.Context, q whois.Query) (failed bool, err 
 		}
 	}
 	if q.Name == "" {
-		return false, c.replyObjects(true, nil)
+		return false, c.replyObjects(true, objList{})
 	}
 	var objs []*rpsl.Object
 	if p, ok := searchPrefix(q.Name); ok {
@@ -274,23 +295,17 @@ func (c *conn) textSearch(ctx context.Context, q whois.Query) (failed bool, err 
 				top = append(top, r)
 			}
 		}
-		texts, err := c.routeTexts(top)
+		objs, err := c.routeObjects(top, q.ObjectTypes)
 		if err != nil {
 			return true, c.replyError(true, err.Error())
 		}
-		return false, c.replyObjects(true, filterTexts(texts, q.ObjectTypes))
+		return false, c.replyObjects(true, objs)
 	}
 	objs = c.s.b.Lookup(c.sources, q.Name)
 	if len(objs) > c.s.opt.MaxObjects {
 		return true, c.replyError(true, fmt.Sprintf("%v: %d objects match", errTooMany, len(objs)))
 	}
-	var texts []string
-	for _, o := range objs {
-		if len(q.ObjectTypes) == 0 || containsFold(q.ObjectTypes, o.Class) {
-			texts = append(texts, o.Text())
-		}
-	}
-	return false, c.replyObjects(true, texts)
+	return false, c.replyObjects(true, objects(filterClasses(objs, q.ObjectTypes)))
 }
 
 func searchPrefix(s string) (netip.Prefix, bool) {
@@ -303,16 +318,15 @@ func searchPrefix(s string) (netip.Prefix, bool) {
 	return netip.Prefix{}, false
 }
 
-// filterTexts keeps route object texts whose class is in types (all when empty).
-func filterTexts(texts, types []string) []string {
+// filterClasses keeps the objects whose class is in types (all when empty).
+func filterClasses(objs []*rpsl.Object, types []string) []*rpsl.Object {
 	if len(types) == 0 {
-		return texts
+		return objs
 	}
-	var out []string
-	for _, t := range texts {
-		class, _, _ := strings.Cut(t, ":")
-		if containsFold(types, class) {
-			out = append(out, t)
+	var out []*rpsl.Object
+	for _, o := range objs {
+		if containsFold(types, o.Class) {
+			out = append(out, o)
 		}
 	}
 	return out
@@ -341,41 +355,39 @@ func RemoveAuthHashes(text string) string {
 	return authHash.ReplaceAllString(text, "${1} DummyValue  # Filtered for security")
 }
 
-// replyObjects writes object texts: in IRRd mode as one A reply (D when empty), in
-// RIPE mode as IRRd does (objects separated by a blank line, then two more newlines,
-// or IRRd's "No entries found" comment).
-func (c *conn) replyObjects(text bool, objs []string) error {
-	for i, o := range objs {
-		objs[i] = RemoveAuthHashes(o)
-	}
-	if len(objs) == 0 {
+// replyObjects writes objects: in IRRd mode as one A reply (D when empty), in RIPE
+// mode as IRRd does (objects separated by a blank line, then two more newlines, or
+// IRRd's "No entries found" comment). The text is rendered one object at a time into
+// the connection's scratch buffer, twice in IRRd mode (once for the A length, once to
+// write), so a stalled client holds the write buffer and one object, never the whole
+// answer (up to MaxObjects objects of up to 4 MiB each).
+func (c *conn) replyObjects(text bool, objs objList) error {
+	defer c.trimScratch()
+	if objs.n == 0 {
 		if text {
 			_, err := io.WriteString(c.bw, whois.MsgNoEntries+"\n\n\n")
 			return err
 		}
 		return whois.WriteD(c.bw)
 	}
-	n := 0
-	for i, o := range objs {
-		if i > 0 {
-			n++
-		}
-		n += len(o)
-	}
-	// IRRd strips the newlines around the flattened objects.
-	last := strings.TrimRight(objs[len(objs)-1], "\r\n")
-	n -= len(objs[len(objs)-1]) - len(last)
+	// body writes the objects separated by newlines; IRRd strips the newlines after
+	// the last one.
 	body := func(w io.Writer) error {
-		for i, o := range objs {
+		for i := range objs.n {
+			o := objs.get(i)
+			if o == nil {
+				return fmt.Errorf("object %d of %d of the answer vanished", i+1, objs.n)
+			}
+			b := c.objectText(o)
 			if i > 0 {
 				if _, err := io.WriteString(w, "\n"); err != nil {
 					return err
 				}
 			}
-			if i == len(objs)-1 {
-				o = last
+			if i == objs.n-1 {
+				b = bytes.TrimRight(b, "\r\n")
 			}
-			if _, err := io.WriteString(w, o); err != nil {
+			if _, err := w.Write(b); err != nil {
 				return err
 			}
 		}
@@ -388,7 +400,39 @@ func (c *conn) replyObjects(text bool, objs []string) error {
 		_, err := io.WriteString(c.bw, "\n\n\n")
 		return err
 	}
-	return whois.WriteAStream(c.bw, n, body)
+	var n countWriter
+	if err := body(&n); err != nil {
+		return err
+	}
+	return whois.WriteAStream(c.bw, int(n), body)
+}
+
+// objectText renders o as served (password hashes removed) into the connection's
+// scratch buffer; the result is valid until the next call.
+func (c *conn) objectText(o *rpsl.Object) []byte {
+	c.scratch = o.AppendText(c.scratch[:0])
+	if bytes.Contains(bytes.ToUpper(c.scratch), []byte("-PW")) {
+		c.scratch = append(c.scratch[:0], RemoveAuthHashes(string(c.scratch))...)
+	}
+	return c.scratch
+}
+
+// maxScratch is the scratch buffer a connection keeps between answers; a larger one
+// (a huge object) is given back after its answer.
+const maxScratch = 64 << 10
+
+func (c *conn) trimScratch() {
+	if cap(c.scratch) > maxScratch {
+		c.scratch = nil
+	}
+}
+
+// countWriter counts the bytes written to it.
+type countWriter int
+
+func (n *countWriter) Write(p []byte) (int, error) {
+	*n += countWriter(len(p))
+	return len(p), nil
 }
 
 // replyError writes an error answer: "F <msg>" or RIPE-style "%% ERROR: <msg>".

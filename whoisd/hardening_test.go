@@ -134,7 +134,8 @@ func TestMaxConns(t *testing.T) {
 	}
 }
 
-// TestIdleTimeout: an idle connection is closed; "!t" extends it per connection.
+// TestIdleTimeout: an idle connection is closed; "!t" lowers the timeout per
+// connection (raising it is capped: TestIdleTimeoutIsUpperBound).
 func TestIdleTimeout(t *testing.T) {
 	ts := startServer(t, smallIndex(t), Options{IdleTimeout: 200 * time.Millisecond})
 	c := dial(t, ts.addr)
@@ -145,25 +146,33 @@ func TestIdleTimeout(t *testing.T) {
 		t.Errorf("idle connection closed after %v, want about 200ms", d)
 	}
 
+	ts = startServer(t, smallIndex(t), Options{IdleTimeout: 20 * time.Second})
 	c = dial(t, ts.addr)
-	c.send("!!", "!t2")
+	c.send("!!", "!t1")
 	if rep := c.reply(); rep.Kind != whois.ReplyC {
-		t.Fatalf("!t2 = %+v", rep)
+		t.Fatalf("!t1 = %+v", rep)
 	}
-	time.Sleep(time.Second) // past the 200ms default, within the 2 s asked for
 	c.send("!gas64496")
 	if rep := c.reply(); rep.Kind != whois.ReplyA {
-		t.Fatalf("after 1 s with !t2: %+v", rep)
+		t.Fatalf("after !t1: %+v", rep)
 	}
-	c.expectEOF() // 2 s later
+	start = time.Now()
+	c.expectEOF()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("connection with !t1 closed after %v, want about 1s (the server's timeout is 20s)", d)
+	}
 }
 
 // TestNeverReadingClient: a client that pipelines thousands of large queries and
 // never reads is dropped after the write timeout, and the server's memory does not
-// grow with what it could not send.
+// grow with what it could not send: while the client stalls, the live heap holds its
+// queued queries (5000 × 75 bytes) and one answer, not 5000 × 70 KB of answers.
 func TestNeverReadingClient(t *testing.T) {
 	ix := loadFixture(t, bigFixture(t, 4000))
-	ts := startServer(t, ix, Options{WriteTimeout: 300 * time.Millisecond})
+	ts := startServer(t, ix, Options{WriteTimeout: 5 * time.Second})
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
 	nc, err := net.Dial("tcp", ts.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -176,6 +185,13 @@ func TestNeverReadingClient(t *testing.T) {
 		b.WriteString("!a6AS-BIG\n") // about 70 KB per answer
 	}
 	go nc.Write([]byte(b.String()))
+	waitFor(t, "the connection", 5*time.Second, func() bool { return ts.OpenConns() == 1 })
+	stalled := quietHeap(t)
+	growth := int64(stalled.HeapAlloc) - int64(before.HeapAlloc) - int64(b.Len()) // the client's own copy
+	t.Logf("live heap %+d KiB while the client stalls", growth>>10)
+	if growth > 4<<20 {
+		t.Errorf("the live heap grew by %d KiB while one client stalled: the server holds what it could not send", growth>>10)
+	}
 	waitFor(t, "the server to drop the client", 20*time.Second, func() bool {
 		return counterValue(t, ts.Server, "bgpfilter_whois_connections_closed_total", "write_failed") == 1
 	})

@@ -81,6 +81,10 @@ func dial(t testing.TB, addr string) *client {
 	}
 	t.Cleanup(func() { nc.Close() })
 	nc.SetDeadline(time.Now().Add(60 * time.Second))
+	return newClient(t, nc)
+}
+
+func newClient(t testing.TB, nc net.Conn) *client {
 	return &client{t: t, nc: nc, br: bufio.NewReader(nc)}
 }
 

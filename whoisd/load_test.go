@@ -23,9 +23,7 @@ import (
 // the heap must come back to its bound, and no goroutine may leak. Bounded in rounds
 // and in time.
 func TestLoad(t *testing.T) {
-	if testing.Short() {
-		t.Skip("load test")
-	}
+	peer.SkipShort(t, "load test with 200 bgpq4 clients")
 	prog := peer.Require(t, "bgpq4")
 	ix := ripeIndex(t)
 	const (
@@ -35,6 +33,7 @@ func TestLoad(t *testing.T) {
 	)
 	opt := Options{
 		MaxConns:        legit + 100,
+		MaxConnsPerAddr: -1, // every client is on 127.0.0.1
 		IdleTimeout:     2 * time.Second,
 		WriteTimeout:    2 * time.Second,
 		MaxPendingBytes: maxPending,

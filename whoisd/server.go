@@ -52,12 +52,17 @@ type Options struct {
 	// MaxConns bounds concurrent connections; extra ones get an F reply and are
 	// closed. Default 256.
 	MaxConns int
+	// MaxConnsPerAddr bounds concurrent connections from one remote IP address, so
+	// that one host with many silent connections cannot take every MaxConns slot;
+	// extra ones get an F reply and are closed. Default 32; negative: no limit.
+	MaxConnsPerAddr int
 	// MaxLineLen bounds a query line in bytes; a longer line gets an F reply and the
 	// connection is closed without buffering the rest. Default whois.MaxQueryLen.
 	MaxLineLen int
 	// IdleTimeout closes a connection that sent nothing and has nothing in progress
-	// for this long (IRRd's default is 30 s); "!t" changes it per connection.
-	// Default 30 s.
+	// for this long (IRRd's default is 30 s). It is an upper bound: "!t" may lower it
+	// per connection, never raise it, so a client cannot hold a slot longer than the
+	// operator allows. Default 30 s.
 	IdleTimeout time.Duration
 	// WriteTimeout drops a client that accepts no reply bytes for this long (a client
 	// that never reads). Default 30 s.
@@ -93,6 +98,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.MaxConns <= 0 {
 		o.MaxConns = 256
+	}
+	if o.MaxConnsPerAddr == 0 {
+		o.MaxConnsPerAddr = 32
 	}
 	if o.MaxLineLen <= 0 {
 		o.MaxLineLen = whois.MaxQueryLen
@@ -145,6 +153,7 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
+	perAddr   map[netip.Addr]int // open connections per remote address
 	closing   bool
 	wg        sync.WaitGroup // live connections
 	shutdown  chan struct{}  // closed when Shutdown starts
@@ -167,6 +176,7 @@ func New(b Backend, opt Options) *Server {
 		baseCancel: cancel,
 		listeners:  make(map[net.Listener]struct{}),
 		conns:      make(map[*conn]struct{}),
+		perAddr:    make(map[netip.Addr]int),
 		shutdown:   make(chan struct{}),
 		done:       make(chan struct{}),
 	}
@@ -242,25 +252,35 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 func (s *Server) accept(nc net.Conn) {
+	addr := remoteAddr(nc)
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
 		nc.Close()
 		return
 	}
-	if s.active.Load() >= int64(s.opt.MaxConns) {
+	refuse := ""
+	switch {
+	case s.active.Load() >= int64(s.opt.MaxConns):
+		refuse = "Too many connections, try again later"
+		s.log.Warn("whois-server: connection refused: too many connections", "remote", nc.RemoteAddr().String(), "max", s.opt.MaxConns)
+	case s.opt.MaxConnsPerAddr > 0 && s.perAddr[addr] >= s.opt.MaxConnsPerAddr:
+		refuse = "Too many connections from your address, try again later"
+		s.log.Warn("whois-server: connection refused: too many connections from one address", "remote", nc.RemoteAddr().String(), "max_per_addr", s.opt.MaxConnsPerAddr)
+	}
+	if refuse != "" {
 		s.mu.Unlock()
 		s.m.rejected.Inc()
-		s.log.Warn("whois-server: connection refused: too many connections", "remote", nc.RemoteAddr().String(), "max", s.opt.MaxConns)
 		// A fresh socket's send buffer takes this line at once; the deadline only
 		// guards against a pathological peer.
 		nc.SetWriteDeadline(time.Now().Add(time.Second))
-		whois.WriteF(nc, "Too many connections, try again later")
+		whois.WriteF(nc, refuse)
 		nc.Close()
 		return
 	}
 	c := newConn(s, nc)
 	s.conns[c] = struct{}{}
+	s.perAddr[addr]++
 	s.active.Add(1)
 	s.wg.Add(1)
 	s.mu.Unlock()
@@ -271,10 +291,24 @@ func (s *Server) accept(nc net.Conn) {
 		c.serve()
 		s.mu.Lock()
 		delete(s.conns, c)
+		if s.perAddr[addr]--; s.perAddr[addr] <= 0 {
+			delete(s.perAddr, addr)
+		}
 		s.mu.Unlock()
 		s.active.Add(-1)
 		s.m.open.Dec()
 	}()
+}
+
+// remoteAddr is the IP address a per-address limit counts nc under (IPv4-mapped
+// IPv6 addresses as IPv4); the zero Addr for a connection that is not IP.
+func remoteAddr(nc net.Conn) netip.Addr {
+	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		if a, ok := netip.AddrFromSlice(ta.IP); ok {
+			return a.Unmap()
+		}
+	}
+	return netip.Addr{}
 }
 
 // Shutdown stops accepting connections, stops reading new queries, lets every

@@ -135,17 +135,13 @@ var extraCases = []appendixCase{
 		stderr: "FATAL ERROR:-4 and -6 are mutually exclusive",
 		code:   255,
 	},
+	// The usage errors (-x, -l without its argument, no objects) print the usage
+	// text; TestUsageAgainstBGPQ4 checks them against the installed bgpq4, since an
+	// expectation written as usageText would compare the constant with itself.
 	{
-		args: []string{"-x", "AS-SMALL"}, code: 1, stderr: "bgpq4: invalid option -- 'x'", stdout: usageText,
-	},
-	{
-		args: []string{"-l"}, code: 1, stderr: "bgpq4: option requires an argument -- 'l'", stdout: usageText,
-	},
-	{
-		args: []string{"-J"}, code: 1, stdout: usageText,
-	},
-	{
-		args: []string{"-v"}, stdout: versionText,
+		// bgpq4 1.16's version() (main.c), written out rather than versionText.
+		args:   []string{"-v"},
+		stdout: "bgpq4 - a versatile utility to generate BGP filters\nversion: 1.16\nwebsite: https://github.com/bgp/bgpq4\nmaintainer: Job Snijders <job@sobornost.net>\n",
 	},
 	{
 		args: []string{"-K", "-7", "AS-EMPTY"}, stdout: "# generated prefix-list NN is empty\n",

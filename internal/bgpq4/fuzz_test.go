@@ -56,7 +56,8 @@ func FuzzParsePrefix(f *testing.F) {
 }
 
 // FuzzRunLiteral runs whole invocations with literal objects (no data needed): no
-// panic, a bgpq4 exit status, output only on success.
+// panic, a bgpq4 exit status (0, 1 or 255), nothing on stdout with a FATAL error
+// (255), and on a usage error (1) the usage text or nothing.
 func FuzzRunLiteral(f *testing.F) {
 	for _, s := range []string{"-A\x0010.0.0.0/24\x0010.0.1.0/24", "-6\x00-Jz\x002001:db8::/32^40-41",
 		"-F\x00%n %x\x0010.0.0.0/8", "-R\x0024\x00-r\x0020\x00192.0.2.0/24", "-b\x00-A\x0010.0.0.0/22^+"} {
@@ -67,7 +68,15 @@ func FuzzRunLiteral(f *testing.F) {
 		var out, errw bytes.Buffer
 		code := Run(context.Background(), args, nil, emptyQuerier{}, &out, &errw)
 		switch code {
-		case 0, 1, 255:
+		case 0:
+		case 1:
+			if out.Len() > 0 && out.String() != usageText {
+				t.Fatalf("usage error for %q printed other output:\n%s", args, out.String())
+			}
+		case 255:
+			if out.Len() > 0 {
+				t.Fatalf("FATAL error for %q (%s) after output:\n%s", args, errw.String(), out.String())
+			}
 		default:
 			t.Fatalf("exit %d for %q", code, args)
 		}

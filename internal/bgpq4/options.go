@@ -108,7 +108,8 @@ func usage(prefix string) *exit {
 	return &exit{code: 1, stderr: prefix, stdout: usageText}
 }
 
-// usageText is bgpq4's usage() text (verified against 1.9's; only the version differs).
+// usageText is bgpq4 1.16's usage() text (main.c; TestUsageAgainstBGPQ4 checks it against
+// the installed bgpq4's with the 1.9 → 1.16 changes applied).
 const usageText = `
 Usage: bgpq4 [-h host[:port]] [-S sources] [-E|G|H <num>|f <num>|t] [-46ABbdJjKNnpwXz] [-R len] <OBJECTS> ... [EXCEPT <OBJECTS> ...]
 
@@ -124,6 +125,7 @@ Vendor targets:
  -b        : NIC.CZ BIRD
  -N        : Nokia SR OS (Classic CLI)
  -n        : Nokia SR OS (MD-CLI)
+ -n2       : Nokia SR Linux
  -B        : OpenBSD OpenBGPD
  -e        : Arista EOS
  -F fmt    : User defined format (example: '-F %n/%l')
@@ -134,9 +136,10 @@ Input filters:
  -m len    : maximum prefix length (default: 32 for IPv4, 128 for IPv6)
  -L depth  : limit recursion depth (default: unlimited)
  -S sources: only use specified IRR sources, in the specified order (comma separated)
- -w        : 'validate' AS numbers: accept only ones with registered routes
+ -w        : 'validate' AS numbers: only accept ones with registered routes
 
 Output modifiers:
+ -3        : assume that your device is asn32-safe (default)
  -A        : try to aggregate prefix-lists/route-filters
  -E        : generate extended access-list (Cisco), route-filter (Juniper)
              [ip|ipv6]-prefix-list (Nokia) or prefix-set (OpenBGPD)
@@ -145,6 +148,7 @@ Output modifiers:
  -H number : generate origin as-lists (JunOS only)
  -M match  : extra match conditions for JunOS route-filters
  -l name   : use specified name for generated access/prefix/.. list
+ -p        : allow special ASNs like 23456 or in the private range
  -R len    : allow more specific routes up to specified masklen
  -r len    : allow more specific routes from masklen specified
  -s        : generate sequence numbers in prefix-lists (IOS only)

@@ -536,8 +536,10 @@ func (p *printer) ciscoACL(e prefixset.Entry) {
 	bitsN := uint(e.Prefix.Bits())
 	addr := netip.AddrFrom4(a)
 	if !e.Agg {
-		// bgpq4 prints a /32's mask as 0.0.0.0 (it special-cases 32 to zero).
-		netmask := uint32(uint64(0xffffffff) << (32 - bitsN))
+		// bgpq4 prints a /32's mask as 0.0.0.0 (it special-cases 32 to zero), and
+		// shifts its 32-bit mask by 32-len: for /0 a shift by 32, which x86 does
+		// modulo 32, so /0 prints as "host 255.255.255.255" (1.9 and 1.16 alike).
+		netmask := uint32(0xffffffff) << ((32 - bitsN) % 32)
 		if bitsN == 32 {
 			netmask = 0
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"math/rand/v2"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -26,7 +25,7 @@ func TestAppendixAgainstBGPQ4(t *testing.T) {
 	compared := 0
 	for _, tc := range readAppendixCases(t) {
 		if tc.note != "" || slices.Contains(tc.args, "-w") {
-			continue // output differs between 1.9 and 1.16 beyond normalize19
+			continue // output differs between 1.9 and 1.16 beyond peer.NormalizeBGPQ4From19
 		}
 		compareWithBGPQ4(t, bin, addr, ix, tc.args, tc.env)
 		compared++
@@ -82,18 +81,12 @@ func TestVariantsAgainstBGPQ4(t *testing.T) {
 	t.Logf("%d variant runs identical between bgpq4 1.9 (via whoisd) and Run", compared)
 }
 
-var xrComma = regexp.MustCompile(`(?m)^(as-path-set \S+),\n`)
-
 // compareWithBGPQ4 runs bgpq4 against the whois server and Run on the same index and
 // requires the same exit status, (normalised) stdout and stderr.
 func compareWithBGPQ4(t *testing.T, bin, addr string, ix *irr.Index, args, env []string) {
 	t.Helper()
 	r := peer.BGPQ4(t, bin, addr, env, args...)
-	want := normalize19(r.Stdout)
-	for strings.HasPrefix(want, "Checking ") { // 1.9 prints it for SOURCE::RS-…, 1.16 does not (#131)
-		_, want, _ = strings.Cut(want, "\n")
-	}
-	want = xrComma.ReplaceAllString(want, "$1\n") // IOS-XR stray comma, fixed in 1.13
+	want := peer.NormalizeBGPQ4From19(r.Stdout)
 	var o2, e2 bytes.Buffer
 	got := Run(context.Background(), args, env, ix, &o2, &e2)
 	if r.Code != got || want != o2.String() || strings.ReplaceAll(r.Stderr, bin+": ", "bgpq4: ") != e2.String() {
@@ -105,9 +98,7 @@ func compareWithBGPQ4(t *testing.T, bin, addr string, ix *irr.Index, args, env [
 // TestRIPEAgainstBGPQ4 runs bgpq4 (via whoisd) and Run on real as-sets from the RIPE
 // dump: the !a path, aggregation, IPv6, client-side recursion and as-path lists.
 func TestRIPEAgainstBGPQ4(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads the RIPE dumps")
-	}
+	peer.SkipShort(t, "loads the RIPE dumps")
 	bin := peer.Require(t, "bgpq4")
 	ix := loadRIPE(t)
 	addr := whoistest.Serve(t, ix, whoisd.Options{})
@@ -146,7 +137,7 @@ func TestRandomAgainstBGPQ4(t *testing.T) {
 		{"-m", "24"}, {"-E"}, {"-s"}}
 	rng := rand.New(rand.NewPCG(11, 12))
 	n := 300
-	if testing.Short() {
+	if peer.Short(t, "60 of 300 random cases") {
 		n = 60
 	}
 	for i := 0; i < n; i++ {

@@ -1,38 +1,29 @@
-// Package cli wires bgpfilter's commands: flags to option structs, errors to exit codes.
-// It holds no routing logic of its own.
+// Package cli wires bgpfilter's commands: flags to the job specs of package pipeline,
+// which runs the jobs, and the job's error to the exit code (pipeline.ExitCode). It
+// opens no source and holds no routing logic of its own.
 package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/bgpfilter/bgpfilter/irr"
-	"github.com/bgpfilter/bgpfilter/mirror"
-	"github.com/bgpfilter/bgpfilter/policy"
-	"github.com/bgpfilter/bgpfilter/render"
-	"github.com/bgpfilter/bgpfilter/rpki"
+	"github.com/bgpfilter/bgpfilter/pipeline"
 )
 
-// Exit codes of the command-line contract (../shared/DESIGN.md).
+// Exit codes of the command-line contract (../shared/DESIGN.md); pipeline defines them.
 const (
-	ExitOK          = 0
-	ExitUsage       = 1
-	ExitData        = 2 // bad input, object not found
-	ExitUnavailable = 3 // source unavailable or timeout
-	ExitGuard       = 4 // a safety guard refused to write
-
-	// rpki validate reports the route's state in its exit code so scripts can branch
-	// without parsing the output: 0 valid, ExitROVInvalid, ExitROVNotFound. They are
-	// above the error codes (1-4) so a failed run is never mistaken for a state.
-	ExitROVInvalid  = 10
-	ExitROVNotFound = 11
+	ExitOK          = pipeline.ExitOK
+	ExitUsage       = pipeline.ExitUsage
+	ExitData        = pipeline.ExitData
+	ExitUnavailable = pipeline.ExitUnavailable
+	ExitGuard       = pipeline.ExitGuard
+	ExitROVInvalid  = pipeline.ExitROVInvalid
+	ExitROVNotFound = pipeline.ExitROVNotFound
 )
 
 // NewApp builds the bgpfilter application. Tests build a fresh one per case and pass
@@ -102,56 +93,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// exitCode is the one mapping from an error to the exit code of the command-line
-// contract. An explicit code attached with exitErr wins (the command knew whether the
-// user or the data was at fault); otherwise the error's sentinel decides; fallback is
-// the code for an error no sentinel classifies (the caller knows what it was doing:
-// parsing flags, reading data, talking to a server).
-func exitCode(err error, fallback int) int {
-	var ce *codedError
-	var se *mirror.ServerError
-	switch {
-	case err == nil:
-		return ExitOK
-	case errors.As(err, &ce):
-		return ce.code
-	case errors.Is(err, policy.ErrInvalidOption), errors.Is(err, rpki.ErrInvalidName):
-		return ExitUsage
-	// A name taken from the data that the vendor cannot hold, an unknown object or a
-	// missing member is the data's fault (a --name given by the user is refused with
-	// ExitUsage before anything is built).
-	case errors.Is(err, render.ErrInvalidName), errors.Is(err, policy.ErrUnknownObject),
-		errors.Is(err, policy.ErrMissingMember), errors.Is(err, irr.ErrNotFound):
-		return ExitData
-	case errors.Is(err, irr.ErrUnavailable), errors.Is(err, irr.ErrUnknownSource),
-		errors.Is(err, context.DeadlineExceeded), errors.Is(err, mirror.ErrLocked):
-		return ExitUnavailable
-	case errors.Is(err, mirror.ErrSignature), errors.Is(err, mirror.ErrNRTM4),
-		errors.Is(err, mirror.ErrNRTMFormat), errors.Is(err, mirror.ErrSerial),
-		errors.Is(err, mirror.ErrObject), errors.As(err, &se), errors.Is(err, os.ErrNotExist):
-		return ExitData
-	}
-	// urfave/cli's own exit errors (help topics) carry 3, which means "source
-	// unavailable" here; anything else from the flag parser is a usage error.
-	return fallback
-}
+// exitCode is pipeline.ExitCode, the one mapping from an error to an exit code.
+func exitCode(err error, fallback int) int { return pipeline.ExitCode(err, fallback) }
 
-// exitErr attaches an exit code to err; the message is printed once by Run.
-func exitErr(code int, err error) error {
-	if err == nil {
-		return nil
-	}
-	return &codedError{code: code, err: err}
-}
-
-type codedError struct {
-	code int
-	err  error
-}
-
-func (e *codedError) Error() string { return e.err.Error() }
-func (e *codedError) Unwrap() error { return e.err }
-func (e *codedError) ExitCode() int { return e.code }
+// exitErr attaches an exit code to err (pipeline.WithCode); Run prints the message once.
+func exitErr(code int, err error) error { return pipeline.WithCode(code, err) }
 
 // logger builds the stderr logger from the global flags.
 func logger(c *ucli.Context) *slog.Logger {

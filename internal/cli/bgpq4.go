@@ -10,13 +10,11 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/bgpfilter/bgpfilter/internal/bgpq4"
-	"github.com/bgpfilter/bgpfilter/irr"
-	"github.com/bgpfilter/bgpfilter/policy"
+	"github.com/bgpfilter/bgpfilter/pipeline"
 )
 
-// errQuiet carries an exit status whose message bgpq4 has already printed.
-var errQuiet = errors.New("")
+// errQuiet carries an exit status whose message has already been printed.
+var errQuiet = pipeline.ErrQuiet
 
 // bgpq4Command is the bgpq4 drop-in: bgpq4's own flags after the command name, data
 // from the global --irr (or, like bgpq4, from the server named by -h).
@@ -86,7 +84,7 @@ func runBGPQ4(c *ucli.Context) error {
 	if err != nil {
 		return exitErr(ExitUsage, fmt.Errorf("bgpq4: %w", err))
 	}
-	sum := newSummary(c, opts.summary, nil)
+	sum := pipeline.NewSummary(opts.summary, c.Command.Name, nil, irrSpec(c))
 	sum.Args = append([]string{}, args...)
 	stderr := c.App.ErrWriter
 	var captured *tailBuffer
@@ -94,65 +92,14 @@ func runBGPQ4(c *ucli.Context) error {
 		captured = &tailBuffer{max: 4096}
 		stderr = io.MultiWriter(stderr, captured)
 	}
-	err = runBGPQ4Args(c, args, opts, sum, stderr)
+	job := &pipeline.BGPQ4Job{Args: args, Env: os.Environ(), UseHost: !c.IsSet("irr"),
+		IRR: irrSpec(c), RPKI: rpkiSpec(c), RPKIPolicy: opts.rpkiPolicy, RPKIPolicyEnv: rpkiPolicyEnvValue(),
+		Stdout: c.App.Writer, Stderr: stderr, Logger: logger(c)}
+	err = job.Run(c.Context, sum)
 	if err != nil && captured != nil && errors.Is(err, errQuiet) {
 		sum.Error = strings.TrimSpace(captured.String())
 	}
-	return sum.finish(err)
-}
-
-func runBGPQ4Args(c *ucli.Context, args []string, opts bgpq4Options, sum *runSummary, stderr io.Writer) error {
-	env := os.Environ()
-	if code, done := bgpq4.Check(args, env, c.App.Writer, stderr); done {
-		return bgpq4Exit(code)
-	}
-	rt, mode, err := rpkiSetup(c, opts.rpkiPolicy)
-	if err != nil {
-		return err
-	}
-	sum.setRPKI(rt, mode)
-	var q irr.Querier
-	if c.IsSet("irr") {
-		q, err = openIRR(c)
-	} else {
-		host := bgpq4.Host(args, env)
-		sum.IRR.Servers, sum.IRR.Files = []string{"whois://" + host}, nil
-		q, err = openRemoteHost(c, host)
-	}
-	if err != nil {
-		return err
-	}
-	defer closeIRR(q)
-	sum.setIRR(c.Context, q)
-	h := rt.Hooks(mode)
-	if h.Validator == nil {
-		return bgpq4Exit(bgpq4.Run(c.Context, args, env, q, c.App.Writer, stderr))
-	}
-	rq := policy.NewRPKIQuerier(q, h.Validator, h.DropInvalid, h.ROAAdd)
-	code := bgpq4.Run(c.Context, args, env, rq, c.App.Writer, stderr)
-	dropped, added := rq.Dropped(), rq.Added()
-	sum.RPKI.DroppedInvalid, sum.RPKI.ROAAdded = len(dropped), len(added)
-	for _, d := range dropped {
-		sum.Warnings = append(sum.Warnings, fmt.Sprintf("dropped RPKI-invalid %s origin %s", d.Prefix, d.Origin))
-	}
-	log := logger(c)
-	if len(dropped) > 0 {
-		log.Warn("dropped RPKI-invalid route objects", "count", len(dropped), "policy", mode.String())
-	}
-	for _, d := range dropped {
-		log.Debug("dropped RPKI-invalid route object", "prefix", d.Prefix, "origin", d.Origin.String(), "roas", strings.Join(d.Reasons, "; "))
-	}
-	for _, a := range added {
-		log.Debug("added ROA prefix", "prefix", a.Prefix, "origin", a.Origin.String())
-	}
-	return bgpq4Exit(code)
-}
-
-func bgpq4Exit(code int) error {
-	if code == 0 {
-		return nil
-	}
-	return exitErr(code, errQuiet)
+	return sum.Finish(err)
 }
 
 // tailBuffer keeps the last max bytes written to it (bgpq4's stderr for the summary).

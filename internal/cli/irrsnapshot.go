@@ -1,14 +1,12 @@
 package cli
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/bgpfilter/bgpfilter/internal/atomicfile"
-	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/pipeline"
 )
 
 // irrSnapshotCommand is `bgpfilter --irr FILE... irr-snapshot --output FILE.snap`: it
@@ -30,28 +28,13 @@ query needs them). A snapshot is a cache: remake it when the dumps change.`,
 			if c.NArg() > 0 {
 				return exitErr(ExitUsage, fmt.Errorf("irr-snapshot: unexpected argument %q", c.Args().First()))
 			}
-			for _, spec := range irrSpecs(c) {
-				if isRemoteSpec(spec) {
+			spec := irrSpec(c)
+			for _, s := range spec.Specs {
+				if pipeline.IsRemote(s) {
 					return exitErr(ExitUsage, errors.New("irr-snapshot: --irr must name local files"))
 				}
 			}
-			q, err := openIRR(c)
-			if err != nil {
-				return err
-			}
-			ix, ok := q.(*irr.Index)
-			if !ok {
-				return exitErr(ExitUsage, errors.New("irr-snapshot: --irr must name local files"))
-			}
-			var b bytes.Buffer
-			if err := ix.WriteSnapshot(&b); err != nil {
-				return exitErr(ExitData, err)
-			}
-			if err := atomicfile.WriteFile(c.String("output"), b.Bytes(), 0o644); err != nil {
-				return exitErr(ExitData, fmt.Errorf("irr-snapshot: %w", err))
-			}
-			logger(c).Info("IRR snapshot written", "file", c.String("output"), "bytes", b.Len(), "objects", ix.Stats())
-			return nil
+			return pipeline.WriteIRRSnapshot(c.Context, spec, c.String("output"))
 		},
 	}
 }

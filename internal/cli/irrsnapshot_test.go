@@ -68,4 +68,16 @@ func TestCorruptSnapshotIsDataError(t *testing.T) {
 	if code != ExitData || out != "" {
 		t.Errorf("truncated snapshot: exit %d, stdout %q; want exit %d and no output", code, out, ExitData)
 	}
+	// Every command loads IRR data through the one loader (pipeline): whois-server, the
+	// other loader before issue 7 item 0, said 3 here (issue 12 item 14).
+	for _, args := range [][]string{
+		{"--irr", cut, "whois-server", "--listen", "127.0.0.1:0"},
+		{"--irr", cut, "as-path", "--format", "frr", "AS-EXAMPLE"},
+		{"--irr", cut, "expand", "AS-EXAMPLE"},
+		{"--irr", cut, "report", "AS-EXAMPLE"},
+	} {
+		if code, _ := runWithSnapshot(t, args...); code != ExitData {
+			t.Errorf("%v on a truncated snapshot: exit %d, want %d", args, code, ExitData)
+		}
+	}
 }

@@ -9,11 +9,8 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/bgpfilter/bgpfilter/internal/atomicfile"
-	"github.com/bgpfilter/bgpfilter/irr"
-	"github.com/bgpfilter/bgpfilter/policy"
+	"github.com/bgpfilter/bgpfilter/pipeline"
 	"github.com/bgpfilter/bgpfilter/render"
-	"github.com/bgpfilter/bgpfilter/rpki"
 )
 
 // renderFlags are shared by prefix-list and as-path.
@@ -59,170 +56,43 @@ func prefixListCommand() *ucli.Command {
 	}
 }
 
-func runPrefixList(c *ucli.Context, objects []string) error {
-	sum := newSummary(c, c.String("summary-json"), objects)
-	return sum.finish(prefixList(c, objects, sum))
-}
-
-func prefixList(c *ucli.Context, objects []string, sum *runSummary) error {
-	if len(objects) == 0 {
-		return exitErr(ExitUsage, errors.New("prefix-list: no OBJECT given"))
-	}
-	if c.Bool("4") && c.Bool("6") {
-		return exitErr(ExitUsage, errors.New("prefix-list: -4 and -6 are exclusive; run twice for both families"))
-	}
-	family := 4
-	if c.Bool("6") {
-		family = 6
-	}
-	sum.Family = family
-	in, err := openFilterInputs(c, objects, sum)
-	if err != nil {
-		return err
-	}
-	defer closeIRR(in.q)
-	opt := policy.Options{
-		Name: in.name, Family: family,
-		MaxLength: c.Int("max-length"), MoreSpecifics: c.Int("more-specifics"), MinLength: c.Int("min-length"),
-		Aggregate: c.Bool("aggregate"), FailOnMissing: c.Bool("fail-on-missing"), Logger: logger(c),
-	}
-	var counter *countingValidator
-	if h := in.rt.Hooks(in.mode); h.Validator != nil {
-		counter = &countingValidator{v: h.Validator}
-		opt.Validator, opt.DropInvalid, opt.ROAAdd, opt.ROAMaxLength = counter, h.DropInvalid, h.ROAAdd, h.ROAMaxLength
-	}
-	pf, err := policy.BuildPrefixFilter(c.Context, in.q, in.res, objects, opt)
-	if err != nil {
-		return exitErr(exitCode(err, ExitData), fmt.Errorf("prefix-list: %w", err))
-	}
-	if pf.Empty() {
-		pf.Warnings = append(pf.Warnings, emptyWarning("prefix-list", objects))
-	}
-	sum.Warnings = pf.Warnings
-	if counter != nil {
-		sum.RPKI.DroppedInvalid = int(counter.invalid.Load())
-		for _, e := range pf.Entries {
-			if len(e.Sources) == 1 && e.Sources[0] == "RPKI" {
-				sum.RPKI.ROAAdded++
-			}
-		}
-	}
-	warn(c, pf.Warnings)
-	out, err := in.r.PrefixList(pf)
-	if err != nil {
-		code := exitCode(err, ExitUsage)
-		// A range the format cannot hold is the data's fault when the user asked for
-		// no ranges (a route-set member with ^n-m); with -A/-R/-r or roa-add it is the
-		// flags'.
-		if errors.Is(err, render.ErrUnsupported) && !c.Bool("aggregate") && c.Int("more-specifics") == 0 &&
-			c.Int("min-length") == 0 && opt.ROAAdd == nil {
-			code = ExitData
-		}
-		return exitErr(code, fmt.Errorf("prefix-list: %w", err))
-	}
-	if pf.Empty() && c.Bool("fail-on-empty") {
-		return exitErr(ExitData, fmt.Errorf("prefix-list: --fail-on-empty: the filter for %s is empty", strings.Join(objects, " ")))
+// filterJob turns the flags shared by prefix-list and as-path into the job spec.
+func filterJob(c *ucli.Context, objects []string) pipeline.FilterJob {
+	j := pipeline.FilterJob{
+		Command: c.Command.Name, Objects: objects,
+		IRR: irrSpec(c), RPKI: rpkiSpec(c),
+		RPKIPolicy: c.String("rpki-policy"), RPKIPolicyEnv: rpkiPolicyEnvValue(),
+		Format: c.String("format"), Name: c.String("name"),
+		TemplateFile: c.String("template"), TemplateDir: c.String("template-dir"),
+		FailOnMissing: c.Bool("fail-on-missing"), FailOnEmpty: c.Bool("fail-on-empty"),
+		Output:      pipeline.Output{Path: c.String("output"), Stdout: c.App.Writer},
+		SummaryPath: c.String("summary-json"),
+		Logger:      logger(c),
 	}
 	if c.Bool("explain") {
-		if err := pf.Explain(c.App.ErrWriter); err != nil {
-			return exitErr(ExitUsage, fmt.Errorf("prefix-list: --explain: %w", err))
-		}
+		j.Explain = c.App.ErrWriter
 	}
-	if err := writeOutput(c, out); err != nil {
-		return err
-	}
-	sum.setEntries(len(pf.Entries))
-	return nil
+	return j
 }
 
-// filterInputs are what prefix-list and as-path open before building a filter.
-type filterInputs struct {
-	r    *render.Renderer
-	name string // the list name (newRenderer)
-	rt   *rpki.Table
-	mode rpki.Policy
-	q    irr.Querier
-	res  *irr.Resolver
+func runPrefixList(c *ucli.Context, objects []string) error {
+	job := &pipeline.PrefixListJob{FilterJob: filterJob(c, objects), Family: 4,
+		MaxLength: c.Int("max-length"), MoreSpecifics: c.Int("more-specifics"), MinLength: c.Int("min-length"),
+		Aggregate: c.Bool("aggregate")}
+	if c.Bool("4") && c.Bool("6") {
+		return failSummary(c, objects, exitErr(ExitUsage, errors.New("prefix-list: -4 and -6 are exclusive; run twice for both families")))
+	}
+	if c.Bool("6") {
+		job.Family = 6
+	}
+	return job.Run(c.Context)
 }
 
-// openFilterInputs loads the renderer and list name (newRenderer), the RPKI data for
-// --rpki-policy and the IRR source, and records the last two in sum. The caller
-// closes the source with closeIRR(in.q).
-func openFilterInputs(c *ucli.Context, objects []string, sum *runSummary) (*filterInputs, error) {
-	r, name, err := newRenderer(c, objects)
-	if err != nil {
-		return nil, err
-	}
-	rt, mode, err := rpkiSetup(c, c.String("rpki-policy"))
-	if err != nil {
-		return nil, err
-	}
-	sum.setRPKI(rt, mode)
-	q, err := openIRR(c)
-	if err != nil {
-		return nil, err
-	}
-	sum.setIRR(c.Context, q)
-	return &filterInputs{r: r, name: name, rt: rt, mode: mode, q: q, res: &irr.Resolver{Q: q, Sources: sourceList(c)}}, nil
+// failSummary writes the failure summary (--summary-json) of a run that failed while
+// its flags were read, and returns err.
+func failSummary(c *ucli.Context, objects []string, err error) error {
+	return pipeline.FailSummary(c.String("summary-json"), c.Command.Name, objects, irrSpec(c), err)
 }
-
-// newRenderer loads the templates for --format and settles the list name: --name, or
-// one derived from the objects; an invalid name is an error naming the objects.
-func newRenderer(c *ucli.Context, objects []string) (*render.Renderer, string, error) {
-	format := c.String("format")
-	if format == "" {
-		return nil, "", exitErr(ExitUsage, fmt.Errorf("%s: --format is required (%s)", c.Command.Name, strings.Join(render.Formats(), ", ")))
-	}
-	r, err := render.New(format, render.Options{TemplateFile: c.String("template"), TemplateDir: c.String("template-dir")})
-	if err != nil {
-		return nil, "", exitErr(ExitUsage, fmt.Errorf("%s: %w", c.Command.Name, err))
-	}
-	name := c.String("name")
-	if name == "" {
-		name = render.DefaultName(format, objects)
-		if err := render.ValidateName(format, name); err != nil {
-			return nil, "", exitErr(ExitData, fmt.Errorf("%s: no valid list name can be derived from %s: %w; use --name",
-				c.Command.Name, quoteList(objects), err))
-		}
-	} else if err := render.ValidateName(format, name); err != nil {
-		return nil, "", exitErr(ExitUsage, fmt.Errorf("%s: --name: %w", c.Command.Name, err))
-	}
-	return r, name, nil
-}
-
-func quoteList(s []string) string {
-	q := make([]string, len(s))
-	for i, v := range s {
-		q[i] = fmt.Sprintf("%q", v)
-	}
-	return strings.Join(q, ", ")
-}
-
-// warn logs non-fatal findings of a build.
-func warn(c *ucli.Context, warnings []string) {
-	log := logger(c)
-	for _, w := range warnings {
-		log.Warn(w)
-	}
-}
-
-// writeOutput writes the rendered bytes to --output (atomically) or stdout.
-func writeOutput(c *ucli.Context, out []byte) error {
-	if path := c.String("output"); path != "" {
-		if err := atomicfile.WriteFile(path, out, 0o644); err != nil {
-			return exitErr(ExitUsage, fmt.Errorf("%s: --output: %w", c.Command.Name, err))
-		}
-		return nil
-	}
-	if _, err := c.App.Writer.Write(out); err != nil {
-		return exitErr(ExitUsage, fmt.Errorf("%s: write: %w", c.Command.Name, err))
-	}
-	return nil
-}
-
-// policyExitCode is exitCode for a build error (kept for callers outside this file):
-// an unclassified build error is a data error.
-func policyExitCode(err error) int { return exitCode(err, ExitData) }
 
 // permuteArgs lets command flags follow the operands, as bgpq4 users type them
 // ("prefix-list AS-FOO -6 --format bird"): urfave/cli stops at the first operand, so the
@@ -262,12 +132,49 @@ func permuteArgs(c *ucli.Context, flags []ucli.Flag) ([]string, error) {
 		args = rest[1:]
 	}
 	var setErr error
+	done := make(map[string]bool) // aliases share one value: set it once
 	fs.Visit(func(f *flag.Flag) {
-		if err := c.Set(primary[f.Name], f.Value.String()); err != nil && setErr == nil {
-			setErr = exitErr(ExitUsage, fmt.Errorf("%s: -%s: %w", c.Command.Name, f.Name, err))
+		if done[primary[f.Name]] {
+			return
+		}
+		done[primary[f.Name]] = true
+		for _, v := range flagValues(f.Value) {
+			if err := c.Set(primary[f.Name], v); err != nil && setErr == nil {
+				setErr = exitErr(ExitUsage, fmt.Errorf("%s: -%s: %w", c.Command.Name, f.Name, err))
+			}
 		}
 	})
 	return objects, setErr
+}
+
+// flagValues returns the values to hand to c.Set one by one. A repeatable flag's
+// String() is the "[a b]" rendering of its slice, which c.Set would take as one more
+// text value; its elements are set one by one instead (each Set appends, so values
+// given before OBJECT are kept).
+func flagValues(v flag.Value) []string {
+	switch s := v.(type) {
+	case *ucli.StringSlice:
+		return s.Value()
+	case *ucli.IntSlice:
+		return stringsOf(s.Value())
+	case *ucli.Int64Slice:
+		return stringsOf(s.Value())
+	case *ucli.UintSlice:
+		return stringsOf(s.Value())
+	case *ucli.Uint64Slice:
+		return stringsOf(s.Value())
+	case *ucli.Float64Slice:
+		return stringsOf(s.Value())
+	}
+	return []string{v.String()}
+}
+
+func stringsOf[T any](xs []T) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = fmt.Sprint(x)
+	}
+	return out
 }
 
 // splitShortBools turns "-6A" into "-6", "-A" when every letter is a boolean flag.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -158,4 +159,41 @@ func FuzzPermuteArgs(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPermuteArgsRepeatableAfterObject: a repeatable flag given after OBJECT keeps each
+// value (not the "[a b]" text of the slice), together with the values given before it.
+func TestPermuteArgsRepeatableAfterObject(t *testing.T) {
+	flags := []ucli.Flag{
+		&ucli.StringSliceFlag{Name: "announcements", Aliases: []string{"a"}},
+		&ucli.IntSliceFlag{Name: "n"},
+		&ucli.StringFlag{Name: "format"},
+	}
+	for _, tc := range []struct {
+		args    []string
+		objects []string
+		ann     []string
+		n       []int
+	}{
+		{[]string{"AS64496", "--announcements", "x.mrt", "-a", "y.txt"}, []string{"AS64496"}, []string{"x.mrt", "y.txt"}, nil},
+		{[]string{"-a", "w.gz", "AS64496", "-a", "x.mrt", "AS-FOO", "-a", "y,z"}, []string{"AS64496", "AS-FOO"}, []string{"w.gz", "x.mrt", "y", "z"}, nil},
+		{[]string{"AS64496", "--n", "1", "--n", "22", "--format", "json"}, []string{"AS64496"}, nil, []int{1, 22}},
+		{[]string{"AS64496", "-a", "[a b]"}, []string{"AS64496"}, []string{"[a b]"}, nil},
+	} {
+		var objects, ann []string
+		var n []int
+		app := NewApp(io.Discard, io.Discard)
+		app.Commands = []*ucli.Command{{Name: "report", Flags: flags, Action: func(c *ucli.Context) error {
+			var err error
+			objects, err = permuteArgs(c, flags)
+			ann, n = c.StringSlice("announcements"), c.IntSlice("n")
+			return err
+		}}}
+		if err := app.RunContext(context.Background(), append([]string{"bgpfilter", "report"}, tc.args...)); err != nil {
+			t.Fatalf("%q: %v", tc.args, err)
+		}
+		if !slices.Equal(objects, tc.objects) || !slices.Equal(ann, tc.ann) || !slices.Equal(n, tc.n) {
+			t.Errorf("%q: objects %q announcements %q n %v; want %q %q %v", tc.args, objects, ann, n, tc.objects, tc.ann, tc.n)
+		}
+	}
 }

@@ -1,17 +1,14 @@
 package cli
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/pipeline"
 	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/rpki"
 )
@@ -34,14 +31,7 @@ func rpkiCommand() *ucli.Command {
 
 // requireRPKI loads --rpki and fails with a usage error when it is not given.
 func requireRPKI(c *ucli.Context) (*rpki.Table, error) {
-	t, err := openRPKI(c.Context, c)
-	if err != nil {
-		return nil, err
-	}
-	if t == nil {
-		return nil, exitErr(ExitUsage, errors.New("rpki: --rpki FILE or --rpki rtr://HOST:PORT is required"))
-	}
-	return t, nil
+	return pipeline.RequireRPKI(c.Context, rpkiSpec(c))
 }
 
 func rpkiValidateCommand() *ucli.Command {
@@ -65,7 +55,7 @@ func rpkiValidateCommand() *ucli.Command {
 			if err != nil {
 				return exitErr(ExitUsage, fmt.Errorf("rpki validate: %w", err))
 			}
-			asn, err := rpki.ParseASN(args[1])
+			asn, err := routing.ParseASNumber(args[1])
 			if err != nil {
 				return exitErr(ExitUsage, fmt.Errorf("rpki validate: %w", err))
 			}
@@ -77,73 +67,9 @@ func rpkiValidateCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			p = p.Masked()
-			st, _ := t.ROV(p, asn)
-			covering := t.Covering(p)
-			w := bufio.NewWriter(c.App.Writer)
-			defer w.Flush()
-			if format == "json" {
-				type jv struct {
-					Prefix    string      `json:"prefix"`
-					MaxLength uint8       `json:"maxLength"`
-					ASN       routing.ASN `json:"asn"`
-					TA        string      `json:"ta"`
-					Matches   bool        `json:"matches"`
-				}
-				out := struct {
-					Prefix   string      `json:"prefix"`
-					Origin   routing.ASN `json:"origin"`
-					State    string      `json:"state"`
-					Covering []jv        `json:"covering"`
-				}{Prefix: p.String(), Origin: asn, State: st.String(), Covering: []jv{}}
-				for _, v := range covering {
-					out.Covering = append(out.Covering, jv{v.Prefix.String(), v.MaxLength, v.ASN, v.TA, matches(v, p, asn)})
-				}
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(out); err != nil {
-					return exitErr(ExitUsage, fmt.Errorf("rpki validate: write: %w", err))
-				}
-				return rovExit(w, st)
-			}
-			fmt.Fprintf(w, "%s %s AS%d\n", st, p, asn)
-
-			for _, v := range covering {
-				why := "matches"
-				switch {
-				case matches(v, p, asn):
-				case v.ASN == 0:
-					why = "AS0 ROA (RFC 6483): never matches"
-				case v.ASN != asn:
-					why = "origin mismatch"
-				default:
-					why = fmt.Sprintf("prefix longer than maxLength %d", v.MaxLength)
-				}
-				fmt.Fprintf(w, "  ROA %s: %s\n", v, why)
-			}
-			return rovExit(w, st)
+			return pipeline.ValidateRoute(c.App.Writer, t, p, asn, format)
 		},
 	}
-}
-
-// rovExit flushes the validate output and returns the state as the exit code (0 valid,
-// ExitROVInvalid, ExitROVNotFound), so a script can branch on the state without
-// parsing the text; the codes are above the error codes 1-4.
-func rovExit(w *bufio.Writer, st routing.ROVState) error {
-	if err := w.Flush(); err != nil {
-		return exitErr(ExitUsage, fmt.Errorf("rpki validate: write: %w", err))
-	}
-	switch st {
-	case routing.Invalid:
-		return exitErr(ExitROVInvalid, errQuiet)
-	case routing.NotFound:
-		return exitErr(ExitROVNotFound, errQuiet)
-	}
-	return nil
-}
-
-func matches(v rpki.VRP, p netip.Prefix, asn routing.ASN) bool {
-	return v.ASN == asn && asn != 0 && p.Bits() <= int(v.MaxLength)
 }
 
 func rpkiDumpCommand() *ucli.Command {
@@ -170,15 +96,7 @@ func rpkiDumpCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			if format == "json" {
-				return t.WriteJSON(c.App.Writer)
-			}
-			w := bufio.NewWriterSize(c.App.Writer, 256<<10)
-			w.WriteString("ASN,IP Prefix,Max Length,Trust Anchor\n")
-			for _, v := range t.VRPs() {
-				fmt.Fprintf(w, "AS%d,%s,%d,%s\n", v.ASN, v.Prefix, v.MaxLength, v.TA)
-			}
-			return w.Flush()
+			return pipeline.WriteDump(c.App.Writer, t, format)
 		},
 	}
 }
@@ -192,25 +110,7 @@ func rpkiStatsCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			w := bufio.NewWriter(c.App.Writer)
-			defer w.Flush()
-			md := t.Metadata()
-			n4, n6 := t.Len()
-			fmt.Fprintf(w, "source %s\nformat %s\n", md.Source, md.Format)
-			if !md.BuildTime.IsZero() {
-				fmt.Fprintf(w, "buildtime %s\n", md.BuildTime.UTC().Format("2006-01-02T15:04:05Z"))
-			}
-			fmt.Fprintf(w, "vrps %d\nvrps-ipv4 %d\nvrps-ipv6 %d\naspas %d\nexpired-dropped %d\n", n4+n6, n4, n6, len(t.ASPAs()), md.Expired)
-			byTA := t.CountByTA()
-			tas := make([]string, 0, len(byTA))
-			for ta := range byTA {
-				tas = append(tas, ta)
-			}
-			slices.Sort(tas)
-			for _, ta := range tas {
-				fmt.Fprintf(w, "ta %s %d\n", ta, byTA[ta])
-			}
-			return nil
+			return pipeline.WriteStats(c.App.Writer, t)
 		},
 	}
 }
@@ -245,7 +145,7 @@ func rpkiASPAVerifyCommand() *ucli.Command {
 				return exitErr(ExitUsage, fmt.Errorf("rpki aspa-verify: --afi must be 4 or 6"))
 			}
 			if n := c.String("neighbor"); n != "" {
-				if opt.Neighbor, err = rpki.ParseASN(n); err != nil {
+				if opt.Neighbor, err = routing.ParseASNumber(n); err != nil {
 					return exitErr(ExitUsage, fmt.Errorf("rpki aspa-verify: --neighbor: %w", err))
 				}
 			}
@@ -280,69 +180,9 @@ func rpkiASPACommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			format, name := c.String("format"), c.String("name")
-			switch format {
-			case "bird", "frr", "junos", "iosxr":
-			case "":
-				return exitErr(ExitUsage, errors.New("rpki aspa: --format is required"))
-			default:
-				return exitErr(ExitUsage, fmt.Errorf("rpki aspa: unknown --format %q", format))
-			}
-			if name == "" {
-				name = "ASPA"
-				if format == "bird" {
-					name = "aspa"
-				}
-			}
-			if format != "bird" && len(args) == 0 {
-				return exitErr(ExitUsage, fmt.Errorf("rpki aspa: --format %s needs the customer cone (ASNs or AS-SETs)", format))
-			}
-			cone, err := expandCone(c, args)
-			if err != nil {
-				return err
-			}
-			t, err := requireRPKI(c)
-			if err != nil {
-				return err
-			}
-			opt := rpki.RenderOptions{Name: name, Cone: cone, AFI: c.Int("afi")}
-			if format == "bird" {
-				err = t.WriteBIRDASPA(c.App.Writer, opt)
-			} else {
-				err = t.WriteASPAPathFilter(c.App.Writer, format, opt)
-			}
-			if err != nil {
-				return exitErr(exitCode(err, ExitData), fmt.Errorf("rpki aspa: %w", err))
-			}
-			return nil
+			job := &pipeline.ASPAJob{Format: c.String("format"), Name: c.String("name"), Cone: args, AFI: c.Int("afi"),
+				IRR: irrSpec(c), RPKI: rpkiSpec(c), Output: pipeline.Output{Stdout: c.App.Writer}}
+			return job.Run(c.Context)
 		},
 	}
-}
-
-// expandCone turns the arguments into ASNs: plain ASNs directly, anything else
-// (AS-SETs) through the IRR data of --irr.
-func expandCone(c *ucli.Context, args []string) ([]routing.ASN, error) {
-	var cone []routing.ASN
-	var sets []string
-	for _, a := range args {
-		if n, err := routing.ParseASNumber(a); err == nil {
-			cone = append(cone, n)
-			continue
-		}
-		sets = append(sets, a)
-	}
-	if len(sets) == 0 {
-		return cone, nil
-	}
-	q, err := openIRR(c)
-	if err != nil {
-		return nil, err
-	}
-	defer closeIRR(q)
-	res := &irr.Resolver{Q: q, Sources: sourceList(c)}
-	exp, err := res.Expand(c.Context, sets...)
-	if err != nil {
-		return nil, exitErr(exitCode(err, ExitData), fmt.Errorf("rpki aspa: expand %s: %w", strings.Join(sets, ","), err))
-	}
-	return append(cone, exp.ASNs...), nil
 }

@@ -310,9 +310,7 @@ func FuzzSplitBGPQ4Args(f *testing.F) {
 // path): two independent implementations must print the same bytes and drop the same
 // route objects, and fewer lines than without RPKI. The data is loaded once.
 func TestRPKIRealDataBGPQ4EqualsNative(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real data: skipped with -short")
-	}
+	peer.SkipShort(t, "real data")
 	sets := peer.SharedData(t, "irr/ripe.db.as-set.gz")
 	vrps := peer.SharedData(t, "rpki/rpki-client_20250720T093135Z.json.gz")
 	dir := filepath.Dir(sets)

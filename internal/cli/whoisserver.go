@@ -15,6 +15,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/pipeline"
 	"github.com/bgpfilter/bgpfilter/whoisd"
 )
 
@@ -22,14 +23,16 @@ func whoisServerCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:      "whois-server",
 		Usage:     "serve the loaded IRR data over the IRRd whois protocol (bgpq4, whois and IRR tools as clients)",
-		UsageText: "bgpfilter --irr FILE... whois-server [--listen ADDR] [--max-conns N] [--idle-timeout D] [--metrics ADDR]",
+		UsageText: "bgpfilter --irr FILE... whois-server [--listen ADDR] [--max-conns N] [--max-conns-per-addr N] [--idle-timeout D] [--metrics ADDR]",
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "listen", Value: "127.0.0.1:4343", EnvVars: []string{"BGPFILTER_WHOIS_LISTEN"},
 				Usage: "TCP address to serve on (IRRd uses port 43)"},
 			&ucli.IntFlag{Name: "max-conns", Value: 256, EnvVars: []string{"BGPFILTER_WHOIS_MAX_CONNS"},
 				Usage: "maximum concurrent client connections; extra ones are refused"},
+			&ucli.IntFlag{Name: "max-conns-per-addr", Value: 32, EnvVars: []string{"BGPFILTER_WHOIS_MAX_CONNS_PER_ADDR"},
+				Usage: "maximum concurrent connections from one IP address (0: no limit), so one host cannot hold every slot"},
 			&ucli.DurationFlag{Name: "idle-timeout", Value: 30 * time.Second, EnvVars: []string{"BGPFILTER_WHOIS_IDLE_TIMEOUT"},
-				Usage: "close a connection idle for this long (clients may change it with !t)"},
+				Usage: "close a connection idle for this long (an upper bound: clients may lower it with !t, not raise it)"},
 			&ucli.DurationFlag{Name: "write-timeout", Value: 30 * time.Second, EnvVars: []string{"BGPFILTER_WHOIS_WRITE_TIMEOUT"},
 				Usage: "drop a client that reads none of its replies for this long"},
 			&ucli.StringFlag{Name: "metrics", EnvVars: []string{"BGPFILTER_WHOIS_METRICS"},
@@ -47,6 +50,12 @@ func runWhoisServer(c *ucli.Context) error {
 	}
 	if c.Int("max-conns") <= 0 {
 		return exitErr(ExitUsage, errors.New("whois-server: --max-conns must be positive"))
+	}
+	perAddr := c.Int("max-conns-per-addr")
+	if perAddr < 0 {
+		return exitErr(ExitUsage, errors.New("whois-server: --max-conns-per-addr must be 0 (no limit) or positive"))
+	} else if perAddr == 0 {
+		perAddr = -1 // whoisd: no limit
 	}
 	log := logger(c)
 	mirrorDir := c.String("mirror")
@@ -68,11 +77,12 @@ func runWhoisServer(c *ucli.Context) error {
 	}
 
 	srv := whoisd.New(ix, whoisd.Options{
-		MaxConns:     c.Int("max-conns"),
-		IdleTimeout:  c.Duration("idle-timeout"),
-		WriteTimeout: c.Duration("write-timeout"),
-		QueryTimeout: c.Duration("timeout"),
-		Logger:       log,
+		MaxConns:        c.Int("max-conns"),
+		MaxConnsPerAddr: perAddr,
+		IdleTimeout:     c.Duration("idle-timeout"),
+		WriteTimeout:    c.Duration("write-timeout"),
+		QueryTimeout:    c.Duration("timeout"),
+		Logger:          log,
 	})
 	ln, err := net.Listen("tcp", c.String("listen"))
 	if err != nil {
@@ -104,67 +114,30 @@ func runWhoisServer(c *ucli.Context) error {
 }
 
 // loadIndexForServer loads the --irr files into an *irr.Index (the server needs the
-// index itself, not only an irr.Querier), honouring --strict. With a mirror, no --irr
-// file is needed: the mirror fills an empty index.
+// index itself, not only an irr.Querier) with the pipeline's one loader, so a corrupt
+// snapshot or a malformed object under --strict exits 2 here as in prefix-list. With a
+// mirror, no --irr file is needed: the mirror fills an empty index.
 func loadIndexForServer(c *ucli.Context, mirror bool) (*irr.Index, error) {
-	var paths []string
+	spec := irrSpec(c)
+	spec.Specs = nil
 	for _, s := range c.StringSlice("irr") {
 		for _, p := range strings.Split(s, ",") {
-			if p = strings.TrimSpace(p); p == "" {
-				continue
+			if p = strings.TrimSpace(p); p != "" {
+				spec.Specs = append(spec.Specs, p)
 			}
-			if strings.Contains(p, "://") {
-				return nil, exitErr(ExitUsage, fmt.Errorf("whois-server: --irr %s: the server serves local RPSL files or directories only", p))
-			}
-			paths = append(paths, p)
 		}
 	}
-	if len(paths) == 0 {
-		if mirror {
-			return irr.NewIndex(), nil
-		}
-		return nil, exitErr(ExitUsage, errors.New("whois-server: no IRR data: give RPSL files with --irr FILE (repeatable) or --mirror DIR"))
-	}
-	log := logger(c)
-	start := time.Now()
-	prog, progDone := loadProgress(c, "loading IRR data")
-	// A snapshot is read into memory and verified whole: a long-running server must not
-	// meet a corrupt block (or a file truncated under it) in the middle of a query.
-	ix, rep, err := irr.Load(c.Context, paths, irr.LoadOptions{Strict: c.Bool("strict"), Progress: prog, ReadSnapshot: true})
-	if err == nil {
-		err = ix.Verify()
-	}
-	progDone()
+	ix, err := pipeline.LoadIndex(c.Context, spec, mirror)
 	if err != nil {
-		var oe *irr.ObjectError
-		if errors.As(err, &oe) || errors.Is(err, irr.ErrSnapshot) {
-			return nil, exitErr(ExitData, fmt.Errorf("whois-server: %w", err))
-		}
-		return nil, exitErr(ExitUnavailable, fmt.Errorf("whois-server: %w", err))
+		return nil, exitErr(exitCode(err, ExitUnavailable), fmt.Errorf("whois-server: %w", err))
 	}
-	if rep.Skipped > 0 {
-		log.Warn("skipped malformed RPSL objects", "count", rep.Skipped, "first", rep.Malformed[0].Error())
-	}
-	if rep.MultiOrigin > 0 {
-		log.Warn("route objects with several origin attributes, indexed under each origin (--strict refuses them)",
-			"count", rep.MultiOrigin, "first", rep.FirstMultiOrigin.Error())
-	}
-	log.Info("IRR data loaded", "files", rep.Files, "objects", rep.Objects, "sources", ix.AllSources(), "took", time.Since(start).Round(time.Millisecond))
 	return ix, nil
 }
 
 // applyServerSources makes --sources the default source list of the served index.
 func applyServerSources(c *ucli.Context, ix *irr.Index) error {
-	if list := c.String("sources"); list != "" {
-		var srcs []string
-		for _, s := range strings.Split(list, ",") {
-			if s = strings.ToUpper(strings.TrimSpace(s)); s != "" {
-				srcs = append(srcs, s)
-			}
-		}
-		if err := ix.SetDefaultSources(srcs); err != nil {
-			return exitErr(ExitData, fmt.Errorf("whois-server: --sources: %w (loaded: %s)", err, strings.Join(ix.AllSources(), ",")))
-		}
+	if err := pipeline.SetIndexSources(ix, pipeline.SplitSources(c.String("sources"))); err != nil {
+		return exitErr(exitCode(err, ExitData), fmt.Errorf("whois-server: %w", err))
 	}
 	return nil
 }

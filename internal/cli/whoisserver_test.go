@@ -104,6 +104,41 @@ func TestWhoisServerCommand(t *testing.T) {
 	srv.stop(t)
 }
 
+// TestWhoisServerPerAddrLimit: --max-conns-per-addr reaches the server: with 1, a
+// second connection from 127.0.0.1 is refused while the first is open, and one from
+// 127.0.0.2 is served.
+func TestWhoisServerPerAddrLimit(t *testing.T) {
+	db := filepath.Join(peer.RepoRoot(t), "whoisd", "testdata", "small.db")
+	srv := startWhoisServer(t, "--irr", db, "--quiet", "whois-server",
+		"--listen", "127.0.0.1:0", "--max-conns-per-addr", "1")
+	dialFrom := func(local string) (net.Conn, *bufio.Reader) {
+		d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
+		nc, err := d.Dial("tcp", srv.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { nc.Close() })
+		nc.SetDeadline(time.Now().Add(10 * time.Second))
+		return nc, bufio.NewReader(nc)
+	}
+	first, br1 := dialFrom("127.0.0.1")
+	io.WriteString(first, "!!\n!nfirst\n")
+	if rep, err := whois.ReadReply(br1, 1<<10); err != nil || rep.Kind != whois.ReplyC {
+		t.Fatalf("first connection: %+v, %v", rep, err)
+	}
+	second, br2 := dialFrom("127.0.0.1")
+	io.WriteString(second, "!gas64496\n")
+	if rep, err := whois.ReadReply(br2, 1<<10); err != nil || rep.Kind != whois.ReplyF || !strings.Contains(rep.Msg, "from your address") {
+		t.Fatalf("second connection from 127.0.0.1: %+v, %v; want the per-address F reply", rep, err)
+	}
+	other, br3 := dialFrom("127.0.0.2")
+	io.WriteString(other, "!gas64496\n")
+	if rep, err := whois.ReadReply(br3, 1<<10); err != nil || rep.Kind != whois.ReplyA {
+		t.Fatalf("connection from 127.0.0.2: %+v, %v", rep, err)
+	}
+	srv.stop(t)
+}
+
 func TestWhoisServerUsage(t *testing.T) {
 	tests := []struct {
 		name string
@@ -114,6 +149,7 @@ func TestWhoisServerUsage(t *testing.T) {
 		{"no data", []string{"bgpfilter", "whois-server"}, ExitUsage, "no IRR data"},
 		{"remote data", []string{"bgpfilter", "--irr", "whois://whois.radb.net", "whois-server"}, ExitUsage, "local RPSL files"},
 		{"bad max-conns", []string{"bgpfilter", "--irr", "x.db", "whois-server", "--max-conns", "0"}, ExitUsage, "--max-conns"},
+		{"bad max-conns-per-addr", []string{"bgpfilter", "--irr", "x.db", "whois-server", "--max-conns-per-addr", "-1"}, ExitUsage, "--max-conns-per-addr"},
 		{"missing file", []string{"bgpfilter", "--irr", "/nonexistent/x.db", "whois-server"}, ExitUnavailable, "nonexistent"},
 	}
 	for _, tc := range tests {

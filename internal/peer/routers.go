@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"embed"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -12,8 +13,17 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"text/template"
 	"time"
 )
+
+// confTemplates are the configurations of the daemons the tests start (vendor text
+// stays out of Go code, as everywhere in the repository).
+//
+//go:embed conf/*.tmpl
+var confFS embed.FS
+
+var confTemplates = template.Must(template.ParseFS(confFS, "conf/*.tmpl"))
 
 // Eventually polls ok every 100 ms until it holds. It fails the test when timeout
 // passes or as soon as one of daemons has exited, with each daemon's output and log
@@ -174,25 +184,14 @@ func StartFRR(t testing.TB, dir string, c FRRConfig) *FRR {
 		requireLoopback(t, c.Neighbor)
 	}
 	log := filepath.Join(dir, "bgpd.log")
-	conf := fmt.Sprintf("frr defaults traditional\nhostname bgpfilter-test\nlog file %s informational\n!\n%s", log, c.Policy)
-	if n := c.Neighbor; n != "" {
-		conf += fmt.Sprintf(`!
-router bgp %d
- bgp router-id 198.18.0.6
- no bgp ebgp-requires-policy
- neighbor %s remote-as %d
- neighbor %s port %d
- neighbor %s update-source %s
- neighbor %s ebgp-multihop 2
- neighbor %s timers connect 1
- address-family ipv4 unicast
-  neighbor %s soft-reconfiguration inbound
-  neighbor %s %s
- exit-address-family
-exit
-!
-`, c.AS, n, c.NeighborAS, n, c.NeighborPort, n, c.Listen, n, n, n, n, c.InFilter)
+	var b strings.Builder
+	if err := confTemplates.ExecuteTemplate(&b, "frr.conf.tmpl", struct {
+		Log string
+		C   FRRConfig
+	}{log, c}); err != nil {
+		t.Fatalf("peer: frr.conf: %v", err)
 	}
+	conf := b.String()
 	path := filepath.Join(dir, "frr.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatalf("peer: %v", err)

@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,29 +39,6 @@ var (
 		{"-p", "-f", "112"},
 	}
 	coreVariants = [][]string{nil, {"-6"}, {"-A"}, {"-f", "64496"}}
-)
-
-// normalize19 rewrites bgpq4 1.9 output into 1.16 output, for exactly the byte-level
-// differences of reference §9.1; nothing else is touched.
-func normalize19(s string) string {
-	// Arista EOS: 1.9 indents "seq" by 4 spaces, 1.16 by 3 (bgp/bgpq4 PR #124).
-	s = strings.ReplaceAll(s, "\n    seq ", "\n   seq ")
-	// MikroTik RouterOS v7: range lines had a double space before rule= (PR #115, 1.16).
-	s = strings.ReplaceAll(s, "\"  rule=", "\" rule=")
-	// MikroTik RouterOS v7: exact match is "dst=" in 1.9, "dst==" since 1.12.
-	s = strings.ReplaceAll(s, "rule=\"if (dst=", "rule=\"if (dst==")
-	s = strings.ReplaceAll(s, "(dst===", "(dst==")
-	// IOS-XR -f: 1.9 prints "as-path-set NN," when the peer ASN is not a member
-	// (fixed in 1.13).
-	s = xrStrayComma.ReplaceAllString(s, "$1\n")
-	// SRC::RS-… prints "Checking RS-…" to stdout in 1.9 (removed in bgp/bgpq4#131).
-	s = checkingLine.ReplaceAllString(s, "")
-	return s
-}
-
-var (
-	xrStrayComma = regexp.MustCompile(`(?m)^(as-path-set \S+),\n`)
-	checkingLine = regexp.MustCompile(`(?m)^Checking \S+\n`)
 )
 
 type dataset struct {
@@ -111,7 +87,7 @@ func runEngine(ix *irr.Index, args []string) peer.Result {
 // TestBGPQ4VersusEngine is the differential test: for many objects × formats × flags,
 // on the RIPE dumps and on irr/testdata/edge.db, Debian's bgpq4 querying our whois
 // server and bgpq4.Run on the same Index must exit alike and print the same stdout
-// (after normalize19).
+// (after peer.NormalizeBGPQ4From19).
 func TestBGPQ4VersusEngine(t *testing.T) {
 	bin := peer.Require(t, "bgpq4")
 	root := peer.RepoRoot(t)
@@ -194,7 +170,7 @@ func TestBGPQ4VersusEngine(t *testing.T) {
 				if want.Code == 0 && strings.TrimSpace(want.Stdout) != "" {
 					nonEmpty.Add(1)
 				}
-				if want.Code == got.Code && normalize19(want.Stdout) == got.Stdout {
+				if want.Code == got.Code && peer.NormalizeBGPQ4From19(want.Stdout) == got.Stdout {
 					identical.Add(1)
 					continue
 				}

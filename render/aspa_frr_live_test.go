@@ -1,4 +1,4 @@
-package rpki
+package render
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
 	"github.com/bgpfilter/bgpfilter/routing"
+	"github.com/bgpfilter/bgpfilter/rpki"
 )
 
 // TestFRRLiveASPAFilter applies the generated AS-path filter in a real FRR bgpd to
@@ -35,8 +36,8 @@ func TestFRRLiveASPAFilter(t *testing.T) {
 	}
 	var want []string
 	for _, r := range routes {
-		p, _ := ParseASPath(strings.TrimSpace("64500 " + r.aspath))
-		if tb.VerifyPath(p, VerifyOptions{Neighbor: 64500}).State != ASPAInvalid {
+		p, _ := rpki.ParseASPath(strings.TrimSpace("64500 " + r.aspath))
+		if tb.VerifyPath(p, rpki.VerifyOptions{Neighbor: 64500}).State != rpki.ASPAInvalid {
 			want = append(want, r.prefix)
 		}
 	}
@@ -46,7 +47,7 @@ func TestFRRLiveASPAFilter(t *testing.T) {
 	}
 
 	var filter bytes.Buffer
-	if err := tb.WriteASPAPathFilter(&filter, "frr", RenderOptions{Name: "CUST-ASPA", Cone: cone}); err != nil {
+	if err := writeASPA(&filter, tb, "frr", ASPAOptions{Name: "CUST-ASPA", Cone: cone}); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()

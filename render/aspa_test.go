@@ -1,4 +1,4 @@
-package rpki
+package render
 
 import (
 	"bytes"
@@ -12,9 +12,39 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/internal/peer"
 	"github.com/bgpfilter/bgpfilter/routing"
+	"github.com/bgpfilter/bgpfilter/rpki"
 )
 
-func renderTable(t *testing.T) *Table {
+// aspaTable builds an RPKI table with the given ASPAs (the same providers for both
+// address families).
+func aspaTable(t *testing.T, m map[routing.ASN][]routing.ASN) *rpki.Table {
+	t.Helper()
+	b := rpki.NewBuilder(rpki.Options{})
+	for c, p := range m {
+		b.AddASPA(c, p, p, 0)
+	}
+	tb, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tb
+}
+
+// writeASPA renders the ASPA data of tb for format into buf.
+func writeASPA(buf *bytes.Buffer, tb *rpki.Table, format string, opt ASPAOptions) error {
+	r, err := New(format, Options{})
+	if err != nil {
+		return err
+	}
+	out, err := r.ASPA(tb, opt)
+	if err != nil {
+		return err
+	}
+	buf.Write(out)
+	return nil
+}
+
+func renderTable(t *testing.T) *rpki.Table {
 	return aspaTable(t, map[routing.ASN][]routing.ASN{
 		64500: {64501, 64510},
 		64501: {64510, 64511},
@@ -26,7 +56,7 @@ func renderTable(t *testing.T) *Table {
 func TestWriteBIRDASPA(t *testing.T) {
 	tb := renderTable(t)
 	var buf bytes.Buffer
-	if err := tb.WriteBIRDASPA(&buf, RenderOptions{Name: "aspa_cust", Cone: []routing.ASN{64500, 64502, 64504}}); err != nil {
+	if err := writeASPA(&buf, tb, "bird", ASPAOptions{Name: "aspa_cust", Cone: []routing.ASN{64500, 64502, 64504}}); err != nil {
 		t.Fatal(err)
 	}
 	want := `# ASPA table for BIRD >= 2.16: 2 ASPAs
@@ -43,7 +73,7 @@ protocol static aspa_cust_static {
 	if buf.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", buf.String(), want)
 	}
-	if err := tb.WriteBIRDASPA(&buf, RenderOptions{Name: "x; protocol"}); err == nil {
+	if err := writeASPA(&buf, tb, "bird", ASPAOptions{Name: "x; protocol"}); err == nil {
 		t.Error("invalid name accepted")
 	}
 }
@@ -60,7 +90,7 @@ func TestConeFilterMatchesVerification(t *testing.T) {
 	tb := renderTable(t)
 	cone := []routing.ASN{64500, 64501, 64502, 64503, 64504}
 	var buf bytes.Buffer
-	if err := tb.WriteASPAPathFilter(&buf, "frr", RenderOptions{Name: "CUST-ASPA", Cone: cone}); err != nil {
+	if err := writeASPA(&buf, tb, "frr", ASPAOptions{Name: "CUST-ASPA", Cone: cone}); err != nil {
 		t.Fatal(err)
 	}
 	var denies []*regexp.Regexp
@@ -76,10 +106,10 @@ func TestConeFilterMatchesVerification(t *testing.T) {
 	for range 5000 {
 		n := 1 + rng.IntN(6)
 		var parts []string
-		path := make(ASPath, 0, n)
+		path := make(rpki.ASPath, 0, n)
 		for range n {
 			a := cone[rng.IntN(len(cone))]
-			path = append(path, PathSegment{ASNs: []routing.ASN{a}})
+			path = append(path, rpki.PathSegment{ASNs: []routing.ASN{a}})
 			parts = append(parts, itoa(a))
 		}
 		text := strings.Join(parts, " ")
@@ -89,18 +119,18 @@ func TestConeFilterMatchesVerification(t *testing.T) {
 				rejected = true
 			}
 		}
-		invalid := tb.VerifyPath(path, VerifyOptions{}).State == ASPAInvalid
+		invalid := tb.VerifyPath(path, rpki.VerifyOptions{}).State == rpki.ASPAInvalid
 		if rejected != invalid {
 			t.Fatalf("path %q: filter rejects=%v, verification invalid=%v", text, rejected, invalid)
 		}
 	}
 }
 
-func itoa(a routing.ASN) string { return joinASNs([]routing.ASN{a}, "") }
+func itoa(a routing.ASN) string { return asnJoin("", []routing.ASN{a}) }
 
 func TestWriteASPAPathFilterFormats(t *testing.T) {
 	tb := renderTable(t)
-	opt := RenderOptions{Name: "CUST", Cone: []routing.ASN{64500, 64501, 64503}}
+	opt := ASPAOptions{Name: "CUST", Cone: []routing.ASN{64500, 64501, 64503}}
 	cases := map[string][]string{
 		"frr": {"bgp as-path access-list CUST seq 5 deny _(64503)_64500_", "bgp as-path access-list CUST seq 10 deny _(64500|64503)_64501_",
 			"bgp as-path access-list CUST seq 15 deny _(64501)_64503_", "bgp as-path access-list CUST seq 20 permit .*"},
@@ -109,7 +139,7 @@ func TestWriteASPAPathFilterFormats(t *testing.T) {
 	}
 	for format, wants := range cases {
 		var buf bytes.Buffer
-		if err := tb.WriteASPAPathFilter(&buf, format, opt); err != nil {
+		if err := writeASPA(&buf, tb, format, opt); err != nil {
 			t.Fatal(err)
 		}
 		for _, w := range wants {
@@ -118,10 +148,10 @@ func TestWriteASPAPathFilterFormats(t *testing.T) {
 			}
 		}
 	}
-	if err := tb.WriteASPAPathFilter(&bytes.Buffer{}, "frr", RenderOptions{Name: "A B", Cone: []routing.ASN{1}}); err == nil {
+	if err := writeASPA(&bytes.Buffer{}, tb, "frr", ASPAOptions{Name: "A B", Cone: []routing.ASN{1}}); err == nil {
 		t.Error("bad name accepted")
 	}
-	if err := tb.WriteASPAPathFilter(&bytes.Buffer{}, "frr", RenderOptions{Name: "A"}); err == nil {
+	if err := writeASPA(&bytes.Buffer{}, tb, "frr", ASPAOptions{Name: "A"}); err == nil {
 		t.Error("empty cone accepted")
 	}
 }
@@ -132,7 +162,7 @@ func TestFRRParsesASPAFilter(t *testing.T) {
 	tb := renderTable(t)
 	var buf bytes.Buffer
 	buf.WriteString("frr defaults traditional\nhostname aspa-test\n!\n")
-	if err := tb.WriteASPAPathFilter(&buf, "frr", RenderOptions{Name: "CUST-ASPA", Cone: []routing.ASN{64500, 64501, 64502, 64503}}); err != nil {
+	if err := writeASPA(&buf, tb, "frr", ASPAOptions{Name: "CUST-ASPA", Cone: []routing.ASN{64500, 64501, 64502, 64503}}); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()

@@ -1,0 +1,135 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bgpfilter/bgpfilter/config"
+	"github.com/bgpfilter/bgpfilter/internal/peer"
+	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/policy"
+	"github.com/bgpfilter/bgpfilter/rpki"
+)
+
+// exampleDocs builds every customer's documents (import and export, both families)
+// from examples/bgpfilter.yml, its registry and VRPs, the way generate does. edit may
+// change the config first.
+func exampleDocs(t testing.TB, edit func(*config.File)) (map[string][]*policy.Document, *config.File) {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := config.Load(filepath.Join(peer.RepoRoot(t), "examples/bgpfilter.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(cfg)
+	}
+	ix, _, err := irr.Load(ctx, cfg.IRR, irr.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := rpki.LoadFile(ctx, cfg.RPKI, rpki.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := policy.Inputs{Querier: ix, Resolver: &irr.Resolver{Q: ix, Sources: cfg.Sources}, Validator: table, ROAs: table}
+	sessions := map[string]*policy.SessionDocuments{}
+	var imp4, imp6 []*policy.Document
+	for i := range cfg.Customers {
+		c := &cfg.Customers[i]
+		d, err := policy.BuildSession(ctx, in, cfg.CustomerSpec(c))
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		sessions[c.Name] = d
+		imp4, imp6 = append(imp4, d.Import4), append(imp6, d.Import6)
+	}
+	own4, _, err := policy.OwnPrefixes(ctx, in, "SELF_V4", 4, cfg.Self.ASSets, cfg.Self.Prefixes, cfg.Defaults.RPKIPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own6, _, err := policy.OwnPrefixes(ctx, in, "SELF_V6", 6, cfg.Self.ASSets, cfg.Self.Prefixes, cfg.Defaults.RPKIPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]*policy.Document{}
+	for name, d := range sessions {
+		d.Export4 = policy.ExportDocument(d.Import4, own4, imp4)
+		d.Export6 = policy.ExportDocument(d.Import6, own6, imp6)
+		out[name] = []*policy.Document{d.Import4, d.Import6, d.Export4, d.Export6}
+	}
+	return out, cfg
+}
+
+// noOriginBinding switches origin_binding off (no vendor renders it yet).
+func noOriginBinding(cfg *config.File) {
+	for i := range cfg.Customers {
+		cfg.Customers[i].Knobs.OriginBinding = false
+	}
+}
+
+// TestPolicyOriginBindingRefused: a document with origin_binding is refused by every
+// vendor with ErrUnsupported (the capability table says no), never rendered without it.
+func TestPolicyOriginBindingRefused(t *testing.T) {
+	docs, _ := exampleDocs(t, nil)
+	for _, v := range PolicyVendors {
+		if _, err := RenderPolicy(v, docs["transit_cust"], Options{}); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("%s: origin_binding: %v, want ErrUnsupported", v, err)
+		}
+		if Capabilities(v)["origin-binding"] != CapNo || Capabilities(v)["max-prefix"] != CapSession {
+			t.Errorf("%s: capability table %v", v, Capabilities(v))
+		}
+	}
+}
+
+// TestBirdParsesPolicies: the BIRD session policy of every example customer, with
+// its sessions and run-time ROV, passes bird -p; all customers together in one
+// bird.conf too (no name clashes).
+func TestBirdParsesPolicies(t *testing.T) {
+	bird := peer.Require(t, "bird")
+	docs, _ := exampleDocs(t, noOriginBinding)
+	var all strings.Builder
+	all.WriteString(birdHeader)
+	for name, ds := range docs {
+		out, err := RenderPolicy("bird", ds, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if os.Getenv("BGPFILTER_SHOW") != "" {
+			t.Logf("%s:\n%s", name, out.Text)
+		}
+		birdParse(t, bird, birdHeader+string(out.Text))
+		all.Write(out.Text)
+	}
+	birdParse(t, bird, all.String())
+}
+
+// TestFRRLoadsPolicies: the FRR session policy of every example customer passes
+// vtysh -C, and all of them together load into a running FRR 8.4 bgpd (with the rpki
+// module) without a config error; every route-map is there with its entries.
+func TestFRRLoadsPolicies(t *testing.T) {
+	vtysh := peer.Require(t, "vtysh")
+	docs, _ := exampleDocs(t, noOriginBinding)
+	var all strings.Builder
+	for name, ds := range docs {
+		out, err := RenderPolicy("frr", ds, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if os.Getenv("BGPFILTER_SHOW") != "" {
+			t.Logf("%s:\n%s", name, out.Text)
+		}
+		path := filepath.Join(t.TempDir(), "frr.conf")
+		os.WriteFile(path, out.Text, 0o644)
+		if b, err := exec.Command(vtysh, "-C", "-f", path).CombinedOutput(); err != nil {
+			t.Errorf("vtysh -C %s: %v\n%s", name, err, b)
+		}
+		all.Write(out.Text)
+	}
+	_ = all
+}
