@@ -49,11 +49,16 @@ func TestParallelLoadMatchesSerial(t *testing.T) {
 	sets := peer.SharedData(t, "irr/ripe.db.as-set.gz")
 	dir := filepath.Dir(sets)
 	ripe := []string{sets, filepath.Join(dir, "ripe-nonauth.db.route.gz"), filepath.Join(dir, "ripe-nonauth.db.route6.gz"), filepath.Join(dir, "ripe-nonauth.db.aut-num.gz")}
+	if raceEnabled {
+		// Four loads of 65 MB under the race detector take minutes: the smaller
+		// dumps only (25k as-sets, 1.4k route6, 2.1k aut-nums with megabyte objects).
+		ripe = []string{sets, filepath.Join(dir, "ripe-nonauth.db.route6.gz"), filepath.Join(dir, "ripe-nonauth.db.aut-num.gz")}
+	}
 	if ix := loadBoth(t, ripe, LoadOptions{}, 0); ix == nil {
 		t.Fatal("RIPE dumps did not load")
 	}
-	loadBoth(t, ripe, LoadOptions{Strict: true}, 0)
 	if !raceEnabled {
+		loadBoth(t, ripe, LoadOptions{Strict: true}, 0)
 		loadBoth(t, ripe, LoadOptions{}, 64<<10)
 	}
 	for _, chunk := range []int{0, 1, 7, 100, 4096} {
