@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/bgpfilter/bgpfilter/internal/pfxkey"
 	"github.com/bgpfilter/bgpfilter/irr/rpsl"
 	"github.com/bgpfilter/bgpfilter/routing"
 )
@@ -219,7 +220,25 @@ func (ix *Index) expandASNs(srcs []*source, root *rpslSet) []routing.ASN {
 			}
 		}
 	}
-	slices.Sort(asns)
+	return sortASNs(asns)
+}
+
+// sortASNs sorts and deduplicates asns in place: by radix (pfxkey.SortPacked) when
+// large, which is several times faster than a comparison sort on the 50k ASNs of a
+// large set.
+func sortASNs(asns []routing.ASN) []routing.ASN {
+	if len(asns) < 256 {
+		slices.Sort(asns)
+		return slices.Compact(asns)
+	}
+	v := make([]uint64, len(asns))
+	for i, a := range asns {
+		v[i] = uint64(a)
+	}
+	pfxkey.SortPacked(v)
+	for i, x := range v {
+		asns[i] = routing.ASN(x)
+	}
 	return slices.Compact(asns)
 }
 
