@@ -259,6 +259,11 @@ func TestUnknownExportersRefusedBeforeDecoding(t *testing.T) {
 func TestAgainstGoflow2(t *testing.T) {
 	compared := 0
 	for _, g := range sharedCaptures(t) {
+		if g.name == "logstash/netflow9_test_invalid01" {
+			// goflow2 reads the v9 count (2) as a number of sets and stops before the
+			// data; see captureExceptions
+			continue
+		}
 		d := NewDecoder(Limits{}, nil)
 		systems := map[netip.AddrPort]netflow.NetFlowTemplateSystem{}
 		for _, dg := range g.datagrams {

@@ -41,19 +41,14 @@ func (s *session) decode(d *Decoder, exporter netip.Addr, p Protocol, b []byte, 
 	var version uint16
 	var domain uint32
 	var body []byte
-	maxSets := -1
 	if p == ProtoNetFlowV9 {
 		if len(b) < 20 {
 			return out, malformed(p, "header: %d bytes, want 20", len(b))
 		}
 		version, domain, body = 9, binary.BigEndian.Uint32(b[16:20]), b[20:]
-		// The header's count is of records (RFC 3954 §5.1); every set holds at least
-		// one, so no more than count sets are read, as goflow2 and Wireshark do
-		// (logstash's netflow9_test_invalid01 says 2 and carries 5 sets). 0 is taken
-		// as "not filled in".
-		if c := int(binary.BigEndian.Uint16(b[2:4])); c > 0 {
-			maxSets = c
-		}
+		// The header's count is not used to stop: RFC 3954 §5.1 says it counts all
+		// records, softflowd 1.1.0 counts only the data records (5 with 9 sets), and
+		// goflow2's reading of it as a number of sets drops softflowd's data.
 	} else {
 		if len(b) < 16 {
 			return out, malformed(p, "header: %d bytes, want 16", len(b))
@@ -64,7 +59,7 @@ func (s *session) decode(d *Decoder, exporter netip.Addr, p Protocol, b []byte, 
 		}
 		version, domain, body = 10, binary.BigEndian.Uint32(b[12:16]), b[16:l]
 	}
-	for sets := 0; len(body) > 0 && sets != maxSets; sets++ {
+	for len(body) > 0 {
 		if len(body) < 4 {
 			if allZero(body) {
 				break

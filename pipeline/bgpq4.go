@@ -52,10 +52,13 @@ func (j *BGPQ4Job) Run(ctx context.Context, sum *Summary) error {
 	sum.SetIRR(ctx, src)
 	h := rin.Hooks()
 	if h.Validator == nil {
-		return bgpq4Exit(bgpq4.Run(ctx, j.Args, j.Env, src.Q, j.Stdout, j.Stderr))
+		code, res := bgpq4.RunResult(ctx, j.Args, j.Env, src.Q, j.Stdout, j.Stderr)
+		record(sum, code, res)
+		return bgpq4Exit(code)
 	}
 	rq := policy.NewRPKIQuerier(src.Q, h.Validator, h.DropInvalid, h.ROAAdd)
-	code := bgpq4.Run(ctx, j.Args, j.Env, rq, j.Stdout, j.Stderr)
+	code, res := bgpq4.RunResult(ctx, j.Args, j.Env, rq, j.Stdout, j.Stderr)
+	record(sum, code, res)
 	dropped, added := rq.Dropped(), rq.Added()
 	sum.RPKI.DroppedInvalid, sum.RPKI.ROAAdded = len(dropped), len(added)
 	for _, d := range dropped {
@@ -75,6 +78,15 @@ func (j *BGPQ4Job) Run(ctx context.Context, sum *Summary) error {
 		log.Debug("added ROA prefix", "prefix", a.Prefix, "origin", a.Origin.String())
 	}
 	return bgpq4Exit(code)
+}
+
+// record puts what bgpq4 printed in the summary: its objects and, after a successful
+// run, the number of entries.
+func record(sum *Summary, code int, res bgpq4.Result) {
+	sum.Objects = res.Objects
+	if code == 0 && res.Entries >= 0 {
+		sum.SetEntries(res.Entries)
+	}
 }
 
 func bgpq4Exit(code int) error {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/policy"
 	"github.com/bgpfilter/bgpfilter/render"
 	"github.com/bgpfilter/bgpfilter/routing"
@@ -34,7 +35,17 @@ type FilterJob struct {
 	Output  Output
 	// SummaryPath is the --summary-json file ("" for none).
 	SummaryPath string
-	Logger      *slog.Logger
+	// MaxDepth and MaxSize bound the expansion (irr.Resolver; 0: default depth, no
+	// size limit).
+	MaxDepth, MaxSize int
+	Logger            *slog.Logger
+}
+
+// resolver is the source's resolver with the job's expansion limits.
+func (j *FilterJob) resolver(src *IRR) *irr.Resolver {
+	r := src.Resolver(j.IRR)
+	r.MaxDepth, r.MaxSize = j.MaxDepth, j.MaxSize
+	return r
 }
 
 func (j *FilterJob) logger() *slog.Logger {
@@ -51,9 +62,14 @@ func (j *FilterJob) warn(warnings []string) {
 }
 
 // FailSummary writes the failure summary of a job that could not start (err was found
-// while reading its flags) and returns err.
-func FailSummary(path, command string, objects []string, spec IRRSpec, err error) error {
-	return NewSummary(path, command, objects, spec).Finish(err)
+// while reading its flags) and returns err. No summary is written over the output
+// file (see Summary.Guard).
+func FailSummary(path, output, command string, objects []string, spec IRRSpec, err error) error {
+	s := NewSummary(path, command, objects, spec)
+	if gerr := s.Guard(output); gerr != nil {
+		return gerr
+	}
+	return s.Finish(err)
 }
 
 // filterInputs are what prefix-list and as-path open before building a filter.
@@ -126,20 +142,24 @@ type PrefixListJob struct {
 // Run runs the job and writes its summary; the error carries the exit code.
 func (j *PrefixListJob) Run(ctx context.Context) error {
 	sum := NewSummary(j.SummaryPath, j.Command, j.Objects, j.IRR)
-	return sum.Finish(j.run(ctx, sum))
+	if err := sum.Guard(j.Output.Path); err != nil {
+		return err
+	}
+	out, err := j.run(ctx, sum)
+	return sum.FinishOutput(j.Output, j.Command, out, err)
 }
 
-func (j *PrefixListJob) run(ctx context.Context, sum *Summary) error {
+func (j *PrefixListJob) run(ctx context.Context, sum *Summary) ([]byte, error) {
 	if len(j.Objects) == 0 {
-		return WithCode(ExitUsage, fmt.Errorf("%s: no OBJECT given", j.Command))
+		return nil, WithCode(ExitUsage, fmt.Errorf("%s: no OBJECT given", j.Command))
 	}
 	if j.Family != 4 && j.Family != 6 {
-		return WithCode(ExitUsage, fmt.Errorf("%s: address family %d", j.Command, j.Family))
+		return nil, WithCode(ExitUsage, fmt.Errorf("%s: address family %d", j.Command, j.Family))
 	}
 	sum.Family = j.Family
 	in, err := j.open(ctx, sum)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer in.irr.Close()
 	opt := policy.Options{
@@ -152,9 +172,9 @@ func (j *PrefixListJob) run(ctx context.Context, sum *Summary) error {
 		counter = &countingValidator{v: h.Validator}
 		opt.Validator, opt.DropInvalid, opt.ROAAdd, opt.ROAMaxLength = counter, h.DropInvalid, h.ROAAdd, h.ROAMaxLength
 	}
-	pf, err := policy.BuildPrefixFilter(ctx, in.irr.Q, in.irr.Resolver(j.IRR), j.Objects, opt)
+	pf, err := policy.BuildPrefixFilter(ctx, in.irr.Q, j.resolver(in.irr), j.Objects, opt)
 	if err != nil {
-		return WithCode(ExitCode(err, ExitData), fmt.Errorf("%s: %w", j.Command, err))
+		return nil, WithCode(ExitCode(err, ExitData), fmt.Errorf("%s: %w", j.Command, err))
 	}
 	if pf.Empty() {
 		pf.Warnings = append(pf.Warnings, emptyWarning(j.Command, j.Objects))
@@ -179,21 +199,18 @@ func (j *PrefixListJob) run(ctx context.Context, sum *Summary) error {
 			j.MinLength == 0 && opt.ROAAdd == nil {
 			code = ExitData
 		}
-		return WithCode(code, fmt.Errorf("%s: %w", j.Command, err))
+		return nil, WithCode(code, fmt.Errorf("%s: %w", j.Command, err))
 	}
 	if pf.Empty() && j.FailOnEmpty {
-		return WithCode(ExitData, fmt.Errorf("%s: --fail-on-empty: the filter for %s is empty", j.Command, strings.Join(j.Objects, " ")))
+		return nil, WithCode(ExitData, fmt.Errorf("%s: --fail-on-empty: the filter for %s is empty", j.Command, strings.Join(j.Objects, " ")))
 	}
 	if j.Explain != nil {
 		if err := pf.Explain(j.Explain); err != nil {
-			return WithCode(ExitUsage, fmt.Errorf("%s: --explain: %w", j.Command, err))
+			return nil, WithCode(ExitUsage, fmt.Errorf("%s: --explain: %w", j.Command, err))
 		}
 	}
-	if err := j.Output.Write(j.Command, out); err != nil {
-		return err
-	}
 	sum.SetEntries(len(pf.Entries))
-	return nil
+	return out, nil
 }
 
 // ASPathJob builds, renders and writes one origin / AS-path filter.
@@ -208,24 +225,28 @@ type ASPathJob struct {
 // Run runs the job and writes its summary; the error carries the exit code.
 func (j *ASPathJob) Run(ctx context.Context) error {
 	sum := NewSummary(j.SummaryPath, j.Command, j.Objects, j.IRR)
-	return sum.Finish(j.run(ctx, sum))
+	if err := sum.Guard(j.Output.Path); err != nil {
+		return err
+	}
+	out, err := j.run(ctx, sum)
+	return sum.FinishOutput(j.Output, j.Command, out, err)
 }
 
-func (j *ASPathJob) run(ctx context.Context, sum *Summary) error {
+func (j *ASPathJob) run(ctx context.Context, sum *Summary) ([]byte, error) {
 	if len(j.Objects) == 0 {
-		return WithCode(ExitUsage, fmt.Errorf("%s: no OBJECT given", j.Command))
+		return nil, WithCode(ExitUsage, fmt.Errorf("%s: no OBJECT given", j.Command))
 	}
 	in, err := j.open(ctx, sum)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer in.irr.Close()
-	res := in.irr.Resolver(j.IRR)
+	res := j.resolver(in.irr)
 	af, err := policy.BuildASPathFilter(ctx, res, j.Objects, policy.ASPathOptions{
 		Name: in.name, PeerAS: j.PeerAS, FailOnMissing: j.FailOnMissing,
 	})
 	if err != nil {
-		return WithCode(ExitCode(err, ExitData), fmt.Errorf("%s: %w", j.Command, err))
+		return nil, WithCode(ExitCode(err, ExitData), fmt.Errorf("%s: %w", j.Command, err))
 	}
 	var dropWarnings []string
 	if !j.KeepPrivate {
@@ -234,7 +255,7 @@ func (j *ASPathJob) run(ctx context.Context, sum *Summary) error {
 	if h := in.rpki.Hooks(); h.Validator != nil && h.DropInvalid {
 		drops, err := policy.DropInvalidOrigins(ctx, in.irr.Q, res.Sources, af, h.Validator)
 		if err != nil {
-			return WithCode(ExitCode(err, ExitData), fmt.Errorf("%s: %w", j.Command, err))
+			return nil, WithCode(ExitCode(err, ExitData), fmt.Errorf("%s: %w", j.Command, err))
 		}
 		for _, d := range drops {
 			sum.RPKI.DroppedOrigins = append(sum.RPKI.DroppedOrigins, d.Origin.String())
@@ -252,16 +273,13 @@ func (j *ASPathJob) run(ctx context.Context, sum *Summary) error {
 	j.warn(af.Warnings)
 	out, err := in.r.ASPath(af)
 	if err != nil {
-		return WithCode(ExitCode(err, ExitUsage), fmt.Errorf("%s: %w", j.Command, err))
+		return nil, WithCode(ExitCode(err, ExitUsage), fmt.Errorf("%s: %w", j.Command, err))
 	}
 	if af.Empty() && j.FailOnEmpty {
-		return WithCode(ExitData, fmt.Errorf("%s: --fail-on-empty: the filter for %s is empty", j.Command, strings.Join(j.Objects, " ")))
-	}
-	if err := j.Output.Write(j.Command, out); err != nil {
-		return err
+		return nil, WithCode(ExitData, fmt.Errorf("%s: --fail-on-empty: the filter for %s is empty", j.Command, strings.Join(j.Objects, " ")))
 	}
 	sum.SetEntries(len(af.Origins))
-	return nil
+	return out, nil
 }
 
 // explainOriginDrops writes one block per origin RPKI removed: its invalid route

@@ -3,12 +3,11 @@ package pipeline
 import (
 	"fmt"
 	"io"
-
-	"github.com/bgpfilter/bgpfilter/internal/atomicfile"
 )
 
 // Output is where a job's rendered bytes go: Path (written atomically, the previous
-// file kept on any error) or, without a path, Stdout.
+// file kept on any error, its mode and owner kept when it is replaced) or, without a
+// path, Stdout.
 type Output struct {
 	Path   string
 	Stdout io.Writer
@@ -18,7 +17,7 @@ type Output struct {
 // "prefix-list").
 func (o Output) Write(what string, data []byte) error {
 	if o.Path != "" {
-		if err := atomicfile.WriteFile(o.Path, data, 0o644); err != nil {
+		if err := writeStaged(o.Path, data); err != nil {
 			return WithCode(ExitUsage, fmt.Errorf("%s: --output: %w", what, err))
 		}
 		return nil

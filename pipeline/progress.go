@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -100,5 +101,29 @@ func TerminalProgress(w io.Writer) ProgressFunc {
 	return func(what string, items *atomic.Int64, unit string) (func(read, total int64), func()) {
 		p := &progress{w: f, what: what, every: 100 * time.Millisecond, now: time.Now, items: items, unit: unit}
 		return p.update, p.done
+	}
+}
+
+// TerminalBar returns a generate progress bar ("generate: [#####     ] 12/40
+// customers") drawn on w when w is a terminal, nil otherwise (then each customer is a
+// log line).
+func TerminalBar(w io.Writer) func(done, total int) {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return func(done, total int) { drawBar(f, done, total) }
+}
+
+// drawBar draws one state of the bar; the last one ends the line.
+func drawBar(w io.Writer, done, total int) {
+	const width = 30
+	n := 0
+	if total > 0 {
+		n = done * width / total
+	}
+	fmt.Fprintf(w, "\rgenerate: [%s%s] %d/%d customers", strings.Repeat("#", n), strings.Repeat(" ", width-n), done, total)
+	if done >= total {
+		fmt.Fprint(w, "\n")
 	}
 }

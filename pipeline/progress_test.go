@@ -48,3 +48,14 @@ func TestProgressCountsItems(t *testing.T) {
 		t.Errorf("progress output\n got %q\nwant %q", got, want)
 	}
 }
+
+func TestDrawBar(t *testing.T) {
+	var buf bytes.Buffer
+	drawBar(&buf, 1, 3)
+	drawBar(&buf, 3, 3)
+	want := "\rgenerate: [##########                    ] 1/3 customers" +
+		"\rgenerate: [##############################] 3/3 customers\n"
+	if buf.String() != want {
+		t.Errorf("bar\n got %q\nwant %q", buf.String(), want)
+	}
+}

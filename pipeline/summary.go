@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/bgpfilter/bgpfilter/internal/atomicfile"
@@ -14,7 +16,7 @@ import (
 // Summary is the JSON run summary (--summary-json) of one filter job. It is written
 // atomically when the job ends, also when it fails.
 type Summary struct {
-	Status   string       `json:"status"` // "ok" or "error"
+	Status   string       `json:"status"` // "ok", "stale" (ok, but on stale IRR answers) or "error"
 	ExitCode int          `json:"exit_code"`
 	Command  string       `json:"command"`
 	Args     []string     `json:"args,omitempty"` // bgpq4: its arguments
@@ -26,8 +28,10 @@ type Summary struct {
 	Warnings []string     `json:"warnings"`
 	Error    string       `json:"error,omitempty"`
 
-	path string
-	irr  *IRR
+	path        string
+	irr         *IRR
+	stderr      string // SetQuietError
+	staleWarned bool
 }
 
 // SummaryIRR is the IRR part of a summary.
@@ -96,19 +100,50 @@ func (s *Summary) SetRPKITable(t *rpki.Table, p rpki.Policy) {
 // SetEntries records the number of entries of the output.
 func (s *Summary) SetEntries(n int) { s.Entries = &n }
 
-// Finish completes the summary with the run's outcome and writes it atomically. It
-// returns runErr, or a usage error when only writing the summary failed.
-func (s *Summary) Finish(runErr error) error {
-	if s == nil || s.path == "" {
-		return runErr
+// Guard refuses an output path that names the summary's file (also through another
+// spelling, a symlink or a hard link): writing one would destroy the other. The
+// summary is then not written either, and the error is a usage error.
+func (s *Summary) Guard(output string) error {
+	if s == nil || s.path == "" || output == "" || !sameFile(s.path, output) {
+		return nil
 	}
-	s.Status, s.ExitCode = "ok", ExitOK
+	s.path = ""
+	return WithCode(ExitUsage, fmt.Errorf("%s: --output and --summary-json name the same file (%s)", s.Command, output))
+}
+
+// sameFile reports whether two paths name one file: the same cleaned absolute path,
+// the same target after symlinks, or (both existing) the same inode.
+func sameFile(a, b string) bool {
+	abs := func(p string) string {
+		if q, err := filepath.Abs(p); err == nil {
+			p = q
+		}
+		if q, err := filepath.EvalSymlinks(p); err == nil {
+			p = q
+		}
+		return filepath.Clean(p)
+	}
+	if abs(a) == abs(b) {
+		return true
+	}
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
+}
+
+// complete fills in the run's outcome and returns the summary's JSON. A run that
+// succeeded on stale IRR answers has the status "stale", so that a pipeline checking
+// the status cannot take it for a fresh run.
+func (s *Summary) complete(runErr error) ([]byte, error) {
+	s.Status, s.ExitCode, s.Error = "ok", ExitOK, ""
 	if runErr != nil {
 		s.Status = "error"
 		s.ExitCode = ExitCode(runErr, ExitUsage)
 		if msg := runErr.Error(); msg != "" {
 			s.Error = msg
-		} else if s.Error == "" {
+		} else if s.stderr != "" {
+			s.Error = s.stderr
+		} else {
 			s.Error = fmt.Sprintf("exit status %d", s.ExitCode)
 		}
 		s.Entries = nil
@@ -120,7 +155,13 @@ func (s *Summary) Finish(runErr error) error {
 		s.IRR.Stale = []irrcache.StaleUse{}
 	}
 	if n := len(s.IRR.Stale); n > 0 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("STALE IRR DATA: %d answers served from the cache because every IRR server failed", n))
+		if runErr == nil {
+			s.Status = "stale"
+		}
+		if !s.staleWarned {
+			s.staleWarned = true
+			s.Warnings = append(s.Warnings, fmt.Sprintf("STALE IRR DATA: %d answers served from the cache because every IRR server failed", n))
+		}
 	}
 	if s.IRR.Sources == nil {
 		s.IRR.Sources = []string{}
@@ -129,11 +170,72 @@ func (s *Summary) Finish(runErr error) error {
 		s.Warnings = []string{}
 	}
 	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// SetQuietError is the message for a run whose error carries none (ErrQuiet: the
+// program printed it already, e.g. bgpq4's stderr).
+func (s *Summary) SetQuietError(msg string) { s.stderr = msg }
+
+// Finish completes the summary with the run's outcome and writes it atomically. It
+// returns runErr, or a usage error when only writing the summary failed.
+func (s *Summary) Finish(runErr error) error {
+	if s == nil || s.path == "" {
+		return runErr
+	}
+	b, err := s.complete(runErr)
 	if err == nil {
-		err = atomicfile.WriteFile(s.path, append(b, '\n'), 0o644)
+		err = writeStaged(s.path, b)
 	}
 	if err != nil && runErr == nil {
 		return WithCode(ExitUsage, fmt.Errorf("%s: --summary-json: %w", s.Command, err))
 	}
 	return runErr
+}
+
+// FinishOutput ends a job that produced data for o: on success it stages the output
+// and the summary in temporary files, renames the summary and then the output, so a
+// summary that cannot be written leaves the previous output untouched, and an output
+// that cannot be renamed ends with a failure summary. On runErr only the failure
+// summary is written. It returns the job's error (with its exit code).
+func (s *Summary) FinishOutput(o Output, what string, data []byte, runErr error) error {
+	if runErr != nil {
+		return s.Finish(runErr)
+	}
+	if o.Path == "" {
+		return s.Finish(o.Write(what, data))
+	}
+	out, err := atomicfile.Stage(o.Path, data, 0o644)
+	if err != nil {
+		return s.Finish(WithCode(ExitUsage, fmt.Errorf("%s: --output: %w", what, err)))
+	}
+	if s != nil && s.path != "" {
+		b, err := s.complete(nil)
+		var st *atomicfile.Staged
+		if err == nil {
+			st, err = atomicfile.Stage(s.path, b, 0o644)
+		}
+		if err == nil {
+			err = st.Commit()
+		}
+		if err != nil {
+			out.Abort()
+			return WithCode(ExitUsage, fmt.Errorf("%s: --summary-json: %w", s.Command, err))
+		}
+	}
+	if err := out.Commit(); err != nil {
+		return s.Finish(WithCode(ExitUsage, fmt.Errorf("%s: --output: %w", what, err)))
+	}
+	return nil
+}
+
+func writeStaged(path string, data []byte) error {
+	st, err := atomicfile.Stage(path, data, 0o644)
+	if err != nil {
+		return err
+	}
+	return st.Commit()
 }

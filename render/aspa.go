@@ -68,6 +68,11 @@ func (r *Renderer) ASPA(t *rpki.Table, opt ASPAOptions) ([]byte, error) {
 	if err := ValidateName(r.format, opt.Name); err != nil {
 		return nil, err
 	}
+	if opt.AFI == 0 {
+		if diff := t.PerAFIDiffers(opt.Cone); len(diff) > 0 {
+			return nil, fmt.Errorf("render: the ASPAs of AS%s list different providers for IPv4 and IPv6: render per address family (AFI 4 or 6)", asnJoin(", AS", diff))
+		}
+	}
 	d := &ASPAData{Name: opt.Name, ConeSize: len(opt.Cone)}
 	if !ASPANeedsCone(r.format) {
 		for _, a := range t.ConeASPAs(opt.Cone) {

@@ -2,6 +2,7 @@ package rpki
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -55,7 +56,8 @@ func (h Hop) String() string {
 }
 
 // HopCheck tells whether provider is an authorised provider of customer for the
-// address family (4 or 6; 0 = either). An ASPA whose only provider is AS0 lists no
+// address family (4 or 6; 0 = either family, the union: VerifyPath uses it only
+// when the customer's lists are the same for both). An ASPA whose only provider is AS0 lists no
 // provider, so every hop from that customer is Not Provider+.
 func (t *Table) HopCheck(customer, provider routing.ASN, afi int) Hop {
 	a, ok := t.aspas[customer]
@@ -170,12 +172,42 @@ type VerifyOptions struct {
 	// RouteServer: the neighbour is a transparent route server (its AS is not in
 	// the path).
 	RouteServer bool
-	// AFI is 4 or 6 (per-AFI ASPA data); 0 uses the union of both.
+	// AFI is 4 or 6 (per-AFI ASPA data). With 0 the path is verified for both
+	// families when an ASPA on it lists different providers per family: the verdict
+	// is theirs when they agree, unknown (saying both) when they do not; never the
+	// union of the lists, which would accept an IPv4-only provider for IPv6.
 	AFI int
 }
 
 // VerifyPath runs draft-ietf-sidrops-aspa-verification on path (neighbour first).
 func (t *Table) VerifyPath(path ASPath, opt VerifyOptions) ASPAVerdict {
+	if opt.AFI == 0 && t.pathPerAFI(path) {
+		o4, o6 := opt, opt
+		o4.AFI, o6.AFI = 4, 6
+		v4, v6 := t.verifyPath(path, o4), t.verifyPath(path, o6)
+		if v4.State == v6.State {
+			return ASPAVerdict{v4.State, "both address families: IPv4 " + v4.Reason + "; IPv6 " + v6.Reason}
+		}
+		return ASPAVerdict{ASPAUnknown, fmt.Sprintf("the ASPA data differs per address family: IPv4 %s (%s), IPv6 %s (%s); verify per family",
+			v4.State, v4.Reason, v6.State, v6.Reason)}
+	}
+	return t.verifyPath(path, opt)
+}
+
+// pathPerAFI reports whether an AS of path has an ASPA whose IPv4 and IPv6 provider
+// lists differ.
+func (t *Table) pathPerAFI(path ASPath) bool {
+	for _, s := range path {
+		for _, a := range s.ASNs {
+			if x, ok := t.aspas[a]; ok && !slices.Equal(x.IPv4, x.IPv6) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (t *Table) verifyPath(path ASPath, opt VerifyOptions) ASPAVerdict {
 	// Rule: an empty AS_PATH is Invalid.
 	if len(path) == 0 {
 		return ASPAVerdict{ASPAInvalid, "empty AS_PATH"}

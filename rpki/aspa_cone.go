@@ -22,6 +22,20 @@ func ProvidersFor(a ASPA, afi int) []routing.ASN {
 	return a.Providers()
 }
 
+// PerAFIDiffers returns the customers among customers (all ASPAs when empty) whose
+// ASPA lists different providers for IPv4 and IPv6, sorted. Renderings for "either
+// family" (AFI 0) must refuse them: merging the lists would permit a provider in the
+// family whose ASPA does not list it.
+func (t *Table) PerAFIDiffers(customers []routing.ASN) []routing.ASN {
+	var out []routing.ASN
+	for _, a := range t.ConeASPAs(customers) {
+		if !slices.Equal(a.IPv4, a.IPv6) {
+			out = append(out, a.Customer)
+		}
+	}
+	return out
+}
+
 // ConeASPAs returns the ASPAs of the cone's ASes (all ASPAs when cone is empty), by
 // customer.
 func (t *Table) ConeASPAs(cone []routing.ASN) []ASPA {

@@ -31,20 +31,40 @@ const ExitUnavailable = 3
 // data; nil q means the server named by -h (see Dial). It writes bgpq4's stdout and
 // stderr bytes and returns bgpq4's exit status.
 func Run(ctx context.Context, args []string, env []string, q irr.Querier, stdout, stderr io.Writer) int {
+	code, _ := RunResult(ctx, args, env, q, stdout, stderr)
+	return code
+}
+
+// Result is what a run printed, for a caller's run summary: the objects of the
+// command line (operands, "EXCEPT" and what follows it included) and the number of
+// entries printed (prefixes, or ASNs for the as-path and as-set generators); Entries
+// is -1 when the run failed before printing.
+type Result struct {
+	Objects []string
+	Entries int
+}
+
+// RunResult is Run that also returns the Result.
+func RunResult(ctx context.Context, args []string, env []string, q irr.Querier, stdout, stderr io.Writer) (int, Result) {
+	res := Result{Objects: []string{}, Entries: -1}
 	c, e := parseArgs(args, env)
 	if e != nil {
 		io.WriteString(stdout, e.stdout)
 		io.WriteString(stderr, e.stderr)
-		return e.code
+		return e.code, res
 	}
-	r := &runner{ctx: ctx, c: c, errw: stderr, q: q}
+	res.Objects = append(res.Objects, c.objects...)
+	r := &runner{ctx: ctx, c: c, errw: stderr, q: q, entries: -1}
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	code := r.run(out)
 	if err := out.Flush(); err != nil && code == 0 {
 		fmt.Fprintf(stderr, "ERROR:write: %v\n", err)
-		return 1
+		return 1, res
 	}
-	return code
+	if code == 0 {
+		res.Entries = r.entries
+	}
+	return code, res
 }
 
 // Check parses args as Run does and reports whether the command line alone decides the
@@ -89,6 +109,7 @@ type runner struct {
 	cur      []string // the server's current source selection (nil: its default)
 	queue    []request
 	failed   error
+	entries  int // what the printer printed (Result.Entries)
 }
 
 type reqKind int
@@ -192,6 +213,12 @@ func (r *runner) run(out *bufio.Writer) int {
 		out.Flush()
 		io.WriteString(r.errw, e.stderr)
 		return e.code
+	}
+	switch c.gen {
+	case tASPath, tOASPath, tASList, tASSet:
+		r.entries = len(p.asns)
+	default:
+		r.entries = r.set.Len()
 	}
 	return 0
 }

@@ -56,6 +56,9 @@ func NewApp(stdout, stderr io.Writer) *ucli.App {
 			mirrorCommand(),
 			irrSnapshotCommand(),
 			reportCommand(),
+			generateCommand(),
+			flowAuditCommand(),
+			explainCommand(),
 		},
 	}
 }
@@ -82,6 +85,7 @@ func globalFlags() []ucli.Flag {
 // code. It is main's only call.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := NewApp(stdout, stderr)
+	app.Metadata = map[string]any{argsKey: args}
 	err := app.RunContext(ctx, args)
 	if err == nil {
 		return ExitOK

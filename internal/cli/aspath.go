@@ -18,7 +18,7 @@ func asPathCommand() *ucli.Command {
 		rpkiPolicyFlag(),
 		summaryFlag(),
 	}, renderFlags()...)
-	return &ucli.Command{
+	return filterCommand(&ucli.Command{
 		Name:  "as-path",
 		Usage: "origin / AS-path filter for AS-SETs and ASNs",
 		Description: "With --rpki (policy drop-invalid or roa-add) an origin is removed when it has route " +
@@ -26,14 +26,7 @@ func asPathCommand() *ucli.Command {
 			"without route objects stay. Removals are warnings on stderr, listed with --explain and in --summary-json.",
 		ArgsUsage: "OBJECT... (flags may also follow the objects)",
 		Flags:     flags,
-		Action: func(c *ucli.Context) error {
-			objects, err := permuteArgs(c, flags)
-			if err != nil {
-				return err
-			}
-			return runASPath(c, objects)
-		},
-	}
+	}, runASPath)
 }
 
 // parsePeerAS accepts "AS64496" or "64496" (routing.ParseASNumber); AS 0 and

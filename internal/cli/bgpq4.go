@@ -97,7 +97,7 @@ func runBGPQ4(c *ucli.Context) error {
 		Stdout: c.App.Writer, Stderr: stderr, Logger: logger(c)}
 	err = job.Run(c.Context, sum)
 	if err != nil && captured != nil && errors.Is(err, errQuiet) {
-		sum.Error = strings.TrimSpace(captured.String())
+		sum.SetQuietError(strings.TrimSpace(captured.String()))
 	}
 	return sum.Finish(err)
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -10,8 +9,8 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/mirror"
+	"github.com/bgpfilter/bgpfilter/pipeline"
 )
 
 func mirrorCommand() *ucli.Command {
@@ -85,59 +84,6 @@ func runMirror(c *ucli.Context) error {
 	} else if c.IsSet("dump") || c.IsSet("nrtm3") || c.IsSet("nrtm4") || c.IsSet("nrtm4-key") {
 		return exitErr(ExitUsage, errors.New("mirror: --dump/--nrtm3/--nrtm4 need --source"))
 	}
-	m, err := mirror.Open(cfg)
-	if err != nil {
-		return exitErr(exitCode(err, ExitUnavailable), err)
-	}
-	defer m.Close()
-	if len(m.Sources()) == 0 {
-		return exitErr(ExitUsage, fmt.Errorf("mirror: %s has no sources; add one with --source", cfg.Dir))
-	}
-	if !c.Bool("once") {
-		if err := m.Run(c.Context); err != nil && !errors.Is(err, context.Canceled) {
-			return exitErr(ExitUnavailable, err)
-		}
-		return nil
-	}
-	uerr := m.Update(c.Context)
-	for _, name := range m.Sources() {
-		st, _ := m.State(name)
-		switch {
-		case st.SessionID != "":
-			fmt.Fprintf(c.App.Writer, "%s: nrtm4 session %s version %d, %d objects\n", name, st.SessionID, st.Version, st.Objects)
-		default:
-			fmt.Fprintf(c.App.Writer, "%s: serial %d, %d objects\n", name, st.Serial, st.Objects)
-		}
-	}
-	if uerr != nil {
-		return exitErr(exitCode(uerr, ExitUnavailable), uerr)
-	}
-	return nil
-}
-
-// startMirror serves a mirror from a long-running command: it opens the mirror in
-// dir, loads its objects into ix (before the caller starts serving) and then keeps ix
-// current in a goroutine until ctx ends, with each update applied as one batch.
-// whois-server --mirror DIR calls it after loading --irr data (or with an empty
-// irr.NewIndex()) and before applying --sources.
-func startMirror(ctx context.Context, c *ucli.Context, ix *irr.Index, dir string) error {
-	log := logger(c)
-	m, err := mirror.Open(mirror.Config{Dir: dir, Logger: log, Interval: time.Minute, Timeout: 10 * time.Minute, MaxAge: 24 * time.Hour})
-	if err != nil {
-		return exitErr(exitCode(err, ExitUnavailable), err)
-	}
-	if len(m.Sources()) == 0 {
-		m.Close()
-		return exitErr(ExitUsage, fmt.Errorf("mirror: %s has no sources; set it up with bgpfilter mirror --source", dir))
-	}
-	if err := m.Attach(ix); err != nil {
-		m.Close()
-		return exitErr(ExitData, err)
-	}
-	log.Info("mirror attached", "dir", dir, "sources", m.Sources())
-	go func() {
-		m.Run(ctx)
-		m.Close()
-	}()
-	return nil
+	job := &pipeline.MirrorJob{Config: cfg, Once: c.Bool("once"), Stdout: c.App.Writer}
+	return job.Run(c.Context)
 }

@@ -11,18 +11,16 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
-	"flag"
-	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	ucli "github.com/urfave/cli/v2"
-
 	"github.com/bgpfilter/bgpfilter/internal/peer"
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/pipeline"
 	"github.com/bgpfilter/bgpfilter/routing"
 )
 
@@ -104,15 +102,15 @@ func TestMirrorCommand(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ix := irr.NewIndex()
-	c := ucli.NewContext(NewApp(io.Discard, io.Discard), flag.NewFlagSet("test", flag.ContinueOnError), nil)
-	if err := startMirror(ctx, c, ix, mdir); err != nil {
+	log := slog.New(slog.DiscardHandler)
+	if err := pipeline.StartMirror(ctx, ix, mdir, log); err != nil {
 		t.Fatal(err)
 	}
 	r, err := ix.Routes(ctx, []string{"RIPE"}, []routing.ASN{47524}, false)
 	if err != nil || len(r[0]) != 1 || r[0][0].String() != "176.240.50.0/24" {
 		t.Errorf("index after startMirror: %v, %v", r, err)
 	}
-	if err := startMirror(ctx, c, irr.NewIndex(), t.TempDir()); err == nil {
+	if err := pipeline.StartMirror(ctx, irr.NewIndex(), t.TempDir(), log); err == nil {
 		t.Error("startMirror on an empty directory succeeded")
 	}
 }

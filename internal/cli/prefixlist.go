@@ -9,6 +9,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/pipeline"
 	"github.com/bgpfilter/bgpfilter/render"
 )
@@ -26,7 +27,56 @@ func renderFlags() []ucli.Flag {
 			Usage: "write to `FILE` atomically (kept unchanged on any error) instead of stdout"},
 		&ucli.BoolFlag{Name: "fail-on-missing", Usage: "fail when a member set does not exist (default: warn)"},
 		&ucli.BoolFlag{Name: "fail-on-empty", Usage: "fail (exit 2, --output untouched) when the filter has no entries (default: warn)"},
+		&ucli.IntFlag{Name: "max-depth", Value: irr.DefaultMaxDepth, Usage: "maximum set nesting depth (deeper: exit 2)"},
+		&ucli.IntFlag{Name: "max-size", Usage: "maximum number of ASNs plus prefixes an object may expand to (more: exit 2; 0: no limit)"},
 	}
+}
+
+// argsKey is the app metadata key of the arguments Run was given.
+const argsKey = "bgpfilter.args"
+
+// rawFlag returns the value of the last "--name VALUE" or "--name=VALUE" (one or two
+// dashes, any of names) in args, or "".
+func rawFlag(args []string, names ...string) string {
+	var v string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		for _, n := range names {
+			for _, p := range []string{"-" + n, "--" + n} {
+				switch {
+				case a == p && i+1 < len(args):
+					v = args[i+1]
+				case strings.HasPrefix(a, p+"="):
+					v = a[len(p)+1:]
+				}
+			}
+		}
+	}
+	return v
+}
+
+// filterCommand finishes the definition of prefix-list and as-path: flags may follow
+// the objects (permuteArgs), and a flag refused before or after them still writes the
+// failure summary (--summary-json) instead of leaving the previous run's in place.
+func filterCommand(cmd *ucli.Command, run func(*ucli.Context, []string) error) *ucli.Command {
+	cmd.OnUsageError = func(c *ucli.Context, err error, _ bool) error {
+		// urfave/cli keeps none of the flags it parsed before the refused one: the
+		// summary and output paths are read from the raw arguments.
+		err = exitErr(ExitUsage, fmt.Errorf("%s: %w", cmd.Name, err))
+		args, _ := c.App.Metadata[argsKey].([]string)
+		return pipeline.FailSummary(rawFlag(args, "summary-json"), rawFlag(args, "output", "o"), cmd.Name, nil, irrSpec(c), err)
+	}
+	cmd.Action = func(c *ucli.Context) error {
+		objects, err := permuteArgs(c, cmd.Flags)
+		if err != nil {
+			return failSummary(c, objects, err)
+		}
+		return run(c, objects)
+	}
+	return cmd
 }
 
 func prefixListCommand() *ucli.Command {
@@ -41,19 +91,12 @@ func prefixListCommand() *ucli.Command {
 		rpkiPolicyFlag(),
 		summaryFlag(),
 	}, renderFlags()...)
-	return &ucli.Command{
+	return filterCommand(&ucli.Command{
 		Name:      "prefix-list",
 		Usage:     "prefix filter for AS-SETs, ASNs, route-sets and prefixes",
 		ArgsUsage: "OBJECT... (flags may also follow the objects)",
 		Flags:     flags,
-		Action: func(c *ucli.Context) error {
-			objects, err := permuteArgs(c, flags)
-			if err != nil {
-				return err
-			}
-			return runPrefixList(c, objects)
-		},
-	}
+	}, runPrefixList)
 }
 
 // filterJob turns the flags shared by prefix-list and as-path into the job spec.
@@ -67,7 +110,8 @@ func filterJob(c *ucli.Context, objects []string) pipeline.FilterJob {
 		FailOnMissing: c.Bool("fail-on-missing"), FailOnEmpty: c.Bool("fail-on-empty"),
 		Output:      pipeline.Output{Path: c.String("output"), Stdout: c.App.Writer},
 		SummaryPath: c.String("summary-json"),
-		Logger:      logger(c),
+		MaxDepth:    c.Int("max-depth"), MaxSize: c.Int("max-size"),
+		Logger: logger(c),
 	}
 	if c.Bool("explain") {
 		j.Explain = c.App.ErrWriter
@@ -91,7 +135,7 @@ func runPrefixList(c *ucli.Context, objects []string) error {
 // failSummary writes the failure summary (--summary-json) of a run that failed while
 // its flags were read, and returns err.
 func failSummary(c *ucli.Context, objects []string, err error) error {
-	return pipeline.FailSummary(c.String("summary-json"), c.Command.Name, objects, irrSpec(c), err)
+	return pipeline.FailSummary(c.String("summary-json"), c.String("output"), c.Command.Name, objects, irrSpec(c), err)
 }
 
 // permuteArgs lets command flags follow the operands, as bgpq4 users type them
@@ -116,9 +160,13 @@ func permuteArgs(c *ucli.Context, flags []ucli.Flag) ([]string, error) {
 	}
 	args = splitShortBools(fs, args)
 	var objects []string
+	var parseErr error
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
-			return nil, exitErr(ExitUsage, fmt.Errorf("%s: %w", c.Command.Name, err))
+			// The flags parsed so far are still set on c (below), so that the caller's
+			// failure summary goes to a --summary-json given after the objects.
+			parseErr = exitErr(ExitUsage, fmt.Errorf("%s: %w", c.Command.Name, err))
+			break
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -144,6 +192,9 @@ func permuteArgs(c *ucli.Context, flags []ucli.Flag) ([]string, error) {
 			}
 		}
 	})
+	if parseErr != nil {
+		return objects, parseErr
+	}
 	return objects, setErr
 }
 

@@ -121,7 +121,7 @@ func rpkiASPAVerifyCommand() *ucli.Command {
 		&ucli.BoolFlag{Name: "downstream", Usage: "the route came from a provider"},
 		&ucli.StringFlag{Name: "neighbor", Usage: "neighbour `AS` the route came from (must be the first AS of the path)"},
 		&ucli.BoolFlag{Name: "route-server", Usage: "the neighbour is a transparent route server"},
-		&ucli.IntFlag{Name: "afi", Usage: "address family 4 or 6 for per-AFI ASPA data (0 = both)"},
+		&ucli.IntFlag{Name: "afi", Usage: "address family 4 or 6 for per-AFI ASPA data (0: both; unknown when the families disagree)"},
 	}
 	return &ucli.Command{
 		Name:      "aspa-verify",
@@ -168,7 +168,7 @@ func rpkiASPACommand() *ucli.Command {
 	flags := []ucli.Flag{
 		&ucli.StringFlag{Name: "format", Usage: "bird (BIRD >= 2.16 aspa table), or frr, junos, iosxr (AS-path filter for a customer cone)"},
 		&ucli.StringFlag{Name: "name", Aliases: []string{"l"}, Usage: "table / filter `NAME`"},
-		&ucli.IntFlag{Name: "afi", Usage: "address family 4 or 6 for per-AFI ASPA data (0 = union)"},
+		&ucli.IntFlag{Name: "afi", Usage: "address family 4 or 6 for per-AFI ASPA data (0: refused when an ASPA differs per family)"},
 	}
 	return &ucli.Command{
 		Name:      "aspa",

@@ -111,11 +111,20 @@ func TestSummaryJSON(t *testing.T) {
 	}
 
 	// bgpq4 with RPKI, and a bgpq4 failure whose message is bgpq4's stderr.
-	code, _, _ = runRPKICLI(t, "--quiet", "--rpki", rpkiVRPs, "bgpq4", "--summary-json", sj("bq"), "--rpki-policy", "roa-add", "-l", "NN", "AS-RPKI")
+	// objects and entries are filled (issue 12 item 15): entries counted here from the
+	// printed lines.
+	code, bqOut, _ := runRPKICLI(t, "--quiet", "--rpki", rpkiVRPs, "bgpq4", "--summary-json", sj("bq"), "--rpki-policy", "roa-add", "-l", "NN", "AS-RPKI")
 	d = readSummary(t, sj("bq"))
 	if code != 0 || d.Command != "bgpq4" || !slices.Equal(d.Args, []string{"-l", "NN", "AS-RPKI"}) || d.RPKI == nil ||
-		d.RPKI.DroppedInvalid != 2 || d.RPKI.ROAAdded != 1 || d.Entries != nil {
-		t.Errorf("bgpq4 summary: exit %d %+v %+v", code, d, d.RPKI)
+		d.RPKI.DroppedInvalid != 2 || d.RPKI.ROAAdded != 1 || !slices.Equal(d.Objects, []string{"AS-RPKI"}) ||
+		d.Entries == nil || *d.Entries != strings.Count(bqOut, " permit ") || *d.Entries == 0 {
+		t.Errorf("bgpq4 summary: exit %d %+v %+v\n%s", code, d, d.RPKI, bqOut)
+	}
+	// An as-path run counts origins: as many as expand lists.
+	_, asns, _ := runRPKICLI(t, "--quiet", "expand", "AS-RPKI")
+	code, bqOut, _ = runRPKICLI(t, "--quiet", "bgpq4", "--summary-json", sj("bqas"), "-p", "-f", "64496", "-l", "NN", "AS-RPKI")
+	if d = readSummary(t, sj("bqas")); code != 0 || d.Entries == nil || *d.Entries == 0 || *d.Entries != strings.Count(asns, "\n") {
+		t.Errorf("bgpq4 -f summary: exit %d %+v\n%s\nexpand:\n%s", code, d, bqOut, asns)
 	}
 	code, _, _ = runRPKICLI(t, "bgpq4", "--summary-json", sj("bqerr"), "-J", "-A", "AS-RPKI")
 	d = readSummary(t, sj("bqerr"))
@@ -161,7 +170,8 @@ func TestSummaryStale(t *testing.T) {
 		if code != 0 || !strings.Contains(stderr, "STALE IRR DATA") {
 			t.Fatalf("%s stale run: exit %d: %s", cmd[0], code, stderr)
 		}
-		if d.Status != "ok" || len(d.IRR.Stale) == 0 || d.IRR.Stale[0].Query == "" || d.IRR.Stale[0].Cause == "" ||
+		// A distinct status a pipeline cannot miss (issue 12 item 15); exit 0.
+		if d.Status != "stale" || d.ExitCode != 0 || len(d.IRR.Stale) == 0 || d.IRR.Stale[0].Query == "" || d.IRR.Stale[0].Cause == "" ||
 			!slices.ContainsFunc(d.Warnings, func(w string) bool { return strings.HasPrefix(w, "STALE IRR DATA") }) {
 			t.Errorf("%s stale summary: %+v", cmd[0], d)
 		}
@@ -192,7 +202,7 @@ func TestSummaryStale(t *testing.T) {
 	good.Close()
 	_, got, d := bq(good.Addr(), filepath.Join(dir, "bgpq4-stale.json"))
 	isA := func(u staleDoc) bool { return strings.HasPrefix(u.Query, "!a4AS-CUST") }
-	if got != want || !slices.ContainsFunc(d.IRR.Stale, isA) {
+	if got != want || d.Status != "stale" || !slices.ContainsFunc(d.IRR.Stale, isA) {
 		t.Errorf("stale bgpq4: %+v\n%s", d, got)
 	}
 }

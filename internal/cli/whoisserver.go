@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -14,7 +11,6 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/pipeline"
 	"github.com/bgpfilter/bgpfilter/whoisd"
 )
@@ -57,69 +53,8 @@ func runWhoisServer(c *ucli.Context) error {
 	} else if perAddr == 0 {
 		perAddr = -1 // whoisd: no limit
 	}
-	log := logger(c)
-	mirrorDir := c.String("mirror")
-	ix, err := loadIndexForServer(c, mirrorDir != "")
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if mirrorDir != "" {
-		// The mirror loads its objects into ix before returning and then applies each
-		// update as one ix.Apply batch, so no query sees a half-applied delta.
-		if err := startMirror(ctx, c, ix, mirrorDir); err != nil {
-			return err
-		}
-	}
-	if err := applyServerSources(c, ix); err != nil {
-		return err
-	}
-
-	srv := whoisd.New(ix, whoisd.Options{
-		MaxConns:        c.Int("max-conns"),
-		MaxConnsPerAddr: perAddr,
-		IdleTimeout:     c.Duration("idle-timeout"),
-		WriteTimeout:    c.Duration("write-timeout"),
-		QueryTimeout:    c.Duration("timeout"),
-		Logger:          log,
-	})
-	ln, err := net.Listen("tcp", c.String("listen"))
-	if err != nil {
-		return exitErr(ExitUnavailable, fmt.Errorf("whois-server: %w", err))
-	}
-	if addr := c.String("metrics"); addr != "" {
-		mln, err := net.Listen("tcp", addr)
-		if err != nil {
-			ln.Close()
-			return exitErr(ExitUnavailable, fmt.Errorf("whois-server: metrics: %w", err))
-		}
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", srv.MetricsHandler())
-		hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
-		go hs.Serve(mln)
-		defer func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			hs.Shutdown(sctx)
-		}()
-		fmt.Fprintf(c.App.ErrWriter, "whois-server: metrics on http://%s/metrics\n", mln.Addr())
-	}
-	fmt.Fprintf(c.App.ErrWriter, "whois-server: listening on %s\n", ln.Addr())
-	if err := srv.Serve(ctx, ln); err != nil {
-		return exitErr(ExitUnavailable, err)
-	}
-	log.Info("whois-server stopped")
-	return nil
-}
-
-// loadIndexForServer loads the --irr files into an *irr.Index (the server needs the
-// index itself, not only an irr.Querier) with the pipeline's one loader, so a corrupt
-// snapshot or a malformed object under --strict exits 2 here as in prefix-list. With a
-// mirror, no --irr file is needed: the mirror fills an empty index.
-func loadIndexForServer(c *ucli.Context, mirror bool) (*irr.Index, error) {
 	spec := irrSpec(c)
-	spec.Specs = nil
+	spec.Specs = nil // no default server: the server serves local files only
 	for _, s := range c.StringSlice("irr") {
 		for _, p := range strings.Split(s, ",") {
 			if p = strings.TrimSpace(p); p != "" {
@@ -127,17 +62,16 @@ func loadIndexForServer(c *ucli.Context, mirror bool) (*irr.Index, error) {
 			}
 		}
 	}
-	ix, err := pipeline.LoadIndex(c.Context, spec, mirror)
-	if err != nil {
-		return nil, exitErr(exitCode(err, ExitUnavailable), fmt.Errorf("whois-server: %w", err))
-	}
-	return ix, nil
-}
-
-// applyServerSources makes --sources the default source list of the served index.
-func applyServerSources(c *ucli.Context, ix *irr.Index) error {
-	if err := pipeline.SetIndexSources(ix, pipeline.SplitSources(c.String("sources"))); err != nil {
-		return exitErr(exitCode(err, ExitData), fmt.Errorf("whois-server: %w", err))
-	}
-	return nil
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	job := &pipeline.WhoisServerJob{IRR: spec, MirrorDir: c.String("mirror"), Listen: c.String("listen"), Metrics: c.String("metrics"),
+		Server: whoisd.Options{
+			MaxConns:        c.Int("max-conns"),
+			MaxConnsPerAddr: perAddr,
+			IdleTimeout:     c.Duration("idle-timeout"),
+			WriteTimeout:    c.Duration("write-timeout"),
+			QueryTimeout:    c.Duration("timeout"),
+		},
+		Stderr: c.App.ErrWriter, Logger: logger(c)}
+	return job.Run(ctx)
 }
