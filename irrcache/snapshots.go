@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/bgpfilter/bgpfilter/internal/atomicfile"
@@ -87,9 +86,7 @@ func identify(path string) (fileID, error) {
 		return fileID{}, err
 	}
 	id := fileID{Path: abs, Size: st.Size(), Mtime: st.ModTime().UnixNano()}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		id.Inode, id.Dev = uint64(sys.Ino), uint64(sys.Dev)
-	}
+	id.Inode, id.Dev = inode(st)
 	return id, nil
 }
 
