@@ -7,7 +7,8 @@
 # with bench/delayproxy, a TCP proxy on loopback that delays every chunk by RTT/2 in each
 # direction without serialising the connection.
 #
-#   bench/remote.sh                   # 5,000 and 50,000 ASNs, 20 ms RTT
+#   bench/remote.sh                   # 5,000, 20,000 and 50,000 ASNs, 20 ms RTT
+#   SIZES=20000:400000:200 RTT_MS=0 bench/remote.sh  # the issue's whois-client case, no delay
 #   RTT_MS=70 RUNS=5 bench/remote.sh --small        # 5,000 ASNs only
 #   BGPFILTER=/path/to/bgpfilter bench/remote.sh    # use a prebuilt binary
 #   DELAY=proxy bench/remote.sh       # force the proxy even where netem works
@@ -18,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RTT_MS=${RTT_MS:-20}
 RUNS=${RUNS:-3}
-SIZES="5000:100000:50 50000:1000000:500"
+SIZES=${SIZES:-"5000:100000:50 20000:400000:200 50000:1000000:500"} # ASNs:routes:sub-sets
 [ "${1:-}" = "--small" ] && SIZES="5000:100000:50"
 OUT=bench/out; mkdir -p "$OUT"
 command -v bgpq4 >/dev/null || { echo "bgpq4 not installed (apt-get install bgpq4)" >&2; exit 1; }
@@ -108,8 +109,10 @@ for size in $SIZES; do
     if ! cmp -s "$OUT/bgpq4_$tag.txt" "$OUT/bf_$tag.txt"; then
       echo "OUTPUT DIFFERS for bgpq4 $args: diff $OUT/bgpq4_$tag.txt $OUT/bf_$tag.txt" >&2; exit 1
     fi
+    [ "$args" = "-A AS-BIG" ] && { ACPU_BQ=$QC; ACPU_BF=$BC; }
     printf '%-16s %9s %9s | %9s %9s %8sK | %10s %10s   (%s identical lines)\n' "$args" "$QW" "$QC" "$BW" "$BC" "$BR" \
       "$(ratio "$BW" "$QW")" "$(ratio "$BC" "$QC")" "$(wc -l <"$OUT/bf_$tag.txt")"
   done
   stop_server
+  echo "whois client vs bgpq4, $ASNS ASNs: CPU ratio $(ratio "$ACPU_BF" "$ACPU_BQ") for -A (bgpfilter ${ACPU_BF}s / bgpq4 ${ACPU_BQ}s, target <= 0.25)"
 done

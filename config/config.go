@@ -201,6 +201,25 @@ type RouteServer struct {
 	RouterID netip.Addr
 	// RejectPolicy is RejectPolicyReject (default) or RejectPolicyTag.
 	RejectPolicy string
+	// Session holds the transport settings (config/routeserver.go).
+	Session RSSession
+	// NextHop is NextHopAuthorized (default), NextHopSameAS or NextHopOff.
+	NextHop string
+	// BlackholeNextHop4/6 turn on RFC 7999 blackholing (65535:666) with the next hop
+	// rewritten to these addresses; zero: blackhole routes are not accepted as such.
+	BlackholeNextHop4, BlackholeNextHop6 netip.Addr
+	// NeverViaRS are ASNs that must not appear in a path via the route server;
+	// NeverViaRSPeeringDB (default true) adds PeeringDB's info_never_via_route_servers
+	// networks when PeeringDB pages are given.
+	NeverViaRS          []routing.ASN
+	NeverViaRSPeeringDB bool
+	// ROV is ROVRTR, ROVStatic, ROVOff or "" (rtr with rtr_cache, else static with
+	// rpki, else off).
+	ROV string
+	// ASPA turns on ASPA upstream verification, rendered for BIRD >= 2.16 only
+	// (BIRDVersion, default "2.0.12", the Debian 12 version).
+	ASPA        bool
+	BIRDVersion string
 }
 
 // Member is one entry of members (issue 9): a route-server client, a session of role

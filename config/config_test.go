@@ -71,8 +71,16 @@ func TestLoadExample(t *testing.T) {
 		t.Errorf("peer_two = %+v", peer)
 	}
 	tr, _ := cfg.Customer("TRANSIT_CUST")
-	if tr == nil || !tr.Knobs.OriginBinding || tr.ASSetFrom != "config" || len(tr.ExtraPrefixes) != 1 {
+	if tr == nil || tr.Knobs.OriginBinding || tr.ASSetFrom != "config" || len(tr.ExtraPrefixes) != 1 {
 		t.Errorf("transit_cust = %+v", tr)
+	}
+
+	bound, err := Parse([]byte("local_as: 64496\ncustomers:\n  - {name: b, asn: 64501, origin_binding: true}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := bound.Customer("b"); b == nil || !b.Knobs.OriginBinding {
+		t.Errorf("origin_binding: true not read: %+v", b)
 	}
 
 	rs, err := Load("../examples/route-server.yml")

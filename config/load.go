@@ -540,7 +540,7 @@ func (p *parser) unique(names map[string]int, name string, n *yaml.Node, where s
 // crossCheck validates what depends on more than one key.
 func (p *parser) crossCheck(cfg *File, m map[string]*yaml.Node, root *yaml.Node) {
 	top := deref(root)
-	if len(cfg.Customers) == 0 && len(cfg.Members) == 0 {
+	if len(cfg.Customers) == 0 && len(cfg.Members) == 0 && cfg.RS == nil { // members may come from --ixf
 		p.failf(top, "", "no customers and no members: nothing to do")
 	}
 	if len(cfg.Customers) > 0 && m["local_as"] == nil {
@@ -922,8 +922,9 @@ func (p *parser) sav(n *yaml.Node, where string) *SAV {
 }
 
 func (p *parser) routeServer(n *yaml.Node) *RouteServer {
-	m := p.fields(n, "rs", "asn", "router_id", "reject_policy")
+	m := p.fields(n, "rs", rsKeys...)
 	rs := &RouteServer{RejectPolicy: RejectPolicyReject}
+	p.routeServerExtra(m, rs)
 	if v, ok := m["asn"]; ok {
 		rs.ASN = p.asn(v, "rs.asn")
 	} else {

@@ -55,6 +55,8 @@ type GenerateJob struct {
 	Logger *slog.Logger
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Report, when set, also writes the MANRS readiness pages (generate_report.go).
+	Report *GenerateReport
 
 	diffMu sync.Mutex // one file's diff at a time on Diff
 }
@@ -392,6 +394,11 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 		}(i)
 	}
 	wg.Wait()
+	if j.Report != nil && !j.DryRun {
+		if err := j.writeReports(ctx, srcs, log); err != nil {
+			return err
+		}
+	}
 	sum.IRR.Stale = src.StaleUses()
 	if n := len(sum.IRR.Stale); n > 0 {
 		sum.Warnings = append(sum.Warnings, fmt.Sprintf("STALE IRR DATA: %d answers served from the cache because every IRR server failed", n))

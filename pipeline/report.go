@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 
 	"github.com/bgpfilter/bgpfilter/mrt"
 	"github.com/bgpfilter/bgpfilter/policy"
 	"github.com/bgpfilter/bgpfilter/report"
 	"github.com/bgpfilter/bgpfilter/routing"
+	"github.com/bgpfilter/bgpfilter/rpki"
 )
 
 // ReportJob builds and writes the MANRS readiness report for a set of objects.
@@ -76,7 +78,13 @@ func (j *ReportJob) Run(ctx context.Context) error {
 		}
 		return len(pf.Entries), nil
 	}
-	// opt.Drops stays nil: the per-route "which rule drops it" needs the explain model.
+	opt.Drops = func(ctx context.Context, announced []report.Route) ([]report.Drop, error) {
+		in := policy.Inputs{Querier: src.Q, Resolver: res, Validator: rin.Hooks().Validator}
+		if rin.Table != nil {
+			in.ROAs = rin.Table
+		}
+		return reportDrops(ctx, in, j.Objects, rin.Policy, announced)
+	}
 	rep, err := report.Build(ctx, opt)
 	if err != nil {
 		return WithCode(ExitCode(err, ExitData), err)
@@ -86,4 +94,40 @@ func (j *ReportJob) Run(ctx context.Context) error {
 		return WithCode(ExitUsage, err)
 	}
 	return j.Output.Write("report", out)
+}
+
+// reportDrops evaluates every announced route of the cone against the import document
+// the cone would get (policy.BuildSession with the default rules, the same Evaluate as
+// explain) and returns the rejected ones with the deciding rule. The announcement files
+// give the origin only (pfx2as) or a path seen elsewhere (MRT), not the path a session
+// with the customer would carry, so the path rules (first-as, as-path-length, peerlock)
+// are left out and each route is evaluated with the path "ORIGIN".
+func reportDrops(ctx context.Context, in policy.Inputs, objects []string, pol rpki.Policy, announced []report.Route) ([]report.Drop, error) {
+	spec := policy.SessionSpec{Name: "REPORT", Role: policy.RoleCustomer, ASSets: objects,
+		Length4: policy.DefaultLengthV4, Length6: policy.DefaultLengthV6, MaxPathLength: policy.DefaultMaxPathLength,
+		RPKIPolicy: pol, BogonASNs: policy.DefaultBogonASNs(), BogonPrefixes4: policy.DefaultBogonPrefixes(4),
+		BogonPrefixes6: policy.DefaultBogonPrefixes(6),
+		Disabled:       []policy.RuleName{policy.RuleFirstAS, policy.RuleASPathLength, policy.RulePeerlock}}
+	if a, err := routing.ParseASN(strings.ToUpper(objects[0])); err == nil && len(objects) == 1 {
+		spec.NeighborASN = a
+	}
+	docs, err := policy.BuildSession(ctx, in, spec)
+	if err != nil {
+		return nil, err
+	}
+	var out []report.Drop
+	for _, r := range announced {
+		doc := docs.Import4
+		if r.Prefix.Addr().Is6() {
+			doc = docs.Import6
+		}
+		d, err := policy.Evaluate(doc, policy.Announcement{Prefix: r.Prefix, Path: policy.Sequence(r.Origin)}.WithROV(in.Validator))
+		if err != nil {
+			continue // a route no router would evaluate (bad prefix) is not a drop of this filter
+		}
+		if !d.Accepted() {
+			out = append(out, report.Drop{Route: r, Rule: string(d.Rule)})
+		}
+	}
+	return out, nil
 }

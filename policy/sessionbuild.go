@@ -227,7 +227,11 @@ func makeRules(names []RuleName, disabled []RuleName, d *Document) []Rule {
 		if r.Enabled {
 			switch n {
 			case RuleRPKIInvalid:
-				if !d.Session.RuntimeROV() {
+				switch {
+				case d.Session.RuntimeROV():
+				case d.Session.RPKIPolicy == rpki.PolicyIgnore:
+					r.Note = "no RTR cache and rpki_policy ignore: RPKI is not applied"
+				default:
 					r.Note = "no RTR cache: applied at generation time through the prefix set (rpki_policy " + d.Session.RPKIPolicy.String() + ")"
 				}
 			case RuleMaxPrefix:

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/bgpfilter/bgpfilter/policy"
+	"github.com/bgpfilter/bgpfilter/routing"
 )
 
 // PolicyVendors are the vendors with a session policy template.
@@ -40,8 +41,8 @@ const (
 var capabilities = map[string]map[string]Capability{
 	"bird":  {"max-prefix": CapSession, "origin-binding": CapNo},
 	"frr":   {"max-prefix": CapSession, "origin-binding": CapNo},
-	"iosxr": {"max-prefix": CapSession, "origin-binding": CapNo},
-	"junos": {"max-prefix": CapSession, "origin-binding": CapNo},
+	"iosxr": {"max-prefix": CapSession, "origin-binding": CapNo, "neighbor-port": CapNo},
+	"junos": {"max-prefix": CapSession, "origin-binding": CapNo, "neighbor-port": CapNo},
 }
 
 // Capabilities returns vendor's capability of every rule (and "origin-binding").
@@ -51,6 +52,7 @@ func Capabilities(vendor string) map[string]Capability {
 		out[string(r)] = CapRule
 	}
 	out["origin-binding"] = CapRule
+	out["neighbor-port"] = CapSession
 	for k, v := range capabilities[vendor] {
 		out[k] = v
 	}
@@ -88,9 +90,12 @@ type policyView struct {
 type asnView struct {
 	Name   string
 	Ranges []rangeView
-	// ASNs are the single ASNs (Origins only), Chunks of them 8 at a time.
-	ASNs   []uint32
-	Chunks [][]uint32
+	// ASNs are the single ASNs (Origins only), Chunks of them 8 at a time;
+	// OtherChunks the same without the neighbour, HasNeighbor whether it is one.
+	ASNs        []uint32
+	Chunks      [][]uint32
+	OtherChunks [][]uint32
+	HasNeighbor bool
 	// Regex is an alternation "(a|b|c)" matching exactly the ASNs of Ranges as whole
 	// numbers, RegexChunks the same split into groups of about 8 ranges.
 	Regex       string
@@ -218,7 +223,7 @@ func newPolicyView(vendor string, docs []*policy.Document) (*policyView, []strin
 			}
 			v.Imports = append(v.Imports, dv)
 			if v.Origins.Name == "" {
-				v.Origins = originsView(d.Origins)
+				v.Origins = originsView(d.Origins, d.Session.NeighborASN)
 				v.BogonASNs = rangesView(d.BogonASNs)
 				v.Peerlock = rangesView(d.Peerlock)
 				for _, n := range []string{v.Origins.Name, v.BogonASNs.Name, v.Peerlock.Name} {
@@ -240,7 +245,7 @@ func newPolicyView(vendor string, docs []*policy.Document) (*policyView, []strin
 	}
 	// Helper objects some templates add (ROA tables and the RTR protocol, path and
 	// length lists), validated whether or not this vendor uses them.
-	for _, suffix := range []string{"_ROA_V4", "_ROA_V6", "_RPKI", "_FIRST_AS", "_LONG_V4", "_LONG_V6", "_LEN_V4", "_LEN_V6"} {
+	for _, suffix := range []string{"_ROA_V4", "_ROA_V6", "_RPKI", "_FIRST_AS", "_LONG", "_LONG_V4", "_LONG_V6", "_LEN_V4", "_LEN_V6", "_PATH", "_REJECT_ALL"} {
 		if err := ValidateName(vendor, first.Customer+suffix); err != nil {
 			return nil, nil, fmt.Errorf("render: customer %s: %w", first.Customer, err)
 		}
@@ -258,6 +263,9 @@ func newPolicyView(vendor string, docs []*policy.Document) (*policyView, []strin
 			}
 			if err := check(sv.Name); err != nil {
 				return nil, nil, err
+			}
+			if nb.Port != 0 && nb.Port != 179 && caps["neighbor-port"] == CapNo {
+				warnings = append(warnings, fmt.Sprintf("%s: neighbour %s port %d: %s has no per-neighbour remote port, not rendered", imp.Name, nb.Address, nb.Port, vendor))
 			}
 			v.Sessions = append(v.Sessions, sv)
 		}
@@ -320,14 +328,23 @@ func safeComment(s string) string {
 	}, s)
 }
 
-func originsView(s policy.ASNSet) asnView {
+func originsView(s policy.ASNSet, neighbor routing.ASN) asnView {
 	v := asnView{Name: s.Name, Empty: len(s.ASNs) == 0}
+	var others []uint32
 	for _, a := range s.ASNs {
+		if a == neighbor {
+			v.HasNeighbor = true
+		} else {
+			others = append(others, uint32(a))
+		}
 		v.ASNs = append(v.ASNs, uint32(a))
 		v.Ranges = append(v.Ranges, rangeView{From: uint32(a), To: uint32(a), Single: true})
 	}
 	for i := 0; i < len(v.ASNs); i += 8 {
 		v.Chunks = append(v.Chunks, v.ASNs[i:min(i+8, len(v.ASNs))])
+	}
+	for i := 0; i < len(others); i += 8 {
+		v.OtherChunks = append(v.OtherChunks, others[i:min(i+8, len(others))])
 	}
 	v.Regex, v.RegexChunks = rangesRegex(v.Ranges)
 	return v

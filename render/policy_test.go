@@ -76,7 +76,13 @@ func noOriginBinding(cfg *config.File) {
 // TestPolicyOriginBindingRefused: a document with origin_binding is refused by every
 // vendor with ErrUnsupported (the capability table says no), never rendered without it.
 func TestPolicyOriginBindingRefused(t *testing.T) {
-	docs, _ := exampleDocs(t, nil)
+	docs, _ := exampleDocs(t, func(cfg *config.File) {
+		for i := range cfg.Customers {
+			if cfg.Customers[i].Name == "transit_cust" {
+				cfg.Customers[i].Knobs.OriginBinding = true
+			}
+		}
+	})
 	for _, v := range PolicyVendors {
 		if _, err := RenderPolicy(v, docs["transit_cust"], Options{}); !errors.Is(err, ErrUnsupported) {
 			t.Errorf("%s: origin_binding: %v, want ErrUnsupported", v, err)
@@ -132,4 +138,20 @@ func TestFRRLoadsPolicies(t *testing.T) {
 		all.Write(out.Text)
 	}
 	_ = all
+}
+
+// TestPolicyGoldens: the Junos and IOS-XR session policies of the example customers
+// are golden files a reviewer reads (testdata/golden/policy_*); no Junos or IOS-XR
+// parser checks them, TestPolicyStructure checks their structure.
+func TestPolicyGoldens(t *testing.T) {
+	docs, _ := exampleDocs(t, noOriginBinding)
+	for _, v := range PolicyVendors {
+		for _, name := range []string{"cust_one", "transit_cust", "peer_two"} {
+			out, err := RenderPolicy(v, docs[name], Options{})
+			if err != nil {
+				t.Fatalf("%s %s: %v", v, name, err)
+			}
+			checkGolden(t, "policy_"+v+"_"+name+".golden", out.Text)
+		}
+	}
 }

@@ -271,6 +271,7 @@ func funcMap() template.FuncMap {
 	m["seqno"] = func(i, step int) int { return (i + 1) * step }
 	m["json"] = jsonValue
 	m["jsonEntry"] = jsonEntry
+	rsFuncs(m)
 	m["maxLen"] = func(v6 bool) int {
 		if v6 {
 			return 128

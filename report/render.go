@@ -79,3 +79,24 @@ func Render(rep *Report, format string) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// IndexEntry is one customer of a generate --report index page.
+type IndexEntry struct {
+	Name string
+	// Page is the customer's page relative to the index ("NAME/report.html").
+	Page   string
+	Report *Report
+}
+
+// RenderIndex writes the index page of generate --report (templates/report/index.html.tmpl).
+func RenderIndex(entries []IndexEntry) ([]byte, error) {
+	t, err := htmltemplate.New("index.html.tmpl").Funcs(funcs()).ParseFS(templates.FS, "report/index.html.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, entries); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

@@ -234,8 +234,8 @@ func (b *Builder) Build() (*Table, error) {
 		return nil, b.emptyError()
 	}
 	t := &Table{
-		ix4:   newIndex4(),
-		ix6:   newIndex6(),
+		ix4:   newFlatIndex(false),
+		ix6:   newFlatIndex(true),
 		ents:  make([]entry, 0, len(b.recs)),
 		tas:   b.taNames,
 		perTA: make([]int, len(b.taNames)),
@@ -243,7 +243,7 @@ func (b *Builder) Build() (*Table, error) {
 		meta:  b.meta,
 	}
 	// The records are sorted by prefix, then ASN: each run of one prefix becomes one
-	// group, the single tag of that prefix's trie node.
+	// group, the prefix's node in the index.
 	for i := 0; i < len(b.recs); {
 		r := b.recs[i]
 		g := group{off: uint32(len(t.ents)), asn: r.asn, bits: r.bits}
@@ -258,13 +258,18 @@ func (b *Builder) Build() (*Table, error) {
 			t.perTA[x.ta]++
 		}
 		if !r.v6 {
-			t.ix4.add(key4raw(r), g)
+			t.ix4.add(r.hi, r.lo, g)
 			t.n4 += int(g.n)
 		} else {
-			t.ix6.add(key6raw(r), g)
+			t.ix6.add(r.hi, r.lo, g)
 			t.n6 += int(g.n)
 		}
 	}
 	b.recs = nil
+	for _, x := range []*flatIndex{t.ix4, t.ix6} {
+		if err := x.finish(); err != nil {
+			return nil, fmt.Errorf("rpki: %s: %w", b.meta.Source, err)
+		}
+	}
 	return t, nil
 }

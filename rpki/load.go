@@ -5,7 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,7 +15,7 @@ import (
 )
 
 // maxInput caps the decompressed size of an input file.
-const maxInput = 4 << 30
+const maxInput int64 = 4 << 30
 
 // LoadFile reads VRPs and ASPAs from a relying-party output file, plain or gzipped:
 // rpki-client JSON (roas, aspas, provider_authorizations), Routinator json/jsonext,
@@ -72,49 +72,69 @@ func parseInto(data []byte, b *Builder) (string, time.Time, error) {
 	return "", time.Time{}, ErrFormat
 }
 
+// Decompressed gzip input is bounded by its own compressed size: at most
+// gzipMaxRatio times the file, and at least gzipMinLimit, never more than maxInput.
+// rpki-client's JSON compresses about 21:1 (3.55 MB to 75 MB), so the bound leaves
+// room; a gzip bomb (1 MB expanding to 1 GiB) is refused after reading at most
+// max(gzipMinLimit, 64 MB) instead of being held whole. The ISIZE trailer is never
+// read: it is the writer's claim, and forging it made the reader allocate 4 GiB up
+// front.
+const (
+	gzipMaxRatio = 64
+	gzipMinLimit = 64 << 20
+)
+
+// ErrTooLarge is returned for input that decompresses to more than the bound above
+// (or a plain file larger than maxInput).
+var ErrTooLarge = errors.New("input too large")
+
 // readMaybeGzip reads a file, decompressing it when it starts with the gzip magic.
-// For gzip files the buffer is sized from the ISIZE trailer to avoid regrowth.
 func readMaybeGzip(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	var fileSize int64
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		fileSize = st.Size()
+	}
 	br := bufio.NewReaderSize(f, 1<<16)
 	magic, _ := br.Peek(2)
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		size := 0
-		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() >= 18 {
-			var tr [4]byte
-			if _, err := f.ReadAt(tr[:], st.Size()-4); err == nil {
-				size = int(binary.LittleEndian.Uint32(tr[:]))
-			}
-		}
+		limit := min(max(gzipMinLimit, gzipMaxRatio*fileSize), maxInput)
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, err
 		}
 		defer zr.Close()
-		return readAllSized(zr, size)
+		data, err := readAllLimited(zr, min(24*fileSize, limit), limit)
+		if errors.Is(err, ErrTooLarge) {
+			return nil, fmt.Errorf("gzip data expands to more than %d bytes (%d times the %d-byte file): refusing it as corrupt or hostile: %w",
+				limit, limit/max(fileSize, 1), fileSize, ErrTooLarge)
+		}
+		return data, err
 	}
-	size := 0
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-		size = int(st.Size())
+	data, err := readAllLimited(br, fileSize, maxInput)
+	if errors.Is(err, ErrTooLarge) {
+		return nil, fmt.Errorf("more than %d bytes: %w", int64(maxInput), ErrTooLarge)
 	}
-	return readAllSized(br, size)
+	return data, err
 }
 
-func readAllSized(r io.Reader, hint int) ([]byte, error) {
-	if hint <= 0 || hint > maxInput {
-		hint = 1 << 20
+// readAllLimited reads r to the end into a buffer of initial capacity hint; more
+// than limit bytes fail with ErrTooLarge.
+func readAllLimited(r io.Reader, hint, limit int64) ([]byte, error) {
+	if hint <= 0 || hint > limit {
+		hint = min(1<<20, limit)
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, hint+1))
-	n, err := buf.ReadFrom(io.LimitReader(r, maxInput+1))
+	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, err
 	}
-	if n > maxInput {
-		return nil, fmt.Errorf("input larger than %d bytes", maxInput)
+	if n > limit {
+		return nil, ErrTooLarge
 	}
 	return buf.Bytes(), nil
 }

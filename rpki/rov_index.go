@@ -2,21 +2,18 @@ package rpki
 
 import (
 	"encoding/binary"
+	"errors"
 	"net/netip"
 
 	"github.com/bgpfilter/bgpfilter/routing"
-	"github.com/kentik/patricia"
-	"github.com/kentik/patricia/generics_tree"
 )
 
-// group is the one tag stored per trie node. The VRPs of the node's prefix live in
+// group is what the index stores per VRP prefix. The VRPs of the prefix live in
 // Table.ents[off:off+n], sorted by ASN; bits is the prefix length (so ROV can
 // rebuild a covering VRP's prefix from the route's address), maxMax the largest
 // maxLength among them (a longer route matches none of them) and asn the first
 // entry's ASN, so a prefix with a single VRP is decided without touching ents. It
-// is pointer-free, so the GC never scans the tries' tag maps (reference go.md §1.1),
-// and one tag per node means FindTags makes one map probe per covering prefix, not
-// one per VRP.
+// is pointer-free, so the GC never scans the index.
 type group struct {
 	off    uint32
 	asn    routing.ASN
@@ -28,7 +25,7 @@ type group struct {
 func groupEqual(a, b group) bool { return a == b }
 
 // maxGroup is the most VRPs one group holds; a prefix with more VRPs gets several
-// groups (tags) on its node.
+// groups (index nodes with the same prefix).
 const maxGroup = 1<<16 - 1
 
 // entry is one VRP of a group, without its prefix.
@@ -38,165 +35,256 @@ type entry struct {
 	maxLen uint8
 }
 
-// minLenIndex holds, per /16 of the address space (the top 16 bits of an IPv4 or
-// IPv6 address), the shortest prefix length of any VRP that overlaps it (noVRP if
-// none). A VRP covering route p overlaps p's /16 and is not longer than p, so
-// p.Bits() < minLen[p's /16] proves p not found without walking the trie.
-type minLenIndex [1 << 16]uint8
-
-const noVRP = 255
-
-func (m *minLenIndex) init() {
-	for i := range m {
-		m[i] = noVRP
-	}
-}
-
-// add records a VRP of length bits whose address starts with top16.
-func (m *minLenIndex) add(top16 uint16, bits uint8) {
-	if bits >= 16 {
-		m[top16] = min(m[top16], bits)
-		return
-	}
-	span := 1 << (16 - bits)
-	start := int(top16) &^ (span - 1)
-	for i := start; i < start+span; i++ {
-		m[i] = min(m[i], bits)
-	}
-}
-
-// The tries are sharded: a VRP of at least shardBits4 (IPv4) or shardBits6 (IPv6)
-// bits lives in the small trie of its /16 (IPv4) or /24 (IPv6), shorter VRPs in
-// one "short" trie per family. A lookup walks the short trie only when the /16
-// index shows a short VRP there, and the shard trie only for routes of at least the
-// shard length. Every lookup is still a kentik/patricia FindTags walk, but a
-// shard's nodes and tag map are a few cache lines instead of a walk through one
-// 60 MiB node array plus a probe of a 700k-entry map per covering VRP, which made
-// even sorted lookups cache-miss bound (reference go.md §1.1).
+// The VRP prefixes of one family live in a flat array of records sorted by address,
+// then length (one record per group), each linked to its nearest covering record.
+// The VRPs covering a route are then the route's predecessor in that order (the last
+// record not after it) and that record's chain of covering records: the deepest
+// record covering the route is always on the predecessor's chain, because every
+// record between the two in address order lies inside it. A directory over the top
+// address bits (/20 buckets for IPv4; /24 buckets of 2000::/4 for IPv6, with one
+// bucket below and one above it) narrows the binary search to a few records, and a
+// bucket of more than subMin records has a sub-directory on the next 8 bits. Each
+// directory entry also holds the shortest VRP overlapping its bucket: a route
+// shorter than that is not found without touching the records.
+//
+// A random lookup thus reads one directory entry and one or two cache lines of
+// records, where a kentik/patricia trie walk made ~10 dependent loads through node
+// arrays and tag maps of ~100 MiB (BENCHMARKS.md).
 const (
-	shardBits4 = 16
-	shardBits6 = 24
+	dirBits4 = 20
+	dirBits6 = 20 // /24 buckets: bits 4..23 inside 2000::/4
+	subBits  = 8
+	subMin   = 16
+	noVRP    = 255
 )
 
-// shardGroups is how many prefixes a shard trie collects before the next /16
-// (/24) starts a new one: neighbouring sparse /16s share a trie, which keeps the
-// number of tries and tag maps (and their memory) down.
-const shardGroups = 64
-
-// index4 holds the IPv4 VRPs.
-type index4 struct {
-	short  *generics_tree.TreeV4[group]
-	shards [1 << shardBits4]*generics_tree.TreeV4[group] // by /16; nil = no VRP
-	tries  []*generics_tree.TreeV4[group]                // every shard trie once
-	fill   int                                           // prefixes in the last trie
-	min    minLenIndex
+// rnode is one VRP prefix: its address (IPv4 in the top 32 bits of hi) and length,
+// its group of VRPs (group) and its nearest covering record.
+type rnode struct {
+	hi, lo uint64
+	asn    routing.ASN // the group's first ASN
+	parent int32       // nearest covering record, -1 none
+	off    uint32      // the group's VRPs: Table.ents[off:off+n]
+	n      uint16
+	bits   uint8
+	maxMax uint8
 }
 
-// index6 holds the IPv6 VRPs.
-type index6 struct {
-	short  *generics_tree.TreeV6[group]
-	shards map[uint32]*generics_tree.TreeV6[group] // by /24
-	tries  []*generics_tree.TreeV6[group]
-	fill   int
-	min    minLenIndex
+func (r *rnode) group() group {
+	return group{off: r.off, asn: r.asn, n: r.n, bits: r.bits, maxMax: r.maxMax}
 }
 
-func newIndex4() *index4 {
-	x := &index4{short: generics_tree.NewTreeV4[group]()}
-	x.min.init()
-	return x
+// flatIndex holds the VRP prefixes of one family.
+type flatIndex struct {
+	v6    bool
+	nodes []rnode
+	keys4 []uint64 // IPv4: address<<32 | length of every record, for a dense search
+	// dir[b]: bits 0-31 the first record of bucket b, 32-39 the shortest VRP
+	// overlapping the bucket (noVRP: none), 40-63 its sub-directory number + 1 (0:
+	// none); dir[len-1] holds len(nodes).
+	dir []uint64
+	sub []uint32 // sub-directories of 1<<subBits + 1 record offsets
 }
 
-func newIndex6() *index6 {
-	x := &index6{short: generics_tree.NewTreeV6[group](), shards: map[uint32]*generics_tree.TreeV6[group]{}}
-	x.min.init()
-	return x
-}
+func newFlatIndex(v6 bool) *flatIndex { return &flatIndex{v6: v6} }
 
-// add inserts the group of the IPv4 prefix k. Groups must come in prefix order.
-func (x *index4) add(k patricia.IPv4Address, g group) {
-	x.min.add(uint16(k.Address>>16), g.bits)
-	if g.bits < shardBits4 {
-		x.short.Add(k, g, groupEqual)
-		return
+func (x *flatIndex) buckets() int {
+	if x.v6 {
+		return 1<<dirBits6 + 2
 	}
-	i := k.Address >> (32 - shardBits4)
-	tr := x.shards[i]
-	if tr == nil {
-		if len(x.tries) == 0 || x.fill >= shardGroups {
-			x.tries = append(x.tries, generics_tree.NewTreeV4[group]())
-			x.fill = 0
+	return 1 << dirBits4
+}
+
+// bucket returns the directory bucket of an address (hi: its top 64 bits).
+func (x *flatIndex) bucket(hi uint64) int {
+	if !x.v6 {
+		return int(hi >> (64 - dirBits4))
+	}
+	switch top := hi >> 60; {
+	case top < 2:
+		return 0
+	case top > 2:
+		return 1<<dirBits6 + 1
+	}
+	return 1 + int(hi>>(60-dirBits6)&(1<<dirBits6-1))
+}
+
+// subDigit returns the sub-directory slot of an address inside its bucket.
+func (x *flatIndex) subDigit(hi uint64) int {
+	if !x.v6 {
+		return int(hi >> (64 - dirBits4 - subBits) & (1<<subBits - 1))
+	}
+	return int(hi >> (60 - dirBits6 - subBits) & (1<<subBits - 1))
+}
+
+// add appends the group of the prefix hi/lo. Groups must come in prefix order;
+// finish builds the directory.
+func (x *flatIndex) add(hi, lo uint64, g group) {
+	x.nodes = append(x.nodes, rnode{hi: hi, lo: lo, asn: g.asn, parent: -1, off: g.off, n: g.n, bits: g.bits, maxMax: g.maxMax})
+}
+
+// errIndexFull is returned when one family has more VRP prefixes than the
+// directory's 32-bit offsets hold.
+var errIndexFull = errors.New("rpki: more than 2^31 VRP prefixes in one address family")
+
+// finish links every record to its nearest covering record and builds the directory.
+func (x *flatIndex) finish() error {
+	if len(x.nodes) >= 1<<31 {
+		return errIndexFull
+	}
+	var stack []int32
+	for i := range x.nodes {
+		r := &x.nodes[i]
+		for len(stack) > 0 && !x.covers(int(stack[len(stack)-1]), r.hi, r.lo, r.bits) {
+			stack = stack[:len(stack)-1]
 		}
-		tr = x.tries[len(x.tries)-1]
-		x.shards[i] = tr
+		if len(stack) > 0 {
+			r.parent = stack[len(stack)-1]
+		}
+		stack = append(stack, int32(i))
 	}
-	tr.Add(k, g, groupEqual)
-	x.fill++
+	nb := x.buckets()
+	x.dir = make([]uint64, nb+1)
+	minLen := make([]uint8, nb)
+	for i := range minLen {
+		minLen[i] = noVRP
+	}
+	j := 0
+	for b := 0; b < nb; b++ {
+		x.dir[b] = uint64(j)
+		for j < len(x.nodes) && x.bucket(x.nodes[j].hi) == b {
+			j++
+		}
+	}
+	x.dir[nb] = uint64(len(x.nodes))
+	if !x.v6 {
+		x.keys4 = make([]uint64, len(x.nodes))
+		for i := range x.nodes {
+			x.keys4[i] = x.nodes[i].hi | uint64(x.nodes[i].bits)
+		}
+	}
+	for i := range x.nodes {
+		r := &x.nodes[i]
+		first, last := x.bucket(r.hi), x.bucket(r.hi|lastHi(r.bits))
+		for b := first; b <= last; b++ {
+			minLen[b] = min(minLen[b], r.bits)
+		}
+	}
+	for b := 0; b < nb; b++ {
+		x.dir[b] |= uint64(minLen[b]) << 32
+		s, e := int(uint32(x.dir[b])), int(uint32(x.dir[b+1]))
+		if e-s <= subMin || x.v6 && (b == 0 || b == nb-1) {
+			continue // the outer IPv6 buckets are not split by the next bits
+		}
+		x.dir[b] |= uint64(len(x.sub)/(1<<subBits+1)+1) << 40
+		k := s
+		for c := 0; c <= 1<<subBits; c++ {
+			for k < e && x.subDigit(x.nodes[k].hi) < c {
+				k++
+			}
+			x.sub = append(x.sub, uint32(k))
+		}
+	}
+	return nil
 }
 
-// add inserts the group of the IPv6 prefix k. Groups must come in prefix order.
-func (x *index6) add(k patricia.IPv6Address, g group) {
-	x.min.add(uint16(k.Left>>48), g.bits)
-	if g.bits < shardBits6 {
-		x.short.Add(k, g, groupEqual)
-		return
+// lastHi returns the host bits of a prefix of length bits within the top 64 bits.
+func lastHi(bits uint8) uint64 {
+	if bits >= 64 {
+		return 0
 	}
-	i := uint32(k.Left >> (64 - shardBits6))
-	tr := x.shards[i]
-	if tr == nil {
-		if len(x.tries) == 0 || x.fill >= shardGroups {
-			x.tries = append(x.tries, generics_tree.NewTreeV6[group]())
-			x.fill = 0
-		}
-		tr = x.tries[len(x.tries)-1]
-		x.shards[i] = tr
-	}
-	tr.Add(k, g, groupEqual)
-	x.fill++
+	return ^uint64(0) >> bits
 }
 
-// find appends the groups covering k, shortest prefix first.
-func (x *index4) find(buf []group, k patricia.IPv4Address) []group {
-	m := x.min[k.Address>>16]
-	if k.Length < uint(m) {
-		return buf // nothing overlapping this /16 is short enough
+// covers reports whether record i's prefix equals or covers the prefix hi/lo/bits.
+func (x *flatIndex) covers(i int, hi, lo uint64, bits uint8) bool {
+	r := &x.nodes[i]
+	nb := r.bits
+	if nb > bits {
+		return false
 	}
-	if m < shardBits4 {
-		buf = x.short.FindTagsAppend(buf, k)
+	d := hi ^ r.hi
+	if nb <= 64 {
+		return nb == 0 || d>>(64-nb) == 0
 	}
-	if k.Length >= shardBits4 {
-		if tr := x.shards[k.Address>>(32-shardBits4)]; tr != nil {
-			buf = tr.FindTagsAppend(buf, k)
+	return d == 0 && (lo^r.lo)>>(128-nb) == 0
+}
+
+// deepest returns the deepest record covering the prefix hi/lo/bits, -1 if none;
+// its chain of parents are the other covering records.
+func (x *flatIndex) deepest(hi, lo uint64, bits uint8) int {
+	if len(x.nodes) == 0 {
+		return -1
+	}
+	b := x.bucket(hi)
+	d := x.dir[b]
+	if bits < uint8(d>>32) {
+		return -1 // no VRP overlapping this bucket is short enough
+	}
+	s, e := uint32(d), uint32(x.dir[b+1])
+	if sn := d >> 40; sn != 0 {
+		c := (uint32(sn)-1)*(1<<subBits+1) + uint32(x.subDigit(hi))
+		s, e = x.sub[c], x.sub[c+1]
+	}
+	// the first record after the query in [s, e); the one before it is the
+	// predecessor
+	if !x.v6 {
+		q := hi | uint64(bits)
+		for s < e {
+			m := (s + e) / 2
+			if x.keys4[m] > q {
+				e = m
+			} else {
+				s = m + 1
+			}
 		}
+	}
+	for s < e {
+		m := (s + e) / 2
+		r := &x.nodes[m]
+		if r.hi > hi || r.hi == hi && (r.lo > lo || r.lo == lo && r.bits > bits) {
+			e = m
+		} else {
+			s = m + 1
+		}
+	}
+	i := int(s) - 1
+	for i >= 0 && !x.covers(i, hi, lo, bits) {
+		i = int(x.nodes[i].parent)
+	}
+	return i
+}
+
+// find appends the groups covering the prefix, deepest first.
+func (x *flatIndex) find(buf []group, hi, lo uint64, bits uint8) []group {
+	for i := x.deepest(hi, lo, bits); i >= 0; i = int(x.nodes[i].parent) {
+		buf = append(buf, x.nodes[i].group())
 	}
 	return buf
 }
 
-// find appends the groups covering k, shortest prefix first.
-func (x *index6) find(buf []group, k patricia.IPv6Address) []group {
-	m := x.min[k.Left>>48]
-	if k.Length < uint(m) {
-		return buf
+// prefix returns record i's prefix.
+func (x *flatIndex) prefix(i int) netip.Prefix {
+	r := &x.nodes[i]
+	if !x.v6 {
+		var a [4]byte
+		binary.BigEndian.PutUint32(a[:], uint32(r.hi>>32))
+		return netip.PrefixFrom(netip.AddrFrom4(a), int(r.bits))
 	}
-	if m < shardBits6 {
-		buf = x.short.FindTagsAppend(buf, k)
-	}
-	if k.Length >= shardBits6 {
-		if tr := x.shards[uint32(k.Left>>(64-shardBits6))]; tr != nil {
-			buf = tr.FindTagsAppend(buf, k)
-		}
-	}
-	return buf
+	var a [16]byte
+	binary.BigEndian.PutUint64(a[:8], r.hi)
+	binary.BigEndian.PutUint64(a[8:], r.lo)
+	return netip.PrefixFrom(netip.AddrFrom16(a), int(r.bits))
 }
 
 // query is a route prefix prepared for a lookup: masked, IPv4-mapped IPv6 unmapped,
-// with its trie key.
+// as a 128-bit address (IPv4 in the top 32 bits of hi) and length.
 type query struct {
-	p     netip.Prefix
-	k4    patricia.IPv4Address
-	k6    patricia.IPv6Address
-	is4   bool
-	valid bool
+	p      netip.Prefix
+	hi, lo uint64
+	len    uint8
+	is4    bool
+	valid  bool
 }
 
 // prepare normalises p.
@@ -212,29 +300,28 @@ func prepare(p netip.Prefix) query {
 		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
 	}
 	p = p.Masked()
-	q := query{p: p, valid: true}
-	bits := uint(p.Bits())
+	q := query{p: p, valid: true, len: uint8(p.Bits())}
 	if p.Addr().Is4() {
 		a := p.Addr().As4()
 		q.is4 = true
-		q.k4 = patricia.NewIPv4Address(binary.BigEndian.Uint32(a[:]), bits)
+		q.hi = uint64(binary.BigEndian.Uint32(a[:])) << 32
 		return q
 	}
 	a := p.Addr().As16()
-	q.k6 = patricia.IPv6Address{Left: binary.BigEndian.Uint64(a[:8]), Right: binary.BigEndian.Uint64(a[8:]), Length: bits}
+	q.hi, q.lo = binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])
 	return q
 }
 
-// groups appends the groups of every VRP prefix that covers the query, shortest
+// groups appends the groups of every VRP prefix that covers the query, deepest
 // prefix first.
 func (t *Table) groups(buf []group, q *query) []group {
 	switch {
 	case !q.valid:
 		return buf
 	case q.is4:
-		return t.ix4.find(buf, q.k4)
+		return t.ix4.find(buf, q.hi, 0, q.len)
 	default:
-		return t.ix6.find(buf, q.k6)
+		return t.ix6.find(buf, q.hi, q.lo, q.len)
 	}
 }
 
@@ -250,8 +337,8 @@ func matches(e entry, bits int, origin routing.ASN) bool {
 	return e.asn == origin && bits <= int(e.maxLen)
 }
 
-// decide returns the RFC 6811 state from the covering groups, stopping at the
-// first matching VRP. Groups are checked deepest first: the route's own prefix or
+// decide returns the RFC 6811 state from the covering groups (deepest first, as
+// groups returns them), stopping at the first matching VRP: the route's own prefix or
 // its closest covering ROA is the usual match.
 func (t *Table) decide(gs []group, bits int, origin routing.ASN) routing.ROVState {
 	if len(gs) == 0 {
@@ -260,24 +347,59 @@ func (t *Table) decide(gs []group, bits int, origin routing.ASN) routing.ROVStat
 	if origin == 0 {
 		return routing.Invalid
 	}
-	for i := len(gs) - 1; i >= 0; i-- {
-		g := gs[i]
-		if bits > int(g.maxMax) {
-			continue
+	for _, g := range gs {
+		if t.groupMatches(g, bits, origin) {
+			return routing.Valid
 		}
-		if g.n == 1 {
-			if g.asn == origin {
-				return routing.Valid // the only VRP's maxLength is maxMax
-			}
-			continue
+	}
+	return routing.Invalid
+}
+
+// groupMatches reports whether a VRP of g matches the route.
+func (t *Table) groupMatches(g group, bits int, origin routing.ASN) bool {
+	if bits > int(g.maxMax) {
+		return false
+	}
+	if g.n == 1 {
+		return g.asn == origin // the only VRP's maxLength is maxMax
+	}
+	for _, e := range t.entries(g) {
+		if e.asn > origin {
+			break // entries are sorted by ASN
 		}
-		for _, e := range t.entries(g) {
-			if e.asn > origin {
-				break // entries are sorted by ASN
-			}
-			if matches(e, bits, origin) {
+		if matches(e, bits, origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// state is State without the group buffer: it walks the covering chain directly.
+func (t *Table) state(q *query, origin routing.ASN) routing.ROVState {
+	if !q.valid {
+		return routing.NotFound
+	}
+	x := t.ix6
+	if q.is4 {
+		x = t.ix4
+	}
+	i := x.deepest(q.hi, q.lo, q.len)
+	if i < 0 {
+		return routing.NotFound
+	}
+	if origin == 0 {
+		return routing.Invalid
+	}
+	for ; i >= 0; i = int(x.nodes[i].parent) {
+		r := &x.nodes[i]
+		if r.n == 1 {
+			if r.asn == origin && q.len <= r.maxMax {
 				return routing.Valid
 			}
+			continue
+		}
+		if t.groupMatches(r.group(), int(q.len), origin) {
+			return routing.Valid
 		}
 	}
 	return routing.Invalid
@@ -320,12 +442,7 @@ func (t *Table) ValidateSorted(routes []Route, out []routing.ROVState) []routing
 
 // bits is the route length decide needs (an IPv4-mapped route counts with its IPv4
 // length).
-func (q *query) bits() int {
-	if q.is4 {
-		return int(q.k4.Length)
-	}
-	return int(q.k6.Length)
-}
+func (q *query) bits() int { return int(q.len) }
 
 func growStates(s []routing.ROVState, n int) []routing.ROVState {
 	if cap(s)-len(s) >= n {

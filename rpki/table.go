@@ -2,7 +2,6 @@ package rpki
 
 import (
 	"cmp"
-	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -11,8 +10,6 @@ import (
 	"time"
 
 	"github.com/bgpfilter/bgpfilter/routing"
-	"github.com/kentik/patricia"
-	"github.com/kentik/patricia/generics_tree"
 )
 
 // Metadata describes where a Table's data came from.
@@ -32,12 +29,11 @@ type Metadata struct {
 	FilteredSLURM, AddedSLURM int
 }
 
-// Table holds VRPs in kentik/patricia tries, sharded by /16 (IPv4) and /24 (IPv6)
-// with one tag per prefix (rov_index.go), and ASPAs by customer AS. A Table is
-// immutable after Build and safe for concurrent use.
+// Table holds VRPs in a flat sorted index per family (rov_index.go) and ASPAs by
+// customer AS. A Table is immutable after Build and safe for concurrent use.
 type Table struct {
-	ix4   *index4 // sharded tries (rov_index.go)
-	ix6   *index6
+	ix4   *flatIndex // rov_index.go
+	ix6   *flatIndex
 	ents  []entry // the VRPs of every group, in prefix order
 	tas   []string
 	perTA []int
@@ -94,9 +90,8 @@ func (t *Table) vrpOf(p netip.Prefix, g group, e entry) VRP {
 // An origin of 0 stands for a route whose origin cannot be determined (AS_SET) and
 // never matches.
 func (t *Table) State(p netip.Prefix, origin routing.ASN) routing.ROVState {
-	var buf [16]group
 	q := prepare(p)
-	return t.decide(t.groups(buf[:0], &q), q.bits(), origin)
+	return t.state(&q, origin)
 }
 
 // ROV returns the RFC 6811 state of the route and the covering VRPs that decided it:
@@ -148,26 +143,9 @@ func (t *Table) Validate(p netip.Prefix, origin routing.ASN) (routing.ROVState, 
 // maxLength and trust anchor.
 func (t *Table) VRPs() []VRP {
 	out := make([]VRP, 0, t.n4+t.n6)
-	var buf []group
-	for _, tr := range append([]*generics_tree.TreeV4[group]{t.ix4.short}, t.ix4.tries...) {
-		it := tr.Iterate()
-		for it.Next() {
-			k := it.Address()
-			var a [4]byte
-			binary.BigEndian.PutUint32(a[:], k.Address)
-			buf = it.TagsWithBuffer(buf[:0])
-			out = t.appendVRPs(out, netip.PrefixFrom(netip.AddrFrom4(a), int(k.Length)), buf)
-		}
-	}
-	for _, tr := range append([]*generics_tree.TreeV6[group]{t.ix6.short}, t.ix6.tries...) {
-		it := tr.Iterate()
-		for it.Next() {
-			k := it.Address()
-			var a [16]byte
-			binary.BigEndian.PutUint64(a[:8], k.Left)
-			binary.BigEndian.PutUint64(a[8:], k.Right)
-			buf = it.TagsWithBuffer(buf[:0])
-			out = t.appendVRPs(out, netip.PrefixFrom(netip.AddrFrom16(a), int(k.Length)), buf)
+	for _, x := range []*flatIndex{t.ix4, t.ix6} {
+		for i := range x.nodes {
+			out = t.appendVRPs(out, x.prefix(i), []group{x.nodes[i].group()})
 		}
 	}
 	sortVRPs(out)
@@ -226,12 +204,4 @@ func (t *Table) Summary() string {
 			}
 			return ", built " + t.meta.BuildTime.UTC().Format(time.RFC3339)
 		}() + ", " + strconv.Itoa(t.meta.Expired) + " expired dropped"
-}
-
-func key4raw(r rec) patricia.IPv4Address {
-	return patricia.NewIPv4Address(uint32(r.hi>>32), uint(r.bits))
-}
-
-func key6raw(r rec) patricia.IPv6Address {
-	return patricia.IPv6Address{Left: r.hi, Right: r.lo, Length: uint(r.bits)}
 }

@@ -20,7 +20,7 @@ const (
 	DefaultPort           = "43"
 	DefaultConnectTimeout = 10 * time.Second
 	DefaultQueryTimeout   = 30 * time.Second
-	DefaultMaxReply       = 256 << 20
+	DefaultMaxReply       = 64 << 20
 	DefaultClientName     = "bgpfilter"
 )
 
@@ -42,7 +42,9 @@ type ClientOptions struct {
 	// Deadline, when not zero, is the whole-run deadline: no network operation of this
 	// client outlives it, whatever the callers' contexts say.
 	Deadline time.Time
-	// MaxReply caps the data of one reply in bytes; a longer reply fails.
+	// MaxReply caps the data of one reply in bytes (default 64 MiB); a longer reply
+	// fails before any of it is read. Member and prefix answers are parsed as they
+	// arrive, so memory follows the size of the result, not of the reply text.
 	MaxReply int
 	// Name is sent with "!n" (IRRd logs it).
 	Name string
@@ -241,7 +243,7 @@ func (c *Client) Members(ctx context.Context, sources []string, name string, rec
 	if !recursive {
 		return c.membersPrefetchLocked(ctx, sources, name)
 	}
-	reps, err := c.runLocked(ctx, sources, []string{q})
+	reps, err := c.runLenientLocked(ctx, sources, []string{q}, 0, []dataMode{dataMembers})
 	if err != nil {
 		return nil, false, err
 	}
@@ -268,7 +270,7 @@ func (c *Client) SetPrefixes(ctx context.Context, sources []string, name string,
 		}
 		c.aPath++
 		c.log.Debug("whois: set prefixes via !a", "query", q)
-		reps, err := c.runLocked(ctx, sources, []string{q})
+		reps, err := c.runLenientLocked(ctx, sources, []string{q}, 0, []dataMode{prefixMode(v6)})
 		if err != nil {
 			return nil, false, err
 		}
@@ -288,7 +290,7 @@ func (c *Client) SetPrefixes(ctx context.Context, sources []string, name string,
 	c.fallbackPath++
 	q := "!i" + name + ",1"
 	c.log.Debug("whois: server has no !a; set prefixes via !i,1 + !g/!6", "query", q)
-	reps, err := c.runLocked(ctx, sources, []string{q})
+	reps, err := c.runLenientLocked(ctx, sources, []string{q}, 0, []dataMode{dataMembers})
 	if err != nil {
 		return nil, false, err
 	}
@@ -334,7 +336,7 @@ func (c *Client) routesLocked(ctx context.Context, sources []string, asns []rout
 			qs[i] = "!gas" + strconv.FormatUint(uint64(a), 10)
 		}
 	}
-	reps, err := c.runLocked(ctx, sources, qs)
+	reps, err := c.runLenientLocked(ctx, sources, qs, 0, modesOf(len(qs), prefixMode(v6)))
 	if err != nil {
 		return nil, err
 	}
@@ -347,6 +349,13 @@ func (c *Client) routesLocked(ctx context.Context, sources []string, asns []rout
 		out[i] = p
 	}
 	return out, nil
+}
+
+func prefixMode(v6 bool) dataMode {
+	if v6 {
+		return dataPrefixes6
+	}
+	return dataPrefixes4
 }
 
 // garbage reports a reply whose framing was right but whose content is not what the

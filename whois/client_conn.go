@@ -114,7 +114,7 @@ func (c *Client) connectLocked(ctx context.Context) error {
 // the defaults again for an empty list), then sends qs pipelined and returns their
 // replies (A, C or D: an F or E reply to a data query fails the call).
 func (c *Client) runLocked(ctx context.Context, sources []string, qs []string) ([]Reply, error) {
-	return c.runLenientLocked(ctx, sources, qs, 0)
+	return c.runLenientLocked(ctx, sources, qs, 0, nil)
 }
 
 // selection validates sources and returns them as the "!s" argument ("" for the
@@ -135,7 +135,8 @@ func selection(sources []string) (string, error) {
 
 // runLenientLocked is runLocked where the last lenient queries are speculative: an F
 // or E reply to one of them is returned to the caller instead of failing the call.
-func (c *Client) runLenientLocked(ctx context.Context, sources []string, qs []string, lenient int) ([]Reply, error) {
+// modes (nil: all raw) says how the data of each query's A reply is read.
+func (c *Client) runLenientLocked(ctx context.Context, sources []string, qs []string, lenient int, modes []dataMode) ([]Reply, error) {
 	want, err := selection(sources)
 	if err != nil {
 		return nil, err
@@ -156,11 +157,14 @@ func (c *Client) runLenientLocked(ctx context.Context, sources []string, qs []st
 			sel = "!s" + want
 		}
 		all = append([]string{sel}, qs...)
+		if modes != nil {
+			modes = append([]dataMode{dataRaw}, modes...)
+		}
 	}
 	if len(all) == 0 {
 		return nil, nil
 	}
-	reps, err := c.exchangeLocked(ctx, "", all, c.opt.QueryTimeout)
+	reps, err := c.exchangeModesLocked(ctx, "", all, c.opt.QueryTimeout, modes)
 	if err != nil {
 		c.dropLocked()
 		return nil, err
@@ -198,6 +202,13 @@ func (c *Client) runLenientLocked(ctx context.Context, sources []string, qs []st
 // a "!v" goes after every checkEvery queries and after the last one, and its known
 // answer must come exactly there, with no bytes before the batch or after it.
 func (c *Client) exchangeLocked(ctx context.Context, preamble string, qs []string, perReply time.Duration) ([]Reply, error) {
+	return c.exchangeModesLocked(ctx, preamble, qs, perReply, nil)
+}
+
+// exchangeModesLocked is exchangeLocked with the data of query i's A reply read as
+// modes[i] says (nil: all raw): member and prefix answers are parsed as they stream in
+// (reply_stream.go).
+func (c *Client) exchangeModesLocked(ctx context.Context, preamble string, qs []string, perReply time.Duration, modes []dataMode) ([]Reply, error) {
 	cn := c.conn
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("whois %s: query %q: %w: %w", c.addr, qs[0], irr.ErrUnavailable, err)
@@ -242,9 +253,14 @@ func (c *Client) exchangeLocked(ctx context.Context, preamble string, qs []strin
 	}
 	reps := make([]Reply, 0, len(qs))
 	window := 0 // first query since the last check
+	var scratch []netip.Prefix
 	for i, q := range qs {
 		cn.nc.SetReadDeadline(earlier(time.Now().Add(perReply), runDeadline))
-		r, err := ReadReply(cn.br, c.opt.MaxReply)
+		mode := dataRaw
+		if modes != nil {
+			mode = modes[i]
+		}
+		r, err := readReplyMode(cn.br, c.opt.MaxReply, mode, &scratch)
 		if err != nil {
 			return fail(q, i, err)
 		}
@@ -311,13 +327,15 @@ func earlier(t, deadline time.Time) time.Time {
 	return t
 }
 
-// membersOf reads an "!i" reply: D is "no such set", C an existing empty one.
+// membersReply reads an "!i" reply: D is "no such set", C an existing empty one.
 func membersReply(r Reply) ([]string, bool, error) {
-	switch r.Kind {
-	case ReplyD:
+	switch {
+	case r.Kind == ReplyD:
 		return nil, false, nil
-	case ReplyC:
+	case r.Kind == ReplyC:
 		return []string{}, true, nil
+	case r.Data == nil:
+		return r.Members, true, nil // streamed
 	}
 	return strings.Fields(string(r.Data)), true, nil
 }
@@ -330,6 +348,9 @@ func prefixesReply(r Reply, v6 bool) ([]netip.Prefix, bool, error) {
 		return []netip.Prefix{}, false, nil
 	case ReplyC:
 		return []netip.Prefix{}, true, nil
+	}
+	if r.Data == nil {
+		return r.Prefixes, true, nil // streamed: parsed, sorted and checked already
 	}
 	fields := strings.Fields(string(r.Data))
 	out := make([]netip.Prefix, 0, len(fields))

@@ -88,7 +88,7 @@ func (c *Client) membersPrefetchLocked(ctx context.Context, sources []string, na
 	if len(qs) > 1 {
 		c.log.Debug("whois: !i read-ahead", "query", qs[0], "ahead", len(qs)-1)
 	}
-	reps, err := c.runLenientLocked(ctx, sources, qs, len(qs)-1)
+	reps, err := c.runLenientLocked(ctx, sources, qs, len(qs)-1, modesOf(len(qs), dataMembers))
 	if err != nil {
 		return nil, false, err
 	}
@@ -112,7 +112,11 @@ func (p *prefetch) learn(sel string, r Reply) {
 	if r.Kind != ReplyA {
 		return
 	}
-	for _, tok := range strings.Fields(string(r.Data)) {
+	toks := r.Members
+	if r.Data != nil {
+		toks = strings.Fields(string(r.Data))
+	}
+	for _, tok := range toks {
 		// A member may carry a range operator ("RS-FOO^+"); the set is "RS-FOO".
 		tok = prefixPart(tok)
 		if routing.IsASN(tok) || checkQueryKey(tok) != nil {
@@ -160,7 +164,7 @@ func (c *Client) existsLocked(ctx context.Context, sources []string, name string
 	if class == "" {
 		return false, nil
 	}
-	reps, err := c.runLenientLocked(ctx, sources, []string{"!m" + class + "," + name}, 1)
+	reps, err := c.runLenientLocked(ctx, sources, []string{"!m" + class + "," + name}, 1, nil)
 	if err != nil {
 		return false, err
 	}
@@ -180,4 +184,13 @@ func (c *Client) membersFound(ctx context.Context, sources []string, name string
 		return []string{}, true, nil
 	}
 	return nil, false, nil
+}
+
+// modesOf returns n copies of m.
+func modesOf(n int, m dataMode) []dataMode {
+	out := make([]dataMode, n)
+	for i := range out {
+		out[i] = m
+	}
+	return out
 }

@@ -9,6 +9,9 @@ import (
 func describeReply(r Reply) string {
 	switch r.Kind {
 	case ReplyA:
+		if r.Data == nil {
+			return fmt.Sprintf("A (%d members, %d prefixes)", len(r.Members), len(r.Prefixes))
+		}
 		return fmt.Sprintf("A%d", len(r.Data)+1)
 	case ReplyF:
 		return fmt.Sprintf("%q", clientClip("F "+r.Msg))

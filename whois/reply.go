@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 )
 
@@ -28,6 +29,10 @@ type Reply struct {
 	Data []byte
 	// Msg is the message of an F reply (without the "F " prefix).
 	Msg string
+	// Members and Prefixes hold the parsed data of an A reply the client streamed
+	// (reply_stream.go) instead of keeping it in Data.
+	Members  []string
+	Prefixes []netip.Prefix
 }
 
 // WriteA writes data as an A reply: "A<len(data)+1>\n<data>\nC\n". The length counts
@@ -135,6 +140,11 @@ func ReadReply(r *bufio.Reader, maxLen int) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
+	return replyOf(r, hdr, maxLen)
+}
+
+// replyOf reads the reply whose header line is hdr.
+func replyOf(r *bufio.Reader, hdr []byte, maxLen int) (Reply, error) {
 	switch {
 	case len(hdr) == 1 && hdr[0] == 'C':
 		return Reply{Kind: ReplyC}, nil
@@ -173,22 +183,31 @@ func readHeader(r *bufio.Reader) ([]byte, error) {
 	return line, nil
 }
 
-func readData(r *bufio.Reader, digits []byte, maxLen int) (Reply, error) {
+// replyLength checks the length of an "A<digits>" header against maxLen; it counts
+// the newline that ends the data.
+func replyLength(digits []byte, maxLen int) (int, error) {
 	if len(digits) == 0 || len(digits) > 19 || digits[0] == '0' {
-		return Reply{}, fmt.Errorf("whois: bad reply length %q: %w", clipBytes(digits, 16), ErrFraming)
+		return 0, fmt.Errorf("whois: bad reply length %q: %w", clipBytes(digits, 16), ErrFraming)
 	}
 	for _, c := range digits {
 		if c < '0' || c > '9' {
-			return Reply{}, fmt.Errorf("whois: bad reply length %q: %w", clipBytes(digits, 16), ErrFraming)
+			return 0, fmt.Errorf("whois: bad reply length %q: %w", clipBytes(digits, 16), ErrFraming)
 		}
 	}
 	n, err := strconv.ParseUint(string(digits), 10, 63)
 	if err != nil {
-		return Reply{}, fmt.Errorf("whois: bad reply length %q: %w", digits, ErrFraming)
+		return 0, fmt.Errorf("whois: bad reply length %q: %w", digits, ErrFraming)
 	}
-	// n counts the newline that ends the data.
 	if maxLen < 0 || n-1 > uint64(maxLen) {
-		return Reply{}, fmt.Errorf("whois: reply of %d bytes exceeds the limit of %d: %w", n-1, maxLen, ErrReplyTooLong)
+		return 0, fmt.Errorf("whois: reply of %d bytes exceeds the limit of %d: %w", n-1, maxLen, ErrReplyTooLong)
+	}
+	return int(n), nil
+}
+
+func readData(r *bufio.Reader, digits []byte, maxLen int) (Reply, error) {
+	n, err := replyLength(digits, maxLen)
+	if err != nil {
+		return Reply{}, err
 	}
 	data := make([]byte, n)
 	if _, err := io.ReadFull(r, data); err != nil {
@@ -200,17 +219,25 @@ func readData(r *bufio.Reader, digits []byte, maxLen int) (Reply, error) {
 	if data[n-1] != '\n' {
 		return Reply{}, fmt.Errorf("whois: reply data does not end where its length says: %w", ErrFraming)
 	}
+	if err := readTerminator(r); err != nil {
+		return Reply{}, err
+	}
+	return Reply{Kind: ReplyA, Data: data[:n-1]}, nil
+}
+
+// readTerminator reads the "C" line that ends an A reply.
+func readTerminator(r *bufio.Reader) error {
 	term, err := readHeader(r)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return Reply{}, fmt.Errorf("whois: reply without terminator: %w", io.ErrUnexpectedEOF)
+			return fmt.Errorf("whois: reply without terminator: %w", io.ErrUnexpectedEOF)
 		}
-		return Reply{}, err
+		return err
 	}
 	if !bytes.Equal(term, []byte("C")) {
-		return Reply{}, fmt.Errorf("whois: reply terminator %q, want \"C\": %w", clipBytes(term, 64), ErrFraming)
+		return fmt.Errorf("whois: reply terminator %q, want \"C\": %w", clipBytes(term, 64), ErrFraming)
 	}
-	return Reply{Kind: ReplyA, Data: data[:n-1]}, nil
+	return nil
 }
 
 func clipBytes(b []byte, n int) []byte {

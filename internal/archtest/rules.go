@@ -50,6 +50,7 @@ var layers = map[string]int{
 	"mirror":    rankData,
 	"irrcache":  rankData,
 	"mrt":       rankData,
+	"peeringdb": rankData,
 
 	"policy": rankPolicy,
 	"render": rankRender,

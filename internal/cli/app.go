@@ -56,6 +56,7 @@ func NewApp(stdout, stderr io.Writer) *ucli.App {
 			mirrorCommand(),
 			irrSnapshotCommand(),
 			reportCommand(),
+			routeServerCommand(),
 			generateCommand(),
 			flowAuditCommand(),
 			explainCommand(),

@@ -27,6 +27,8 @@ func generateCommand() *ucli.Command {
 			&ucli.BoolFlag{Name: "diff", Usage: "print a unified diff of every changed file on stdout"},
 			&ucli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "write nothing: print the diff (with --diff) and the summary"},
 			&ucli.BoolFlag{Name: "force", Usage: "replace filters the shrink guard refuses"},
+			&ucli.BoolFlag{Name: "report", Usage: "also write the MANRS readiness page of every customer (DIR/NAME/report.html) and an index (DIR/report.html)"},
+			&ucli.StringSliceFlag{Name: "announcements", Usage: "with --report: announced routes, MRT/bgpdump -m/pfx2as/RIS dump `FILE` (gz ok); repeatable"},
 		},
 		Action: runGenerate,
 	}
@@ -53,6 +55,11 @@ func runGenerate(c *ucli.Context) error {
 		DryRun: c.Bool("dry-run"), Force: c.Bool("force"), Stdout: c.App.Writer, Logger: logger(c)}
 	if c.Bool("diff") {
 		job.Diff = c.App.Writer
+	}
+	if c.Bool("report") {
+		job.Report = &pipeline.GenerateReport{Announcements: c.StringSlice("announcements")}
+	} else if len(c.StringSlice("announcements")) > 0 {
+		return exitErr(ExitUsage, errors.New("generate: --announcements needs --report"))
 	}
 	if !c.Bool("quiet") {
 		job.Bar = pipeline.TerminalBar(c.App.ErrWriter)

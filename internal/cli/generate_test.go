@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -298,5 +299,38 @@ func TestGenerateSharesQueries(t *testing.T) {
 	}
 	if len(counts) == 0 {
 		t.Fatal("no queries seen")
+	}
+}
+
+// TestGenerateProgress: on a terminal generate draws a progress bar; into a file it
+// writes one log line per customer and no carriage returns.
+func TestGenerateProgress(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "gen.db")
+	os.WriteFile(db, []byte(genRoutes(3)), 0o644)
+	cfg := writeGenConfig(t, dir, db, "GEN", "", "AS-GENA")
+	args := []string{"bgpfilter", "generate", "--config", cfg, "--out", filepath.Join(dir, "out")}
+	m, s := openPTY(t)
+	defer m.Close()
+	got := make(chan []byte)
+	go func() { b, _ := io.ReadAll(m); got <- b }()
+	var stdout bytes.Buffer
+	code := Run(context.Background(), args, &stdout, s)
+	s.Close()
+	tty := string(<-got)
+	if code != 0 || !strings.Contains(tty, "\rgenerate: [") || !strings.Contains(tty, "2/2 customers") {
+		t.Errorf("terminal: exit %d, %q", code, tty)
+	}
+	f, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if code := Run(context.Background(), args, &stdout, f); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	b, _ := os.ReadFile(f.Name())
+	if strings.Contains(string(b), "\r") || strings.Count(string(b), "msg=generate") != 2 {
+		t.Errorf("file: %q; want two log lines", b)
 	}
 }

@@ -335,3 +335,91 @@ func jsonNumber(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// TestReportDrops: the filter's per-route verdicts come from the same Evaluate as
+// explain. Every origin of the fixture is an RFC 5398 documentation ASN, which the
+// default bogon-ASN list holds, so every announced route is dropped by bogon-asn.
+func TestReportDrops(t *testing.T) {
+	dir := t.TempDir()
+	ann := filepath.Join(dir, "ann.pfx2as")
+	os.WriteFile(ann, []byte(reportFixtureAnnouncements), 0o644)
+	root := peer.RepoRoot(t)
+	var out, errb bytes.Buffer
+	args := []string{"bgpfilter", "--quiet", "--irr", filepath.Join(root, "examples", "irr"), "report", "AS-EXAMPLE", "--announcements", ann, "--format", "json"}
+	if code := Run(context.Background(), args, &out, &errb); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var rep struct {
+		Totals struct {
+			Announced int `json:"announced"`
+		} `json:"totals"`
+		Filter struct {
+			Drops []struct {
+				Route struct {
+					Prefix string `json:"prefix"`
+				} `json:"route"`
+				Rule string `json:"rule"`
+			} `json:"drops"`
+		} `json:"filter"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Filter.Drops) != rep.Totals.Announced || rep.Totals.Announced == 0 {
+		t.Fatalf("%d drops of %d announced routes", len(rep.Filter.Drops), rep.Totals.Announced)
+	}
+	for _, d := range rep.Filter.Drops {
+		if d.Rule != "bogon-asn" {
+			t.Errorf("%s dropped by %s, want bogon-asn", d.Route.Prefix, d.Rule)
+		}
+	}
+}
+
+// TestGenerateReport: generate --report writes one page per customer beside its filters
+// and an index page linking them; the page's figures are the report's (announced pairs
+// of the customer's origin, counted here from the fixture).
+func TestGenerateReport(t *testing.T) {
+	dir := t.TempDir()
+	root := peer.RepoRoot(t)
+	ann := filepath.Join(dir, "ann.pfx2as")
+	os.WriteFile(ann, []byte(reportFixtureAnnouncements), 0o644)
+	want := 0
+	for _, l := range strings.Split(reportFixtureAnnouncements, "\n") {
+		if strings.HasSuffix(l, "\t64497") {
+			want++
+		}
+	}
+	conf := filepath.Join(dir, "bgpfilter.yml")
+	os.WriteFile(conf, []byte(`local_as: 64496
+router_id: 192.0.2.1
+irr: [`+filepath.Join(root, "examples", "irr")+`]
+rpki: `+filepath.Join(root, "examples", "rpki", "vrps.json")+`
+defaults:
+  targets: [bird, frr]
+  bogons: {except_asns: [64496-64511, 65536-65551], except_prefixes: [192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32]}
+customers:
+  - {name: cust_one, asn: 64497}
+`), 0o644)
+	out := filepath.Join(dir, "out")
+	var stdout, stderr bytes.Buffer
+	if code := Run(context.Background(), []string{"bgpfilter", "--quiet", "generate", "--config", conf, "--out", out, "--report", "--announcements", ann}, &stdout, &stderr); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	index, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil || !strings.Contains(string(index), `<a href="cust_one/report.html">cust_one</a>`) {
+		t.Fatalf("index page (%v):\n%s", err, index)
+	}
+	page, err := os.ReadFile(filepath.Join(out, "cust_one", "report.html"))
+	if err != nil || !strings.Contains(string(page), "<title>MANRS readiness: AS64497</title>") {
+		t.Fatalf("customer page (%v)", err)
+	}
+	if !strings.Contains(string(page), fmt.Sprintf("<tr><td>%d</td>", want)) {
+		t.Errorf("customer page totals do not show %d announced pairs", want)
+	}
+	if _, err := os.Stat(filepath.Join(out, "cust_one", "bird.conf")); err != nil {
+		t.Errorf("filters not written beside the page: %v", err)
+	}
+	if code := Run(context.Background(), []string{"bgpfilter", "--quiet", "generate", "--config", conf, "--out", out, "--announcements", ann}, &stdout, &stderr); code != ExitUsage {
+		t.Errorf("--announcements without --report: exit %d", code)
+	}
+}

@@ -70,6 +70,15 @@ type GoBGPConfig struct {
 	NeighborAS uint32
 	// NextHop, when set, adds an export policy that sets this next hop on every route.
 	NextHop string
+	// More are further neighbours (on 127.0.0.0/8) configured like Neighbor, so one
+	// gobgpd can feed the same routes to several routers under test.
+	More []GoBGPNeighbor
+}
+
+// GoBGPNeighbor is one more passive neighbour of a GoBGPConfig.
+type GoBGPNeighbor struct {
+	Address string
+	AS      uint32
 }
 
 // GoBGP is a gobgpd a test started, with its gRPC API port for the gobgp CLI.
@@ -86,6 +95,9 @@ func StartGoBGP(t testing.TB, dir string, c GoBGPConfig) *GoBGP {
 	gobgpd := Require(t, "gobgpd")
 	cli := Require(t, "gobgp")
 	requireLoopback(t, c.Local, c.Neighbor)
+	for _, n := range c.More {
+		requireLoopback(t, n.Address)
+	}
 	var conf strings.Builder
 	fmt.Fprintf(&conf, `[global.config]
   as = %d
@@ -107,7 +119,8 @@ func StartGoBGP(t testing.TB, dir string, c GoBGPConfig) *GoBGP {
         set-next-hop = %q
 `, c.NextHop)
 	}
-	fmt.Fprintf(&conf, `[[neighbors]]
+	for _, n := range append([]GoBGPNeighbor{{Address: c.Neighbor, AS: c.NeighborAS}}, c.More...) {
+		fmt.Fprintf(&conf, `[[neighbors]]
   [neighbors.config]
     neighbor-address = %q
     peer-as = %d
@@ -117,7 +130,8 @@ func StartGoBGP(t testing.TB, dir string, c GoBGPConfig) *GoBGP {
   [neighbors.ebgp-multihop.config]
     enabled = true
     multihop-ttl = 2
-`, c.Neighbor, c.NeighborAS, c.Local)
+`, n.Address, n.AS, c.Local)
+	}
 	path := filepath.Join(dir, "gobgpd.toml")
 	if err := os.WriteFile(path, []byte(conf.String()), 0o644); err != nil {
 		t.Fatalf("peer: %v", err)
@@ -162,6 +176,9 @@ type FRRConfig struct {
 	NeighborPort int
 	// InFilter is the neighbour's inbound filter statement, e.g. "route-map CUST-IN in".
 	InFilter string
+	// Modules are bgpd modules to load ("rpki" for match rpki; Debian's
+	// frr-rpki-rtrlib).
+	Modules []string
 }
 
 // FRR is an FRR bgpd a test started, with vtysh bound to its socket directory.
@@ -196,8 +213,12 @@ func StartFRR(t testing.TB, dir string, c FRRConfig) *FRR {
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatalf("peer: %v", err)
 	}
-	f := &FRR{Dir: dir, Conf: path, vtysh: vtysh, Daemon: Start(t, bgpd, "-S", "-Z", "-f", path, "-i", filepath.Join(dir, "bgpd.pid"),
-		"--vty_socket", dir, "-A", "127.0.0.1", "-P", "0", "-p", strconv.Itoa(FreePort(t)), "-l", c.Listen)}
+	args := []string{"-S", "-Z", "-f", path, "-i", filepath.Join(dir, "bgpd.pid"),
+		"--vty_socket", dir, "-A", "127.0.0.1", "-P", "0", "-p", strconv.Itoa(FreePort(t)), "-l", c.Listen}
+	for _, m := range c.Modules {
+		args = append(args, "-M", m)
+	}
+	f := &FRR{Dir: dir, Conf: path, vtysh: vtysh, Daemon: Start(t, bgpd, args...)}
 	f.LogFile = log
 	return f
 }
