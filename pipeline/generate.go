@@ -151,6 +151,14 @@ func keptDocument(name string, family int, st customerState) *policy.Document {
 
 var famKeys = map[int]string{4: "ipv4", 6: "ipv6"}
 
+// savKey is the state.json and summary key of a customer's permitted SAV sources.
+const savKey = "sav"
+
+// savTargets are the SAV outputs of every customer with sav: the config does not say
+// which vendor each interface's device runs, so each target gets the interfaces its
+// syntax can name (render.RenderSAV) and a comment names the device.
+func savTargets() []string { return render.SAVTargets }
+
 // Run generates everything and returns the run's error (with its exit code): nil when
 // every customer was written or unchanged.
 func (j *GenerateJob) Run(ctx context.Context) error {
@@ -265,6 +273,8 @@ func incompleteMessage(sum *GenerateSummary) string {
 // built is one customer's build result and what the run decided about it.
 type built struct {
 	docs *policy.SessionDocuments
+	// sav are the customer's permitted sources (PermittedSources) when it has sav.
+	sav  []netip.Prefix
 	err  error
 	prev customerState // the previous run's state.json
 	// refused is the shrink guard's message when it refused the new filter; warn
@@ -326,6 +336,9 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 			c := &cfg.Customers[i]
 			docs, err := policy.BuildSession(ctx, in, cfg.CustomerSpec(c))
 			results[i] = built{docs: docs, err: err}
+			if err == nil && c.SAV != nil {
+				results[i].sav, results[i].err = PermittedSources(ctx, in.Querier, in.Resolver, c)
+			}
 		}(i)
 	}
 	wg.Wait()
@@ -444,6 +457,15 @@ func (j *GenerateJob) customer(c *config.Customer, b built, own [2]policy.Prefix
 		cs.Added[key], cs.Removed[key] = setDiff(rangeStrings(prev.Entries[key]), rangeStrings(list))
 		cs.Warnings = append(cs.Warnings, d.Warnings...)
 	}
+	if c.SAV != nil {
+		list := make([]stateEntry, len(b.sav))
+		for i, p := range b.sav {
+			list[i] = stateEntry{Prefix: p, Min: p.Bits(), Max: p.Bits()}
+		}
+		state.Entries[savKey] = list
+		cs.Entries[savKey] = len(list)
+		cs.Added[savKey], cs.Removed[savKey] = setDiff(rangeStrings(prev.Entries[savKey]), rangeStrings(list))
+	}
 	for s := range sources {
 		cs.Sources = append(cs.Sources, s)
 	}
@@ -470,6 +492,20 @@ func (j *GenerateJob) customer(c *config.Customer, b built, own [2]policy.Prefix
 		}
 		cs.Warnings = append(cs.Warnings, out.Warnings...)
 		files = append(files, file{filepath.Join(dir, target+".conf"), out.Text})
+	}
+	if c.SAV != nil {
+		in := render.SAVInput{Name: c.Name, Mode: c.SAV.Mode, Sources: b.sav}
+		for _, it := range c.Interfaces {
+			in.Interfaces = append(in.Interfaces, render.SAVInterface{Device: it.Device, Name: it.Name})
+		}
+		for _, target := range savTargets() {
+			out, err := render.RenderSAV(target, in)
+			if err != nil {
+				return fail(fmt.Errorf("%s SAV: %w", target, err), ExitData)
+			}
+			cs.Warnings = append(cs.Warnings, out.Warnings...)
+			files = append(files, file{filepath.Join(dir, target+"-sav.conf"), out.Text})
+		}
 	}
 	stateJSON, err := json.MarshalIndent(state, "", "  ")
 	if err != nil {
@@ -538,9 +574,17 @@ func shrinkCheck(c *config.Customer, b built, force bool) (refused, warn string)
 	if guard >= 1 {
 		return "", ""
 	}
-	for _, d := range []*policy.Document{b.docs.Import4, b.docs.Import6} {
-		key := famKeys[d.Family]
-		before, after := len(b.prev.Entries[key]), len(d.Prefixes.Entries)
+	type count struct {
+		key   string
+		after int
+	}
+	counts := []count{{famKeys[4], len(b.docs.Import4.Prefixes.Entries)}, {famKeys[6], len(b.docs.Import6.Prefixes.Entries)}}
+	if c.SAV != nil {
+		counts = append(counts, count{savKey, len(b.sav)})
+	}
+	for _, n := range counts {
+		key := n.key
+		before, after := len(b.prev.Entries[key]), n.after
 		if before > 0 && float64(before-after) > guard*float64(before) {
 			msg := fmt.Sprintf("%s filter shrank from %d to %d entries (more than the shrink guard's %.0f%%)", key, before, after, guard*100)
 			if !force {

@@ -269,6 +269,8 @@ func funcMap() template.FuncMap {
 	m["asnJoin"] = asnJoin
 	m["asnChunks"] = asnChunks
 	m["seqno"] = func(i, step int) int { return (i + 1) * step }
+	// savseq is the sequence number of entry i after off fixed entries (10, 20, ...).
+	m["savseq"] = func(i, off int) int { return (i + off + 1) * 10 }
 	m["json"] = jsonValue
 	m["jsonEntry"] = jsonEntry
 	rsFuncs(m)

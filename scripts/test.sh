@@ -5,7 +5,7 @@
 # they are missing. Under CI=true a missing peer fails its test instead of skipping it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PKGS="bgpq4 bird2 frr frr-rpki-rtrlib openbgpd gobgpd stayrtr softflowd nfdump whois iproute2 tshark chromium"
+PKGS="bgpq4 bird2 frr frr-rpki-rtrlib openbgpd gobgpd stayrtr softflowd nfdump whois iproute2 tshark chromium nftables"
 missing=()
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -15,5 +15,5 @@ import "embed"
 
 // FS holds the vendor folders.
 //
-//go:embed junos iosxr ios eos bird frr openbgpd json report
+//go:embed junos iosxr ios eos bird frr openbgpd json nftables report
 var FS embed.FS

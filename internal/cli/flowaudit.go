@@ -20,7 +20,6 @@ import (
 	"github.com/bgpfilter/bgpfilter/flow"
 	"github.com/bgpfilter/bgpfilter/internal/atomicfile"
 	"github.com/bgpfilter/bgpfilter/pipeline"
-	"github.com/bgpfilter/bgpfilter/policy"
 )
 
 func flowAuditCommand() *ucli.Command {
@@ -90,10 +89,8 @@ func runFlowAudit(c *ucli.Context) error {
 }
 
 // auditCustomers turns the config's customers into the audit's input: the permitted
-// sources are each customer's prefix filter (policy.BuildPrefixFilter over its AS-SETs,
-// or its ASN, both families, without length limits: a source inside a /25 route object
-// is legitimate even if the BGP filter refuses the /25), its extra_prefixes and its
-// sav.extra_prefixes. Customers without an interface that names an exporter are not
+// sources are pipeline.PermittedSources, the same computation generate's SAV configs
+// use. Customers without an interface that names an exporter are not
 // audited.
 func auditCustomers(c *ucli.Context, cfg *config.File) ([]audit.Customer, error) {
 	spec := irrSpec(c)
@@ -133,26 +130,11 @@ func auditCustomers(c *ucli.Context, cfg *config.File) ([]audit.Customer, error)
 	defer src.Close()
 	q, res := src.Q, src.Resolver(spec)
 	for i, cu := range todo {
-		objects := cu.ASSets
-		if len(objects) == 0 {
-			objects = []string{cu.ASN.String()}
+		ps, err := pipeline.PermittedSources(c.Context, q, res, cu)
+		if err != nil {
+			return nil, exitErr(exitCode(err, ExitUnavailable), fmt.Errorf("flow-audit: %w", err))
 		}
-		for _, fam := range []int{4, 6} {
-			f, err := policy.BuildPrefixFilter(c.Context, q, res, objects, policy.Options{
-				Name: cu.Name, Family: fam, Exclude: cu.ExcludePrefixes})
-			if err != nil {
-				return nil, exitErr(exitCode(err, ExitUnavailable), fmt.Errorf("flow-audit: customer %s: %w", cu.Name, err))
-			}
-			for _, e := range f.Entries {
-				out[i].Prefixes = append(out[i].Prefixes, e.Prefix)
-			}
-		}
-		for _, p := range cu.ExtraPrefixes {
-			out[i].Prefixes = append(out[i].Prefixes, p.Prefix)
-		}
-		if cu.SAV != nil {
-			out[i].Prefixes = append(out[i].Prefixes, cu.SAV.ExtraPrefixes...)
-		}
+		out[i].Prefixes = ps
 		if len(out[i].Prefixes) == 0 {
 			logger(c).Warn("flow-audit: customer has no permitted prefixes: all its traffic counts as spoofed", "customer", cu.Name)
 		}
