@@ -7,10 +7,11 @@
 #
 # bgpq4 reads the synthetic registry from `bgpfilter whois-server` on loopback (its CPU time is
 # bgpq4's own, the server's is not counted); bgpfilter reads the same registry file with
-# `--irr FILE bgpq4 …`. Both outputs must be identical bytes. bgpfilter's time is split into
-# loading the RPSL file (measured alone with an empty expansion) and the rest. The last
-# columns run `bgpfilter --irr FILE.snap` on a binary snapshot of the same registry
-# (remade each run by `go run ./bench/snapshot`; irr.Load reads only its tables up front).
+# `--irr FILE bgpq4 …`, as operators run it. Every output must be identical bytes.
+# Columns per case: bgpq4; bgpfilter parsing the RPSL text every run (--no-snapshot-cache);
+# bgpfilter through the automatic snapshot cache on the unchanged file (warm: the cache
+# entry exists; what every run but the first costs). The first run on the new file (cache
+# empty: parse, answer, write the snapshot) is timed once, as MB/s of RPSL.
 # Needs: go, bgpq4, GNU time (/usr/bin/time). Writes only under bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +25,7 @@ command -v bgpq4 >/dev/null || { echo "bgpq4 not installed (apt-get install bgpq
 go build -o "$OUT/bgpfilter" ./cmd/bgpfilter
 DB="$OUT/synth-$ASNS-$ROUTES.db"
 [ -s "$DB" ] || go run ./bench/synth -asns "$ASNS" -routes "$ROUTES" -v6routes "$V6" -subsets "$SUBSETS" -o "$DB"
-SNAP="${DB%.db}.snap"
-go run ./bench/snapshot -o "$SNAP" "$DB" 2>/dev/null # always: the format follows the code
+CACHE="$OUT/cache"
 echo "data: $DB ($(du -h "$DB" | cut -f1)), $ASNS ASNs, $ROUTES IPv4 + $V6 IPv6 routes, $SUBSETS sub-sets"
 
 PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null || echo 14343)
@@ -36,38 +36,59 @@ for _ in $(seq 600); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break;
 
 . bench/lib.sh
 
-printf '\n%-22s %9s %9s | %9s %9s %9s | %-26s | %9s %9s %9s\n' case bgpq4-wall bgpq4-cpu bf-wall bf-cpu bf-rss "cpu ratio bf/bgpq4" snap-cpu snap-rss "snap/bgpq4"
-measure load "$OUT/bgpfilter" --quiet --irr "$DB" bgpq4 AS-NONEXISTENT
-read -r LW LC LR <<<"$RES"
-measure snapload "$OUT/bgpfilter" --quiet --irr "$SNAP" bgpq4 AS-NONEXISTENT
-read -r SW SC SR <<<"$RES"
-printf '%-22s %9s %9s | %9s %9s %8sK | %-26s | %9s %8sK %9s\n' "load only" - - "$LW" "$LC" "$LR" "-" "$SC" "$SR" "-"
-for args in "AS-BIG" "-A AS-BIG" "-6 AS-BIG" "-J -z AS-BIG" "-j AS-BIG" "-f 1 AS-BIG"; do
+# mbps FILES...: megabytes of RPSL (uncompressed) in the files.
+mbps() { awk -v b="$(for f in "$@"; do case $f in *.gz) zcat "$f";; *) cat "$f";; esac; done | wc -c)" -v w="$W" 'BEGIN{printf "%.0f", b/1e6/w}'; }
+
+# First run on a new file: empty cache, parse + answer + write the snapshot.
+rm -rf "$CACHE"
+RUNS_SAVED=$RUNS RUNS=1
+measure first "$OUT/bgpfilter" --quiet --cache-dir "$CACHE" --irr "$DB" bgpq4 AS-NONEXISTENT
+RUNS=$RUNS_SAVED
+read -r W C R <<<"$RES"
+printf '\nfirst run on the new file (parse %s, write the snapshot cache): wall %ss cpu %ss peak RSS %sK => %s MB/s of RPSL (wall)\n' \
+  "$(du -h "$DB" | cut -f1)" "$W" "$C" "$R" "$(mbps "$DB")"
+measure load "$OUT/bgpfilter" --quiet --no-snapshot-cache --irr "$DB" bgpq4 AS-NONEXISTENT
+read -r W LC LR <<<"$RES"
+printf 'parse only (no cache): wall %ss cpu %ss peak RSS %sK => %s MB/s (wall)\n' "$W" "$LC" "$LR" "$(mbps "$DB")"
+measure warmload "$OUT/bgpfilter" --quiet --cache-dir "$CACHE" --irr "$DB" bgpq4 AS-NONEXISTENT
+read -r W WC WR <<<"$RES"
+printf 'open the cached snapshot only: wall %ss cpu %ss peak RSS %sK\n' "$W" "$WC" "$WR"
+
+printf '\n%-16s %9s | %9s %9s | %9s %9s | %-10s %-10s\n' case bgpq4-cpu rpsl-cpu rpsl-rss warm-cpu warm-rss "rpsl/bgpq4" "warm/bgpq4"
+for args in "AS-BIG" "-A AS-BIG" "-6 AS-BIG" "-f 1 AS-BIG" "AS-BIG-1" "-J -z AS-BIG" "-j AS-BIG"; do
   tag=$(echo "$args" | tr ' ' '_')
   measure "bgpq4_$tag" bgpq4 -h "127.0.0.1:$PORT" $args
   read -r QW QC QR <<<"$RES"
-  measure "bf_$tag" "$OUT/bgpfilter" --quiet --irr "$DB" bgpq4 $args
+  measure "bf_$tag" "$OUT/bgpfilter" --quiet --no-snapshot-cache --irr "$DB" bgpq4 $args
   read -r BW BC BR <<<"$RES"
-  measure "snap_$tag" "$OUT/bgpfilter" --quiet --irr "$SNAP" bgpq4 $args
+  measure "warm_$tag" "$OUT/bgpfilter" --quiet --cache-dir "$CACHE" --irr "$DB" bgpq4 $args
   read -r NW NC NR <<<"$RES"
-  for v in bf snap; do
+  for v in bf warm; do
     if ! cmp -s "$OUT/bgpq4_$tag.txt" "$OUT/${v}_$tag.txt"; then
       echo "OUTPUT DIFFERS for bgpq4 $args: diff $OUT/bgpq4_$tag.txt $OUT/${v}_$tag.txt" >&2; exit 1
     fi
   done
-  excl=$(awk -v b="$BC" -v l="$LC" 'BEGIN{d=b-l; if (d<0) d=0; printf "%.3f", d}')
-  printf '%-22s %9s %9s | %9s %9s %8sK | %-26s | %9s %8sK %9s   (%s lines identical)\n' "$args" "$QW" "$QC" "$BW" "$BC" "$BR" \
-    "$(ratio "$excl" "$QC") excl. load, $(ratio "$BC" "$QC") incl." "$NC" "$NR" "$(ratio "$NC" "$QC")" "$(wc -l <"$OUT/bf_$tag.txt")"
+  printf '%-16s %9s | %9s %8sK | %9s %8sK | %-10s %-10s (%s lines identical)\n' "$args" "$QC" "$BC" "$BR" "$NC" "$NR" \
+    "$(ratio "$BC" "$QC")" "$(ratio "$NC" "$QC")" "$(wc -l <"$OUT/bf_$tag.txt")"
 done
-echo "(ratios are of user+sys CPU seconds, medians of $RUNS runs; /usr/bin/time has 10 ms resolution)"
+echo "(CPU = user+sys seconds, medians of $RUNS runs; /usr/bin/time has 10 ms resolution; ratios of runs under ~0.05 s are noise)"
 
 RIPE=../shared/data/irr
 if [ -f "$RIPE/ripe.db.as-set.gz" ]; then
+  FILES=("$RIPE/ripe.db.as-set.gz" "$RIPE/ripe-nonauth.db.route.gz" "$RIPE/ripe-nonauth.db.route6.gz" "$RIPE/ripe-nonauth.db.aut-num.gz")
+  IRR=(); for f in "${FILES[@]}"; do IRR+=(--irr "$f"); done
   echo
-  measure ripe_load "$OUT/bgpfilter" --quiet --irr "$RIPE/ripe.db.as-set.gz" --irr "$RIPE/ripe-nonauth.db.route.gz" \
-    --irr "$RIPE/ripe-nonauth.db.route6.gz" --irr "$RIPE/ripe-nonauth.db.aut-num.gz" bgpq4 AS-AS112
+  rm -rf "$CACHE"
+  RUNS_SAVED=$RUNS RUNS=1
+  measure ripe_first "$OUT/bgpfilter" --quiet --cache-dir "$CACHE" "${IRR[@]}" bgpq4 AS-AS112
+  RUNS=$RUNS_SAVED
   read -r W C R <<<"$RES"
-  MB=$(zcat "$RIPE/ripe.db.as-set.gz" "$RIPE/ripe-nonauth.db.route.gz" "$RIPE/ripe-nonauth.db.route6.gz" "$RIPE/ripe-nonauth.db.aut-num.gz" | wc -c)
-  printf 'RIPE dumps (%.1f MB of RPSL, gzip): load + bgpq4 AS-AS112: wall %ss cpu %ss peak RSS %sK => %.0f MB/s (wall)\n' \
-    "$(awk -v b="$MB" 'BEGIN{print b/1e6}')" "$W" "$C" "$R" "$(awk -v b="$MB" -v w="$W" 'BEGIN{print b/1e6/w}')"
+  printf 'RIPE dumps, first run (parse, write the cache): wall %ss cpu %ss peak RSS %sK => %s MB/s of RPSL (wall)\n' "$W" "$C" "$R" "$(mbps "${FILES[@]}")"
+  measure ripe_load "$OUT/bgpfilter" --quiet --no-snapshot-cache "${IRR[@]}" bgpq4 AS-AS112
+  read -r W C R <<<"$RES"
+  printf 'RIPE dumps, parse only (no cache): wall %ss cpu %ss peak RSS %sK => %s MB/s of RPSL (wall)\n' "$W" "$C" "$R" "$(mbps "${FILES[@]}")"
+  measure ripe_warm "$OUT/bgpfilter" --quiet --cache-dir "$CACHE" "${IRR[@]}" bgpq4 AS-AS112
+  read -r W C R <<<"$RES"
+  printf 'RIPE dumps, warm cache: wall %ss cpu %ss peak RSS %sK\n' "$W" "$C" "$R"
+  cmp -s "$OUT/ripe_load.txt" "$OUT/ripe_warm.txt" && cmp -s "$OUT/ripe_load.txt" "$OUT/ripe_first.txt" || { echo "RIPE OUTPUT DIFFERS" >&2; exit 1; }
 fi

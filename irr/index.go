@@ -48,6 +48,9 @@ type Index struct {
 	snap      *snapFile
 	matOnce   sync.Once
 	lazyStats map[string]int // class counts from the snapshot header; nil after a change
+
+	closeMu sync.Mutex
+	closers []func() error // see OnClose
 }
 
 type routeKey struct {
@@ -110,6 +113,8 @@ type record struct {
 	set      *rpslSet
 	route    *routeKey // nil or &rk
 	rk       routeKey
+	extra    []routing.ASN // origins after the first of a multi-origin route object
+	multi    *ObjectError  // where it is, for LoadReport.FirstMultiOrigin (loads only)
 	asn      routing.ASN
 	isAutNum bool
 	memberOf []string
@@ -117,6 +122,20 @@ type record struct {
 }
 
 func (r *record) storeKey() string { return r.class + "\x00" + r.key }
+
+// routeKeys returns the keys a route object is indexed under: its prefix with each of
+// its origins (several for a multi-origin object, see prepareInto).
+func (r *record) routeKeys() []routeKey {
+	if r.route == nil {
+		return nil
+	}
+	keys := make([]routeKey, 0, 1+len(r.extra))
+	keys = append(keys, *r.route)
+	for _, a := range r.extra {
+		keys = append(keys, routeKey{p: r.route.p, origin: a})
+	}
+	return keys
+}
 
 // keyString is the primary key for messages (routes: prefix and origin).
 func (r *record) keyString() string {
@@ -208,14 +227,24 @@ func prepareInto(r *record, o *rpsl.Object, defaultSource string, text []byte) (
 		if (o.Class == "route") != p.Addr().Is4() {
 			return text, bad("address family does not match the class")
 		}
-		if o.Count("origin") != 1 {
-			return text, bad("needs exactly one origin attribute")
+		// Several origin lines (the DN42 schema allows them) index the object under
+		// each origin: skipping it would silently drop the prefix. Load counts them
+		// (LoadReport.MultiOrigin) and refuses them with Strict.
+		origins := o.GetAll("origin")
+		if len(origins) == 0 {
+			return text, bad("no origin attribute")
 		}
-		asn, err := parseRPSLASN(strings.TrimSpace(o.Get("origin")))
-		if err != nil {
-			return text, bad("invalid origin %q", truncKey(o.Get("origin")))
+		for i, v := range origins {
+			asn, err := parseRPSLASN(strings.TrimSpace(v))
+			if err != nil {
+				return text, bad("invalid origin %q", truncKey(v))
+			}
+			if i == 0 {
+				r.rk = routeKey{p: toKey(p), origin: asn}
+			} else if asn != r.rk.origin && !slices.Contains(r.extra, asn) {
+				r.extra = append(r.extra, asn)
+			}
 		}
-		r.rk = routeKey{p: toKey(p), origin: asn}
 		r.route = &r.rk
 	}
 	if r.key == "" && r.route == nil {
@@ -292,37 +321,36 @@ func (ix *Index) insert(r *record) {
 	ix.mutable()
 	s := ix.source(r.source, true)
 	if r.route != nil {
-		f, k := kfam(r.route.p), r.route.p
-		o := s.origin[f][r.route.origin]
-		replaced := false
-		if o != nil {
-			if i := o.find(k); i >= 0 {
-				ix.removeText(s, r.class, o.refs[i])
-				o, replaced = s.origin[f][r.route.origin], true
+		keys := r.routeKeys()
+		// The object replaces those with the same prefix and origin (removeText
+		// unindexes every origin of a replaced multi-origin object).
+		for _, rk := range keys {
+			if old, ok := s.route(rk); ok {
+				ix.removeText(s, r.class, old)
 			}
-		}
-		if o == nil {
-			o = &originRoutes{}
-			s.origin[f][r.route.origin] = o
 		}
 		ref := ix.texts.add(r.text)
-		i := -1
-		if replaced {
-			i = o.find(k)
-		}
-		if i >= 0 {
-			o.refs[i] = ref // the old text did not parse, so it is still there
-		} else {
-			o.add(k, ref)
-			s.nroutes[f]++
-		}
-		for _, set := range r.memberOf {
-			m := s.routeMemberOf[set]
-			if m == nil {
-				m = make(map[routeKey]memberOfRef)
-				s.routeMemberOf[set] = m
+		for _, rk := range keys {
+			f := kfam(rk.p)
+			o := s.origin[f][rk.origin]
+			if o == nil {
+				o = &originRoutes{}
+				s.origin[f][rk.origin] = o
 			}
-			m[*r.route] = memberOfRef{mnts: r.mnts}
+			if i := o.find(rk.p); i >= 0 {
+				o.refs[i] = ref // the old text did not parse, so it is still there
+			} else {
+				o.add(rk.p, ref)
+				s.nroutes[f]++
+			}
+			for _, set := range r.memberOf {
+				m := s.routeMemberOf[set]
+				if m == nil {
+					m = make(map[routeKey]memberOfRef)
+					s.routeMemberOf[set] = m
+				}
+				m[rk] = memberOfRef{mnts: r.mnts}
+			}
 		}
 		ix.sorted.Store(nil)
 		return
@@ -370,19 +398,23 @@ func (ix *Index) removeText(s *source, class string, ref textRef) {
 // remove unindexes r from s. The caller holds the write lock.
 func (ix *Index) remove(s *source, r *record) bool {
 	if r.route != nil {
-		if !s.deleteRoute(*r.route) {
-			return false
-		}
-		for _, set := range r.memberOf {
-			if m := s.routeMemberOf[set]; m != nil {
-				delete(m, *r.route)
-				if len(m) == 0 {
-					delete(s.routeMemberOf, set)
+		found := false
+		for _, rk := range r.routeKeys() {
+			if !s.deleteRoute(rk) {
+				continue
+			}
+			found = true
+			for _, set := range r.memberOf {
+				if m := s.routeMemberOf[set]; m != nil {
+					delete(m, rk)
+					if len(m) == 0 {
+						delete(s.routeMemberOf, set)
+					}
 				}
 			}
 		}
 		ix.sorted.Store(nil)
-		return true
+		return found
 	}
 	sk := r.storeKey()
 	if _, ok := s.objs[sk]; !ok {

@@ -28,6 +28,12 @@ type LoadOptions struct {
 	// for long-running processes, which a snapshot file truncated in place must not
 	// crash. One-shot commands map it, so that a small query reads little.
 	ReadSnapshot bool
+	// Tee, when set, receives every byte read from the RPSL files, file after file (a
+	// hash of the content for a cache key: see irrcache.LoadFiles).
+	Tee io.Writer
+
+	serial bool // scan in one goroutine (the reference the parallel load is tested against)
+	chunk  int  // parallel chunk size; 0: chunkSize (tests cut small chunks)
 }
 
 // LoadReport summarises a Load.
@@ -37,16 +43,25 @@ type LoadReport struct {
 	Objects   map[string]int // objects indexed, per class
 	Malformed []ObjectError  // the first MaxReportedErrors malformed objects
 	Skipped   int            // malformed objects skipped (all of them, not only the listed ones)
+	// MultiOrigin counts the route objects with several origin attributes, indexed
+	// under each origin (Strict refuses them).
+	MultiOrigin int
+	// FirstMultiOrigin locates the first of them, for the warning.
+	FirstMultiOrigin *ObjectError `json:",omitempty"`
 }
 
 type countingReader struct {
-	r io.Reader
-	n *atomic.Int64
+	r   io.Reader
+	n   *atomic.Int64
+	tee io.Writer // nil or LoadOptions.Tee
 }
 
 func (c countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
+	if c.tee != nil && n > 0 {
+		c.tee.Write(p[:n])
+	}
 	return n, err
 }
 
@@ -119,15 +134,18 @@ func loadSnapshot(ctx context.Context, path string, opt LoadOptions) (*Index, *L
 	return ix, rep, nil
 }
 
-// loadFile scans and validates objects in one goroutine and indexes them in another,
-// in batches, so that a load uses two cores.
+// loadFile loads one file: in parallel (see loadParallel), or with opt.serial by
+// scanning and validating objects in one goroutine and indexing them in another.
 func (ix *Index) loadFile(ctx context.Context, path string, opt LoadOptions, rep *LoadReport, done *atomic.Int64, total int64) error {
+	if !opt.serial {
+		return ix.loadParallel(ctx, path, opt, rep, done, total)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("irr: load: %w", err)
 	}
 	defer f.Close()
-	sc := rpsl.NewScanner(countingReader{f, done}, path)
+	sc := rpsl.NewScanner(countingReader{f, done, opt.Tee}, path)
 	defer sc.Close()
 
 	batches := make(chan []record, 8)
@@ -207,10 +225,39 @@ func (ix *Index) scanFile(ctx context.Context, sc *rpsl.Scanner, path string, op
 			}
 			return err
 		}
+		r := &batch[len(batch)-1]
+		noteMultiOrigin(r, o)
+		if err := multiOrigin(r, opt, rep); err != nil {
+			batch = batch[:len(batch)-1] // refused: not indexed
+			return err
+		}
 		if len(batch) == batchSize || len(text) >= textSize {
 			batches <- batch
 			batch = make([]record, 0, batchSize)
 			text = make([]byte, 0, textSize)
 		}
 	}
+}
+
+// noteMultiOrigin records where a route object with several origins is, for the
+// report (see multiOrigin).
+func noteMultiOrigin(r *record, o *rpsl.Object) {
+	if len(r.extra) > 0 {
+		r.multi = &ObjectError{File: o.File, Line: o.Line, Msg: fmt.Sprintf("%s %s: %d origin attributes", o.Class, truncKey(o.Key), 1+len(r.extra))}
+	}
+}
+
+// multiOrigin counts a route object with several origins, or refuses it with Strict.
+func multiOrigin(r *record, opt LoadOptions, rep *LoadReport) error {
+	if r.multi == nil {
+		return nil
+	}
+	if opt.Strict {
+		return fmt.Errorf("irr: load (strict): %w", r.multi)
+	}
+	if rep.MultiOrigin == 0 {
+		rep.FirstMultiOrigin = r.multi
+	}
+	rep.MultiOrigin++
+	return nil
 }

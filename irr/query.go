@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/bgpfilter/bgpfilter/internal/pfxkey"
 	"github.com/bgpfilter/bgpfilter/irr/rpsl"
 	"github.com/bgpfilter/bgpfilter/routing"
 )
@@ -219,7 +220,25 @@ func (ix *Index) expandASNs(srcs []*source, root *rpslSet) []routing.ASN {
 			}
 		}
 	}
-	slices.Sort(asns)
+	return sortASNs(asns)
+}
+
+// sortASNs sorts and deduplicates asns in place: by radix (pfxkey.SortPacked) when
+// large, which is several times faster than a comparison sort on the 50k ASNs of a
+// large set.
+func sortASNs(asns []routing.ASN) []routing.ASN {
+	if len(asns) < 256 {
+		slices.Sort(asns)
+		return slices.Compact(asns)
+	}
+	v := make([]uint64, len(asns))
+	for i, a := range asns {
+		v[i] = uint64(a)
+	}
+	pfxkey.SortPacked(v)
+	for i, x := range v {
+		asns[i] = routing.ASN(x)
+	}
 	return slices.Compact(asns)
 }
 
@@ -415,8 +434,10 @@ func (ix *Index) Lookup(sources []string, key string) []*rpsl.Object {
 				origins = append(origins, rk)
 			}
 			slices.Sort(origins)
+			var seen []textRef // a multi-origin object is one object, listed once
 			for _, o := range origins {
-				if t, ok := s.route(routeKey{toKey(p), o}); ok {
+				if t, ok := s.route(routeKey{toKey(p), o}); ok && !slices.Contains(seen, t) {
+					seen = append(seen, t)
 					texts = append(texts, tx.get(t))
 				}
 			}

@@ -23,6 +23,7 @@ type snapFile struct {
 	verified []atomic.Uint64 // bit per block
 	errOnce  sync.Once
 	err      atomic.Pointer[error]
+	onFail   atomic.Pointer[func(error)]
 }
 
 // snapBlock is the verification granularity: small enough that a binary search over a
@@ -48,7 +49,12 @@ func blockCRCs(data []byte) []uint32 {
 }
 
 func (f *snapFile) fail(err error) {
-	f.errOnce.Do(func() { f.err.Store(&err) })
+	f.errOnce.Do(func() {
+		f.err.Store(&err)
+		if fn := f.onFail.Load(); fn != nil {
+			(*fn)(err)
+		}
+	})
 }
 
 // Err returns the first integrity error met while reading, or nil.

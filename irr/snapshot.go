@@ -524,3 +524,37 @@ func (ix *Index) Verify() error {
 	}
 	return nil
 }
+
+// OnSnapshotError registers fn to be called once, with the error, when a query first
+// meets a corrupt block of the snapshot the index was read from (the query itself
+// fails with that error): a cache removes the file so that the next run rebuilds it.
+// It does nothing for an index loaded from RPSL.
+func (ix *Index) OnSnapshotError(fn func(error)) {
+	if ix.snap != nil {
+		ix.snap.onFail.Store(&fn)
+	}
+}
+
+// OnClose registers fn to run when the index is closed (a snapshot being written in the
+// background for a cache, which must finish before the process exits).
+func (ix *Index) OnClose(fn func() error) {
+	ix.closeMu.Lock()
+	defer ix.closeMu.Unlock()
+	ix.closers = append(ix.closers, fn)
+}
+
+// Close runs the functions registered with OnClose, once, and returns their first
+// error. The index stays usable.
+func (ix *Index) Close() error {
+	ix.closeMu.Lock()
+	fns := ix.closers
+	ix.closers = nil
+	ix.closeMu.Unlock()
+	var first error
+	for _, fn := range fns {
+		if err := fn(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

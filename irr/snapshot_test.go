@@ -233,8 +233,16 @@ func FuzzReadSnapshot(f *testing.F) {
 			}
 			return
 		}
-		answers(t, ix)
-		// A snapshot that decodes writes back to the same answers.
+		answers(t, ix) // must not panic, whatever the blocks hold
+		// Blocks are verified when first read: a corrupt one is an ErrSnapshot from
+		// Verify (and from the queries that read it), and the index is not rewritten.
+		if err := ix.Verify(); err != nil {
+			if !errors.Is(err, ErrSnapshot) {
+				t.Fatalf("Verify: %v does not wrap ErrSnapshot", err)
+			}
+			return
+		}
+		// A snapshot that verifies writes back to the same answers.
 		again, err := ReadSnapshot(snapshotOf(t, ix))
 		if err != nil {
 			t.Fatalf("re-reading a re-written snapshot: %v", err)

@@ -87,3 +87,20 @@ func TestRadixSortUint64(t *testing.T) {
 		}
 	}
 }
+
+// TestSortASNs: the radix path sorts and deduplicates as slices.Sort + Compact do.
+func TestSortASNs(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 255, 256, 5000} {
+		in := make([]routing.ASN, n)
+		for i := range in {
+			in[i] = routing.ASN(r.Uint32() >> uint(r.IntN(32)))
+		}
+		want := slices.Clone(in)
+		slices.Sort(want)
+		want = slices.Compact(want)
+		if got := sortASNs(slices.Clone(in)); !slices.Equal(got, want) {
+			t.Fatalf("n=%d: sortASNs differs from slices.Sort", n)
+		}
+	}
+}

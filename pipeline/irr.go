@@ -40,6 +40,10 @@ type IRRSpec struct {
 	// StaleOnFailure serves older ones when every server fails (needs CacheDir).
 	CacheDir                 string
 	CacheTTL, StaleOnFailure time.Duration
+	// SnapshotCacheDir keeps a snapshot of local RPSL files so that the next job on
+	// the unchanged files opens it instead of parsing (irrcache.LoadFiles); "" parses
+	// every time. Servers never use it.
+	SnapshotCacheDir string
 	// Logger receives warnings (skipped objects, failovers); nil discards them.
 	Logger *slog.Logger
 	// Progress, when set, draws the progress of long reads (a terminal line; see
@@ -224,7 +228,15 @@ func loadLocal(ctx context.Context, spec IRRSpec, paths []string, server bool) (
 	// A server reads a snapshot into memory and verifies it whole: a long-running
 	// server must not meet a corrupt block (or a file truncated under it) in the
 	// middle of a query.
-	ix, rep, err := irr.Load(ctx, paths, irr.LoadOptions{Strict: spec.Strict, Progress: prog, ReadSnapshot: server})
+	lopt := irr.LoadOptions{Strict: spec.Strict, Progress: prog, ReadSnapshot: server}
+	var ix *irr.Index
+	var rep *irr.LoadReport
+	var err error
+	if server || spec.SnapshotCacheDir == "" {
+		ix, rep, err = irr.Load(ctx, paths, lopt)
+	} else {
+		ix, rep, err = irrcache.LoadFiles(ctx, paths, lopt, irrcache.SnapshotOptions{Dir: spec.SnapshotCacheDir, Logger: log})
+	}
 	if err == nil && server {
 		err = ix.Verify()
 	}
@@ -241,6 +253,10 @@ func loadLocal(ctx context.Context, spec IRRSpec, paths []string, server bool) (
 		for _, m := range rep.Malformed {
 			log.Debug("malformed RPSL object", "file", m.File, "line", m.Line, "error", m.Msg)
 		}
+	}
+	if rep.MultiOrigin > 0 {
+		log.Warn("route objects with several origin attributes, indexed under each origin (--strict refuses them)",
+			"count", rep.MultiOrigin, "first", rep.FirstMultiOrigin.Error())
 	}
 	level := slog.LevelDebug
 	if server {

@@ -222,7 +222,7 @@ func (c *conn) routeObjects(routes []irr.Route, types []string) (objList, error)
 			if o.Class != "route" && o.Class != "route6" {
 				continue
 			}
-			if a, err := routing.ParseASN(strings.TrimSpace(o.Get("origin"))); err == nil && a == r.Origin {
+			if hasOrigin(o, r.Origin) {
 				return o
 			}
 		}
@@ -230,11 +230,35 @@ func (c *conn) routeObjects(routes []irr.Route, types []string) (objList, error)
 	}
 	var keep []int32 // indexes into routes
 	for i, r := range routes {
-		if o := find(r); o != nil && (len(types) == 0 || containsFold(types, o.Class)) {
+		// A multi-origin object is indexed under each origin: list it once, at its
+		// lowest origin.
+		if o := find(r); o != nil && lowestOrigin(o) == r.Origin && (len(types) == 0 || containsFold(types, o.Class)) {
 			keep = append(keep, int32(i))
 		}
 	}
 	return objList{len(keep), func(i int) *rpsl.Object { return find(routes[keep[i]]) }}, nil
+}
+
+// lowestOrigin returns the lowest ASN among the route object's origin attributes.
+func lowestOrigin(o *rpsl.Object) routing.ASN {
+	low, ok := routing.ASN(0), false
+	for _, v := range o.GetAll("origin") {
+		if a, err := routing.ParseASN(strings.TrimSpace(v)); err == nil && (!ok || a < low) {
+			low, ok = a, true
+		}
+	}
+	return low
+}
+
+// hasOrigin reports whether one of the route object's origin attributes is a (an
+// object may have several: see irr's multi-origin route objects).
+func hasOrigin(o *rpsl.Object, a routing.ASN) bool {
+	for _, v := range o.GetAll("origin") {
+		if b, err := routing.ParseASN(strings.TrimSpace(v)); err == nil && b == a {
+			return true
+		}
+	}
+	return false
 }
 
 // textSearch answers a RIPE-style query: flags change the connection's state as in

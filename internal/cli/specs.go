@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
@@ -19,10 +20,14 @@ func irrSpec(c *ucli.Context) pipeline.IRRSpec {
 		ConnectTimeout: c.Duration("connect-timeout"),
 		RunTimeout:     c.Duration("run-timeout"),
 		CacheDir:       c.String("cache-dir"),
-		CacheTTL:       c.Duration("cache-ttl"),
-		StaleOnFailure: c.Duration("stale-on-failure"),
-		Logger:         logger(c),
-		Progress:       progressFunc(c),
+		// The snapshot cache of --irr files: --cache-dir, else bgpfilter/ under the
+		// user cache directory; none with --no-snapshot-cache or without a user
+		// cache directory.
+		SnapshotCacheDir: snapshotCacheDir(c),
+		CacheTTL:         c.Duration("cache-ttl"),
+		StaleOnFailure:   c.Duration("stale-on-failure"),
+		Logger:           logger(c),
+		Progress:         progressFunc(c),
 	}
 }
 
@@ -59,3 +64,18 @@ func rpkiSpec(c *ucli.Context) pipeline.RPKISpec {
 
 // rpkiPolicyEnvValue is the default --rpki-policy from the environment.
 func rpkiPolicyEnvValue() string { return os.Getenv(pipeline.RPKIPolicyEnv) }
+
+// snapshotCacheDir is where --irr files keep their snapshot (see irrcache.LoadFiles).
+func snapshotCacheDir(c *ucli.Context) string {
+	if c.Bool("no-snapshot-cache") {
+		return ""
+	}
+	if d := c.String("cache-dir"); d != "" {
+		return d
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(d, "bgpfilter")
+}

@@ -373,3 +373,15 @@ func Files(path string) ([]string, error) {
 	sort.Strings(out)
 	return out, nil
 }
+
+// NewChunkScanner returns a Scanner over one piece of a plain RPSL stream that starts
+// after line firstLine of the file (so that messages give the file's line numbers).
+// The piece must start at an object boundary (after an empty line, or at the start of
+// the file) for its objects to be those a Scanner over the whole file returns: a
+// parallel load cuts a file at empty lines. No gzip detection is done.
+func NewChunkScanner(data []byte, name string, firstLine int) *Scanner {
+	s := NewScanner(nil, name)
+	s.ready, s.line = true, firstLine
+	s.r = bufio.NewReaderSize(bytes.NewReader(data), MaxLineBytes+1)
+	return s
+}

@@ -334,3 +334,19 @@ func FuzzScanner(f *testing.F) {
 		}
 	})
 }
+
+// TestScannerMultiOrigin: a route object with several origin lines (the DN42 schema
+// makes origin multiple) keeps every line, in order, continuation lines included.
+func TestScannerMultiOrigin(t *testing.T) {
+	objs, errs := scanAll(t, "route: 192.0.2.0/24\norigin: AS64496\ndescr: x\norigin:\n  AS64497\n+\norigin: as64498 # comment\nsource: DN42\n")
+	if len(errs) != 0 || len(objs) != 1 {
+		t.Fatalf("objects %v, errors %v", objs, errs)
+	}
+	o := objs[0]
+	if got, want := o.GetAll("origin"), []string{"AS64496", "AS64497", "as64498"}; o.Count("origin") != 3 || !cmp.Equal(got, want) {
+		t.Errorf("origins = %q (count %d), want %q", got, o.Count("origin"), want)
+	}
+	if o.Get("origin") != "AS64496" {
+		t.Errorf("Get returns %q, want the first", o.Get("origin"))
+	}
+}
