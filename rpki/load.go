@@ -123,20 +123,35 @@ func readMaybeGzip(path string) ([]byte, error) {
 }
 
 // readAllLimited reads r to the end into a buffer of initial capacity hint; more
-// than limit bytes fail with ErrTooLarge.
+// than limit bytes fail with ErrTooLarge. The buffer doubles but never grows past
+// limit+1, so refusing hostile input costs at most about twice the limit in
+// allocations (bytes.Buffer's growth could overshoot to four times it).
 func readAllLimited(r io.Reader, hint, limit int64) ([]byte, error) {
 	if hint <= 0 || hint > limit {
 		hint = min(1<<20, limit)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, hint+1))
-	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
+	buf := make([]byte, 0, hint+1)
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) > limit {
+				return nil, ErrTooLarge
+			}
+			nb := make([]byte, len(buf), min(2*int64(cap(buf)), limit+1))
+			copy(nb, buf)
+			buf = nb
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, ErrTooLarge
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if n > limit {
-		return nil, ErrTooLarge
-	}
-	return buf.Bytes(), nil
 }
 
 // parseCSV reads rpki-client CSV ("ASN,IP Prefix,Max Length,Trust Anchor,Expires")

@@ -24,3 +24,8 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
 if [ -n "$unformatted" ]; then echo "gofmt needed:"; echo "$unformatted"; exit 1; fi
 go vet ./...
 go test -race -count=1 -timeout 60m ./... "$@"
+# The flow collector's datagram entry point (NetFlow v5/v9, IPFIX, sFlow) and the pcap
+# reader take hostile input from the network: fuzz them for a short time on every run,
+# beyond their seed corpus (issue 10).
+go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 20s ./flow
+go test -run '^$' -fuzz '^FuzzReader$' -fuzztime 10s ./flow/pcap
