@@ -1,7 +1,6 @@
 package render
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
 	"os"
@@ -15,10 +14,8 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/config"
 	"github.com/bgpfilter/bgpfilter/internal/peer"
-	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/policy"
 	"github.com/bgpfilter/bgpfilter/routing"
-	"github.com/bgpfilter/bgpfilter/rpki"
 )
 
 // The live session-policy test (issue 7, "Must show"): six customers, three with our
@@ -242,39 +239,12 @@ customers:
 	if err != nil {
 		t.Fatalf("%v\n%s", err, y.String())
 	}
-	ctx := context.Background()
-	ix, _, err := irr.Load(ctx, cfg.IRR, irr.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := rpki.LoadFile(ctx, cfg.RPKI, rpki.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := policy.Inputs{Querier: ix, Resolver: &irr.Resolver{Q: ix, Sources: cfg.Sources}, Validator: table, ROAs: table}
-	docs := map[string]*policy.SessionDocuments{}
-	var imp4, imp6 []*policy.Document
-	for i := range cfg.Customers {
-		c := &cfg.Customers[i]
-		d, err := policy.BuildSession(ctx, in, cfg.CustomerSpec(c))
-		if err != nil {
-			t.Fatalf("%s: %v", c.Name, err)
-		}
-		docs[c.Name] = d
-		imp4, imp6 = append(imp4, d.Import4), append(imp6, d.Import6)
-	}
-	own4, _, err := policy.OwnPrefixes(ctx, in, "SELF_V4", 4, cfg.Self.ASSets, cfg.Self.Prefixes, cfg.Defaults.RPKIPolicy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	own6, _, _ := policy.OwnPrefixes(ctx, in, "SELF_V6", 6, cfg.Self.ASSets, cfg.Self.Prefixes, cfg.Defaults.RPKIPolicy)
+	docs, table := buildSessions(t, cfg)
 	var birdConf, frrConf strings.Builder
 	fmt.Fprintf(&birdConf, "log \"%s/bird.log\" all;\nrouter id 198.18.0.2;\nprotocol device {}\n", dir)
 	bport := peer.FreePort(t)
 	for _, c := range liveCustomers {
 		d := docs[c.name]
-		d.Export4 = policy.ExportDocument(d.Import4, own4, imp4)
-		d.Export6 = policy.ExportDocument(d.Import6, own6, imp6)
 		all := []*policy.Document{d.Import4, d.Import6, d.Export4, d.Export6}
 		b, err := RenderPolicy("bird", all, Options{})
 		if err != nil {

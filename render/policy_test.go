@@ -21,7 +21,6 @@ import (
 // change the config first.
 func exampleDocs(t testing.TB, edit func(*config.File)) (map[string][]*policy.Document, *config.File) {
 	t.Helper()
-	ctx := context.Background()
 	cfg, err := config.Load(filepath.Join(peer.RepoRoot(t), "examples/bgpfilter.yml"))
 	if err != nil {
 		t.Fatal(err)
@@ -29,38 +28,9 @@ func exampleDocs(t testing.TB, edit func(*config.File)) (map[string][]*policy.Do
 	if edit != nil {
 		edit(cfg)
 	}
-	ix, _, err := irr.Load(ctx, cfg.IRR, irr.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := rpki.LoadFile(ctx, cfg.RPKI, rpki.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := policy.Inputs{Querier: ix, Resolver: &irr.Resolver{Q: ix, Sources: cfg.Sources}, Validator: table, ROAs: table}
-	sessions := map[string]*policy.SessionDocuments{}
-	var imp4, imp6 []*policy.Document
-	for i := range cfg.Customers {
-		c := &cfg.Customers[i]
-		d, err := policy.BuildSession(ctx, in, cfg.CustomerSpec(c))
-		if err != nil {
-			t.Fatalf("%s: %v", c.Name, err)
-		}
-		sessions[c.Name] = d
-		imp4, imp6 = append(imp4, d.Import4), append(imp6, d.Import6)
-	}
-	own4, _, err := policy.OwnPrefixes(ctx, in, "SELF_V4", 4, cfg.Self.ASSets, cfg.Self.Prefixes, cfg.Defaults.RPKIPolicy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	own6, _, err := policy.OwnPrefixes(ctx, in, "SELF_V6", 6, cfg.Self.ASSets, cfg.Self.Prefixes, cfg.Defaults.RPKIPolicy)
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string][]*policy.Document{}
+	sessions, _ := buildSessions(t, cfg)
 	for name, d := range sessions {
-		d.Export4 = policy.ExportDocument(d.Import4, own4, imp4)
-		d.Export6 = policy.ExportDocument(d.Import6, own6, imp6)
 		out[name] = []*policy.Document{d.Import4, d.Import6, d.Export4, d.Export6}
 	}
 	return out, cfg
@@ -154,4 +124,45 @@ func TestPolicyGoldens(t *testing.T) {
 			checkGolden(t, "policy_"+v+"_"+name+".golden", out.Text)
 		}
 	}
+}
+
+// buildSessions builds every customer's import and export documents from cfg's
+// registry and VRPs, the way generate does, and returns them with the VRP table; the
+// render tests and the live test share it.
+func buildSessions(t testing.TB, cfg *config.File) (map[string]*policy.SessionDocuments, *rpki.Table) {
+	t.Helper()
+	ctx := context.Background()
+	ix, _, err := irr.Load(ctx, cfg.IRR, irr.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := rpki.LoadFile(ctx, cfg.RPKI, rpki.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := policy.Inputs{Querier: ix, Resolver: &irr.Resolver{Q: ix, Sources: cfg.Sources}, Validator: table, ROAs: table}
+	sessions := map[string]*policy.SessionDocuments{}
+	var imp4, imp6 []*policy.Document
+	for i := range cfg.Customers {
+		c := &cfg.Customers[i]
+		d, err := policy.BuildSession(ctx, in, cfg.CustomerSpec(c))
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		sessions[c.Name] = d
+		imp4, imp6 = append(imp4, d.Import4), append(imp6, d.Import6)
+	}
+	own4, _, err := policy.OwnPrefixes(ctx, in, "SELF_V4", 4, cfg.Self.ASSets, cfg.Self.Prefixes, cfg.Defaults.RPKIPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own6, _, err := policy.OwnPrefixes(ctx, in, "SELF_V6", 6, cfg.Self.ASSets, cfg.Self.Prefixes, cfg.Defaults.RPKIPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range sessions {
+		d.Export4 = policy.ExportDocument(d.Import4, own4, imp4)
+		d.Export6 = policy.ExportDocument(d.Import6, own6, imp6)
+	}
+	return sessions, table
 }
