@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
 	"sort"
@@ -215,17 +214,17 @@ func (ix *Index) WriteSnapshot(w io.Writer) error {
 			blk = append(blk, b[:k]...)
 			b = b[k:]
 			if len(blk) == snapBlock {
-				crcs = binary.LittleEndian.AppendUint32(crcs, crc32.Checksum(blk, castagnoli))
+				crcs = binary.LittleEndian.AppendUint32(crcs, crc32c(blk))
 				blk = blk[:0]
 			}
 		}
 	}
 	if len(blk) > 0 {
-		crcs = binary.LittleEndian.AppendUint32(crcs, crc32.Checksum(blk, castagnoli))
+		crcs = binary.LittleEndian.AppendUint32(crcs, crc32c(blk))
 	}
 
 	hw.uint(uint64(size))
-	hw.uint(uint64(crc32.Checksum(crcs, castagnoli)))
+	hw.uint(uint64(crc32c(crcs)))
 	stats := ix.statsLocked()
 	hw.uint(uint64(len(stats)))
 	for _, c := range sortedKeys(stats) {
@@ -252,7 +251,7 @@ func (ix *Index) WriteSnapshot(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	bw.WriteString(SnapshotMagic)
 	bw.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(head))))
-	bw.Write(binary.LittleEndian.AppendUint32(nil, crc32.Checksum(head, castagnoli)))
+	bw.Write(binary.LittleEndian.AppendUint32(nil, crc32c(head)))
 	bw.Write(head)
 	bw.Write(crcs)
 	for _, b := range data {
@@ -392,7 +391,7 @@ func openSnapshotData(name string, data []byte) (*Index, error) {
 		return nil, trunc
 	}
 	head := data[p : p+hlen]
-	if crc32.Checksum(head, castagnoli) != hcrc {
+	if crc32c(head) != hcrc {
 		return nil, fmt.Errorf("%w: header checksum mismatch", ErrSnapshot)
 	}
 	p += hlen
@@ -404,7 +403,7 @@ func openSnapshotData(name string, data []byte) (*Index, error) {
 		return nil, trunc
 	}
 	crcb := data[p : p+4*int(nblocks)]
-	if uint64(crc32.Checksum(crcb, castagnoli)) != tcrc {
+	if uint64(crc32c(crcb)) != tcrc {
 		return nil, fmt.Errorf("%w: checksum table mismatch", ErrSnapshot)
 	}
 	p += len(crcb)

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Errors of the NRTMv3 stream parser; callers branch on them with errors.Is.
@@ -30,12 +31,13 @@ type ServerError struct {
 // Error returns the server's message.
 func (e *ServerError) Error() string { return "NRTM server error: " + e.Msg }
 
-var notWithin = regexp.MustCompile(`(?i)not within\s+(\d+)\s*-\s*(\d+)`)
+// (compiled on first use, not at every start of the binary)
+var notWithin = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)not within\s+(\d+)\s*-\s*(\d+)`) })
 
 // Range returns the serial range the server says it holds, for replies of the form
 // "invalid range: Not within LO-HI"; ok is false for other errors.
 func (e *ServerError) Range() (lo, hi uint64, ok bool) {
-	m := notWithin.FindStringSubmatch(e.Msg)
+	m := notWithin().FindStringSubmatch(e.Msg)
 	if m == nil {
 		return 0, 0, false
 	}

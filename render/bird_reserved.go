@@ -3,6 +3,7 @@ package render
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // The BIRD 2 reserved words, for BIRD 2.0.12 (Debian bookworm's bird2; "bird --version").
@@ -26,7 +27,12 @@ import (
 // TestBirdReservedWords runs bird -p on a config using each word as a set name and
 // requires bird to refuse it, and on a sample of accepted names and requires bird to
 // accept them, so a word wrongly listed here or missing from a new BIRD fails a test.
-var birdReserved = wordSet(`
+//
+// The set and birdProtoName are built on first use: only BIRD renders need them, and
+// building them at package initialisation cost every start of the binary.
+var birdReserved = sync.OnceValue(func() map[string]bool { return wordSet(birdReservedWords) })
+
+const birdReservedWords = `
 		accept action add address administrative advertise after aigp algorithm all allow always
 	area as as4 asn attribute attributes auth authentication autonomous aware babel babel_metric
 	base bcast bfd bgp bgp_aggregator bgp_aigp bgp_atomic_aggr bgp_cluster_list bgp_community
@@ -78,7 +84,7 @@ var birdReserved = wordSet(`
 	RTS_BABEL RTS_BGP RTS_DEVICE RTS_INHERIT RTS_OSPF RTS_OSPF_EXT1 RTS_OSPF_EXT2 RTS_OSPF_IA
 	RTS_PIPE RTS_REDIRECT RTS_RIP RTS_STATIC RTS_STATIC_DEVICE SCOPE_HOST SCOPE_LINK
 	SCOPE_ORGANIZATION SCOPE_SITE SCOPE_UNDEFINED SCOPE_UNIVERSE
-	master4 master6`)
+	master4 master6`
 
 // birdProtoName matches the names BIRD gives to protocols declared without a name
 // ("protocol device {}" is device1, the third unnamed "protocol bgp" is bgp3; the
@@ -86,11 +92,13 @@ var birdReserved = wordSet(`
 // our output may declare such protocols, and a second definition of the symbol is an
 // error, so these names are refused. master4 and master6 (the default tables, defined
 // in every config by rt_preconfig) are in birdReserved.
-var birdProtoName = regexp.MustCompile(`^(babel|bfd|bgp|device|direct|kernel|mrt|ospf|perf|pipe|radv|rip|rpki|static)[0-9]+$`)
+var birdProtoName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(babel|bfd|bgp|device|direct|kernel|mrt|ospf|perf|pipe|radv|rip|rpki|static)[0-9]+$`)
+})
 
 // birdReservedName reports whether name cannot be a BIRD symbol in a config we render.
 func birdReservedName(name string) bool {
-	return birdReserved[name] || birdProtoName.MatchString(name)
+	return birdReserved()[name] || birdProtoName().MatchString(name)
 }
 
 func wordSet(s string) map[string]bool {

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bgpfilter/bgpfilter/irr"
@@ -344,7 +345,8 @@ func containsFold(list []string, s string) bool {
 // authHash matches a password hash in object text (mntner "auth:" lines). IRRd never
 // serves hashes: it replaces everything after the scheme with a dummy value, and so
 // do we, so that a mirrored dump that still holds hashes does not leak them.
-var authHash = regexp.MustCompile(`(?i)(BCRYPT-PW|MD5-PW|CRYPT-PW)[^\n]+`)
+// It is compiled on first use, not at every start of the binary.
+var authHash = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)(BCRYPT-PW|MD5-PW|CRYPT-PW)[^\n]+`) })
 
 // RemoveAuthHashes returns text with every password hash replaced as IRRd does
 // ("MD5-PW DummyValue  # Filtered for security").
@@ -352,7 +354,7 @@ func RemoveAuthHashes(text string) string {
 	if !strings.Contains(strings.ToUpper(text), "-PW") {
 		return text
 	}
-	return authHash.ReplaceAllString(text, "${1} DummyValue  # Filtered for security")
+	return authHash().ReplaceAllString(text, "${1} DummyValue  # Filtered for security")
 }
 
 // replyObjects writes objects: in IRRd mode as one A reply (D when empty), in RIPE

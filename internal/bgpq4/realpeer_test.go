@@ -58,7 +58,7 @@ func TestVariantsAgainstBGPQ4(t *testing.T) {
 	ix := loadAppendix(t)
 	addr := whoistest.Serve(t, ix, whoisd.Options{})
 	compared := 0
-	for _, v := range Variants {
+	for _, v := range Variants() {
 		if v.Name == "srlinux" || strings.HasPrefix(v.Name, "srlinux-") {
 			continue // -n2 does not exist in 1.9
 		}
