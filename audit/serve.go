@@ -14,10 +14,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/bgpfilter/bgpfilter/flow/pcap"
 	"github.com/bgpfilter/bgpfilter/internal/atomicfile"
+	"github.com/bgpfilter/bgpfilter/internal/metrics"
 )
 
 // Serve reads datagrams from every conn until ctx ends, feeding c. Each conn has its own
@@ -124,69 +123,32 @@ func ReportEvery(ctx context.Context, c *Collector, dir string, interval time.Du
 	}
 }
 
-// metrics exposes a Collector's cumulative counters to Prometheus, read at scrape time.
-type metrics struct {
-	c                                                  *Collector
-	flows, packets, bytes, sflows, spackets, sbytes    *prometheus.Desc
-	datagrams, malformed, unknown, unmapped, templates *prometheus.Desc
-	tnf, refused, sessions, dropped, panics            *prometheus.Desc
-}
-
-// NewMetrics returns a prometheus.Collector for c (register it in a private registry).
-func NewMetrics(c *Collector) prometheus.Collector {
-	d := func(n, h string, l ...string) *prometheus.Desc {
-		return prometheus.NewDesc("bgpfilter_flow_audit_"+n, h, l, nil)
-	}
-	return &metrics{c: c,
-		flows:     d("flows_total", "Flow records mapped to the customer.", "customer"),
-		packets:   d("packets_total", "Packets (scaled by the sampling rate).", "customer"),
-		bytes:     d("bytes_total", "Bytes (scaled by the sampling rate).", "customer"),
-		sflows:    d("spoofed_flows_total", "Flow records with a source outside the customer's permitted prefixes.", "customer"),
-		spackets:  d("spoofed_packets_total", "Spoofed packets (scaled).", "customer"),
-		sbytes:    d("spoofed_bytes_total", "Spoofed bytes (scaled).", "customer"),
-		datagrams: d("datagrams_total", "Datagrams received, by protocol.", "protocol"),
-		malformed: d("malformed_datagrams_total", "Datagrams refused or cut short as malformed."),
-		unknown:   d("unknown_exporter_datagrams_total", "Datagrams from addresses that are no customer's exporter."),
-		unmapped:  d("unmapped_flows_total", "Flows on interfaces no customer has."),
-		templates: d("templates", "Templates held."),
-		tnf:       d("template_not_found_total", "Data sets whose template had not arrived."),
-		refused:   d("templates_refused_total", "Templates refused (caps, zero size)."),
-		sessions:  d("exporter_sessions", "Exporter transport sessions with state."),
-		dropped:   d("offenders_dropped_total", "Spoofed flows not attributed to a prefix (offender cap)."),
-		panics:    d("decoder_panics_total", "Decoder panics recovered."),
-	}
-}
-
-func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.flows, m.packets, m.bytes, m.sflows, m.spackets, m.sbytes, m.datagrams,
-		m.malformed, m.unknown, m.unmapped, m.templates, m.tnf, m.refused, m.sessions, m.dropped, m.panics} {
-		ch <- d
-	}
-}
-
-func (m *metrics) Collect(ch chan<- prometheus.Metric) {
-	t := m.c.Totals()
-	cnt := func(d *prometheus.Desc, v uint64, l ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), l...)
-	}
-	for n, c := range t.Customers {
-		cnt(m.flows, c.Flows, n)
-		cnt(m.packets, c.Packets, n)
-		cnt(m.bytes, c.Bytes, n)
-		cnt(m.sflows, c.SpoofedFlows, n)
-		cnt(m.spackets, c.SpoofedPackets, n)
-		cnt(m.sbytes, c.SpoofedBytes, n)
-	}
-	for i, v := range t.Decoder.Datagrams {
-		cnt(m.datagrams, v, protoName(i))
-	}
-	cnt(m.malformed, t.Decoder.Malformed)
-	cnt(m.unknown, t.UnknownDatagrams)
-	cnt(m.unmapped, t.UnmappedFlows)
-	cnt(m.tnf, t.Decoder.TemplateNotFound)
-	cnt(m.refused, t.Decoder.TemplatesRefused)
-	cnt(m.dropped, t.OffendersDropped)
-	cnt(m.panics, t.Decoder.Panics)
-	ch <- prometheus.MustNewConstMetric(m.templates, prometheus.GaugeValue, float64(t.Templates))
-	ch <- prometheus.MustNewConstMetric(m.sessions, prometheus.GaugeValue, float64(t.Sessions))
+// RegisterMetrics exposes c's cumulative counters in reg, read at scrape time.
+func RegisterMetrics(reg *metrics.Registry, c *Collector) {
+	reg.Func("bgpfilter_flow_audit", func(e *metrics.Emitter) {
+		t := c.Totals()
+		cnt := func(n, help string, v uint64, label, lv string) {
+			e.Emit("bgpfilter_flow_audit_"+n, help, metrics.TypeCounter, label, lv, float64(v))
+		}
+		for n, c := range t.Customers {
+			cnt("flows_total", "Flow records mapped to the customer.", c.Flows, "customer", n)
+			cnt("packets_total", "Packets (scaled by the sampling rate).", c.Packets, "customer", n)
+			cnt("bytes_total", "Bytes (scaled by the sampling rate).", c.Bytes, "customer", n)
+			cnt("spoofed_flows_total", "Flow records with a source outside the customer's permitted prefixes.", c.SpoofedFlows, "customer", n)
+			cnt("spoofed_packets_total", "Spoofed packets (scaled).", c.SpoofedPackets, "customer", n)
+			cnt("spoofed_bytes_total", "Spoofed bytes (scaled).", c.SpoofedBytes, "customer", n)
+		}
+		for i, v := range t.Decoder.Datagrams {
+			cnt("datagrams_total", "Datagrams received, by protocol.", v, "protocol", protoName(i))
+		}
+		cnt("malformed_datagrams_total", "Datagrams refused or cut short as malformed.", t.Decoder.Malformed, "", "")
+		cnt("unknown_exporter_datagrams_total", "Datagrams from addresses that are no customer's exporter.", t.UnknownDatagrams, "", "")
+		cnt("unmapped_flows_total", "Flows on interfaces no customer has.", t.UnmappedFlows, "", "")
+		cnt("template_not_found_total", "Data sets whose template had not arrived.", t.Decoder.TemplateNotFound, "", "")
+		cnt("templates_refused_total", "Templates refused (caps, zero size).", t.Decoder.TemplatesRefused, "", "")
+		cnt("offenders_dropped_total", "Spoofed flows not attributed to a prefix (offender cap).", t.OffendersDropped, "", "")
+		cnt("decoder_panics_total", "Decoder panics recovered.", t.Decoder.Panics, "", "")
+		e.Emit("bgpfilter_flow_audit_templates", "Templates held.", metrics.TypeGauge, "", "", float64(t.Templates))
+		e.Emit("bgpfilter_flow_audit_exporter_sessions", "Exporter transport sessions with state.", metrics.TypeGauge, "", "", float64(t.Sessions))
+	})
 }

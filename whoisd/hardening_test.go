@@ -1,6 +1,7 @@
 package whoisd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/whois"
@@ -331,10 +335,16 @@ func TestAbruptCloses(t *testing.T) {
 	settleGoroutines(t, base, 4) // the server's own accept loop and watcher
 }
 
-// counterValue reads a counter or gauge from the server's registry ("" label: none).
+// counterValue reads a counter or gauge from the server's registry ("" label: none),
+// through Prometheus's own parser of the text format the server exposes.
 func counterValue(t testing.TB, s *Server, name, label string) float64 {
 	t.Helper()
-	mfs, err := s.Registry().Gather()
+	var b bytes.Buffer
+	if _, err := s.Registry().WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	mfs, err := p.TextToMetricFamilies(&b)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,9 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
+	"github.com/bgpfilter/bgpfilter/internal/metrics"
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/irr/rpsl"
 	"github.com/bgpfilter/bgpfilter/whois"
@@ -92,7 +90,7 @@ type Options struct {
 	// Logger receives connection and error logs. Default: discard.
 	Logger *slog.Logger
 	// Registry receives the server's metrics. Default: a new private registry.
-	Registry *prometheus.Registry
+	Registry *metrics.Registry
 }
 
 func (o Options) withDefaults() Options {
@@ -133,7 +131,7 @@ func (o Options) withDefaults() Options {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Registry == nil {
-		o.Registry = prometheus.NewRegistry()
+		o.Registry = metrics.NewRegistry()
 	}
 	return o
 }
@@ -143,7 +141,7 @@ type Server struct {
 	b   Backend
 	opt Options
 	log *slog.Logger
-	m   *metrics
+	m   *serverMetrics
 
 	// base is the parent of every query context; cancelled when a shutdown gives up
 	// waiting, so that backend work stops too.
@@ -183,11 +181,11 @@ func New(b Backend, opt Options) *Server {
 }
 
 // Registry returns the registry holding the server's metrics.
-func (s *Server) Registry() *prometheus.Registry { return s.opt.Registry }
+func (s *Server) Registry() *metrics.Registry { return s.opt.Registry }
 
 // MetricsHandler serves the server's metrics in the Prometheus text format.
 func (s *Server) MetricsHandler() http.Handler {
-	return promhttp.HandlerFor(s.opt.Registry, promhttp.HandlerOpts{})
+	return s.opt.Registry.Handler()
 }
 
 // OpenConns returns the number of open client connections.

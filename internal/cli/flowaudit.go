@@ -11,14 +11,13 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/bgpfilter/bgpfilter/audit"
 	"github.com/bgpfilter/bgpfilter/config"
 	"github.com/bgpfilter/bgpfilter/flow"
 	"github.com/bgpfilter/bgpfilter/internal/atomicfile"
+	"github.com/bgpfilter/bgpfilter/internal/metrics"
 	"github.com/bgpfilter/bgpfilter/pipeline"
 )
 
@@ -194,10 +193,10 @@ func flowAuditServe(c *ucli.Context, col *audit.Collector) error {
 			closeAll()
 			return exitErr(ExitUnavailable, fmt.Errorf("flow-audit: metrics: %w", err))
 		}
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(audit.NewMetrics(col))
+		reg := metrics.NewRegistry()
+		audit.RegisterMetrics(reg, col)
 		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		mux.Handle("/metrics", reg.Handler())
 		hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
 		go hs.Serve(mln)
 		defer func() {
