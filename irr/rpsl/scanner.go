@@ -51,6 +51,15 @@ type Scanner struct {
 	raw   []byte               // raw text of the current attribute
 	text  []byte               // values and raw texts of the finished attributes
 	pend  []pendAttr           // the finished attributes of the current object
+
+	// A chunk scanner (NewChunkScanner) cuts lines out of data in place instead of
+	// copying them through a bufio.Reader, and returns the same Object (and attribute
+	// array) from every Next: a parallel load keeps nothing of an object but the
+	// strings of its values.
+	chunk bool
+	data  []byte
+	obj   Object
+	attrs []Attr
 }
 
 // nameEntry is an attribute name as spelled in the input and its lower-case form.
@@ -92,6 +101,9 @@ func (s *Scanner) init() error {
 // readLine returns the next line without its line ending. tooLong reports a line over
 // MaxLineBytes (its content is discarded). err is io.EOF only when no line is left.
 func (s *Scanner) readLine() (line []byte, tooLong bool, err error) {
+	if s.chunk {
+		return s.chunkLine()
+	}
 	line, err = s.r.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
 		tooLong = true
@@ -118,6 +130,31 @@ func (s *Scanner) readLine() (line []byte, tooLong bool, err error) {
 		return nil, true, nil
 	}
 	return line, tooLong, nil
+}
+
+// chunkLine is readLine over s.data. A bufio.Reader of MaxLineBytes+1 bytes, as
+// readLine uses, reports a line as too long exactly when it has more than MaxLineBytes
+// bytes before its '\n' (or before the end of the input), so the lines, line numbers
+// and too-long lines are those readLine gives for the same bytes (FuzzParallelLoad
+// compares the two).
+func (s *Scanner) chunkLine() (line []byte, tooLong bool, err error) {
+	if len(s.data) == 0 {
+		return nil, false, io.EOF
+	}
+	i := bytes.IndexByte(s.data, '\n')
+	if i < 0 {
+		line, s.data = s.data, nil
+	} else {
+		line, s.data = s.data[:i], s.data[i+1:]
+	}
+	s.line++
+	if len(line) > MaxLineBytes {
+		return nil, true, nil
+	}
+	for len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
+	}
+	return line, false, nil
 }
 
 // Next returns the next object, io.EOF at the end of the input, a *SyntaxError for a
@@ -178,7 +215,18 @@ func (s *Scanner) Next() (*Object, error) {
 		// One allocation for every value of the object, one for the object and its
 		// attributes.
 		text := string(s.text)
-		obj, attrs := newObject(len(s.pend))
+		var (
+			obj   *Object
+			attrs []Attr
+		)
+		if s.chunk {
+			if cap(s.attrs) < len(s.pend) {
+				s.attrs = make([]Attr, len(s.pend), max(len(s.pend), 2*cap(s.attrs)))
+			}
+			obj, attrs = &s.obj, s.attrs[:len(s.pend)]
+		} else {
+			obj, attrs = newObject(len(s.pend))
+		}
 		for i, a := range s.pend {
 			attrs[i] = Attr{Name: a.name, Value: text[a.v0:a.v1], Raw: text[a.r0:a.r1], Line: a.line}
 		}
@@ -379,9 +427,13 @@ func Files(path string) ([]string, error) {
 // The piece must start at an object boundary (after an empty line, or at the start of
 // the file) for its objects to be those a Scanner over the whole file returns: a
 // parallel load cuts a file at empty lines. No gzip detection is done.
+//
+// Unlike NewScanner's, the *Object that Next returns and its Attrs are valid only
+// until the next call to Next (they are reused); the strings in them stay valid.
+// data must not change while the Scanner is used.
 func NewChunkScanner(data []byte, name string, firstLine int) *Scanner {
 	s := NewScanner(nil, name)
 	s.ready, s.line = true, firstLine
-	s.r = bufio.NewReaderSize(bytes.NewReader(data), MaxLineBytes+1)
+	s.chunk, s.data = true, data
 	return s
 }

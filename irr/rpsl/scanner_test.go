@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -348,5 +349,53 @@ func TestScannerMultiOrigin(t *testing.T) {
 	}
 	if o.Get("origin") != "AS64496" {
 		t.Errorf("Get returns %q, want the first", o.Get("origin"))
+	}
+}
+
+// TestChunkScannerMatchesScanner: a chunk scanner cuts lines in place; it must give the
+// objects, line numbers and errors of the bufio-based scanner, around the line-length
+// limit in particular (lines of MaxLineBytes-1 to MaxLineBytes+2 bytes, with CR, with
+// and without a final newline).
+func TestChunkScannerMatchesScanner(t *testing.T) {
+	var inputs []string
+	for _, n := range []int{MaxLineBytes - 8, MaxLineBytes - 7, MaxLineBytes - 6, MaxLineBytes - 5, MaxLineBytes - 4} {
+		long := "descr: " + strings.Repeat("x", n) // 7 + n bytes
+		for _, end := range []string{"\n", "\r\n", "\r\r\n", ""} {
+			inputs = append(inputs,
+				"route: 192.0.2.0/24\n"+long+end,
+				"route: 192.0.2.0/24\n"+long+end+"origin: AS64496\n\nroute: 198.51.100.0/24\norigin: AS64497"+end,
+				long+end+"\nroute: 203.0.113.0/24\r\norigin: AS64498\r\n\r\n")
+		}
+	}
+	inputs = append(inputs, "", "\n", "a: b", "a: b\r", "% c\n# d\n\n\n a: b\nc\n\nx: y\n+ z\n\t w\n")
+	for i, in := range inputs {
+		want := renderScan(NewScanner(strings.NewReader(in), "f"))
+		got := renderScan(NewChunkScanner([]byte(in), "f", 0))
+		if want != got {
+			t.Errorf("input %d (%d bytes): chunk scanner\n%.300s\nscanner\n%.300s", i, len(in), got, want)
+		}
+	}
+}
+
+// renderScan renders every object and error of s.
+func renderScan(s *Scanner) string {
+	var b strings.Builder
+	for {
+		o, err := s.Next()
+		if err == io.EOF {
+			return b.String()
+		}
+		if err != nil {
+			fmt.Fprintf(&b, "error %v\n", err)
+			var se *SyntaxError
+			if !errors.As(err, &se) {
+				return b.String()
+			}
+			continue
+		}
+		fmt.Fprintf(&b, "%s %q %s:%d\n", o.Class, o.Key, o.File, o.Line)
+		for _, a := range o.Attrs {
+			fmt.Fprintf(&b, "  %s %q %q %d\n", a.Name, a.Value, a.Raw, a.Line)
+		}
 	}
 }
