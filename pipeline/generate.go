@@ -443,7 +443,16 @@ func (j *GenerateJob) customer(c *config.Customer, b built, own [2]policy.Prefix
 	prev := b.prev
 	state := customerState{Entries: map[string][]stateEntry{}}
 	sources := map[string]bool{}
+	seen := map[string]bool{}
 	for _, d := range []*policy.Document{docs.Import4, docs.Import6} {
+		// What the IRR data made the build ignore (invalid members, emptied ranges,
+		// missing sets) goes to stderr too, once per customer, not only to the summary.
+		for _, w := range d.Warnings {
+			if !seen[w] && j.Logger != nil {
+				j.Logger.Warn(w, "customer", c.Name)
+			}
+			seen[w] = true
+		}
 		key := famKeys[d.Family]
 		var list []stateEntry
 		for _, e := range d.Prefixes.Entries {
