@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"syscall"
 )
 
 // Staged is a file written to a temporary name beside its target and not yet renamed
@@ -29,9 +28,7 @@ func Stage(path string, data []byte, perm os.FileMode) (*Staged, error) {
 			return nil, fmt.Errorf("atomicfile: %s: not a regular file", path)
 		}
 		perm = st.Mode().Perm()
-		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-			owner, group = int(sys.Uid), int(sys.Gid)
-		}
+		owner, group = fileOwner(st)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("atomicfile: %w", err)
 	}
@@ -53,7 +50,7 @@ func Stage(path string, data []byte, perm os.FileMode) (*Staged, error) {
 	}
 	if owner >= 0 {
 		if st, err := f.Stat(); err == nil {
-			if sys, ok := st.Sys().(*syscall.Stat_t); ok && (int(sys.Uid) != owner || int(sys.Gid) != group) {
+			if u, g := fileOwner(st); u >= 0 && (u != owner || g != group) {
 				if err := f.Chown(owner, group); err != nil {
 					return fail(fmt.Errorf("atomicfile: %s: cannot keep its owner %d:%d: %w", path, owner, group, err))
 				}
