@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/netip"
 	"strconv"
+
+	"github.com/bgpfilter/bgpfilter/internal/pfxkey"
 )
 
 // ReplyKind is the first byte of an IRRd reply.
@@ -33,6 +35,8 @@ type Reply struct {
 	// (reply_stream.go) instead of keeping it in Data.
 	Members  []string
 	Prefixes []netip.Prefix
+	// keys holds the prefixes of an A reply streamed as keys (dataKeys4/6).
+	keys pfxkey.List
 }
 
 // WriteA writes data as an A reply: "A<len(data)+1>\n<data>\nC\n". The length counts
