@@ -44,8 +44,8 @@ func (c *Client) SetPrefixKeys(ctx context.Context, sources []string, name strin
 	r := reps[0]
 	if r.Kind == ReplyA && r.Data == nil {
 		// streamed: parsed, masked, sorted and checked already
-		r.keys.V6 = v6
-		return r.keys, true, nil
+		r.Keys.V6 = v6
+		return r.Keys, true, nil
 	}
 	ps, found, err := prefixesReply(r, v6)
 	if err != nil {

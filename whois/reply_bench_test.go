@@ -37,8 +37,8 @@ func BenchmarkReplyPrefixes(b *testing.B) {
 				rd.Reset(raw.Bytes())
 				br.Reset(rd)
 				r, err := readReplyMode(br, 1<<30, m.mode, &scratch)
-				if err != nil || r.keys.Len()+len(r.Prefixes) != n {
-					b.Fatalf("%v: %d keys, %d prefixes", err, r.keys.Len(), len(r.Prefixes))
+				if err != nil || r.Keys.Len()+len(r.Prefixes) != n {
+					b.Fatalf("%v: %d keys, %d prefixes", err, r.Keys.Len(), len(r.Prefixes))
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/prefix")

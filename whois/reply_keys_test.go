@@ -29,7 +29,7 @@ func readModes(t testing.TB, data []byte, v6 bool, size int) (want pfxkey.List, 
 		want = pfxkey.ListOf(rp.Prefixes, v6)
 	}
 	rk, gotErr := readReplyMode(bufio.NewReaderSize(bytes.NewReader(raw), size), 1<<30, km, &scratch)
-	got = rk.keys
+	got = rk.Keys
 	got.V6 = v6
 	return want, wantErr, got, gotErr
 }

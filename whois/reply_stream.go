@@ -24,8 +24,8 @@ const (
 	dataMembers                   // Reply.Members: whitespace-separated tokens
 	dataPrefixes4                 // Reply.Prefixes: IPv4 prefixes, sorted, unique
 	dataPrefixes6                 // Reply.Prefixes: IPv6 prefixes
-	dataKeys4                     // Reply.keys: IPv4 prefixes as keys (reply_keys.go)
-	dataKeys6                     // Reply.keys: IPv6 prefixes as keys
+	dataKeys4                     // Reply.Keys: IPv4 prefixes as keys (reply_keys.go)
+	dataKeys6                     // Reply.Keys: IPv6 prefixes as keys
 )
 
 // readReplyMode is ReadReply with the data of an A reply parsed as mode says.
@@ -48,7 +48,7 @@ func readReplyMode(r *bufio.Reader, maxLen int, mode dataMode, scratch *[]netip.
 	case dataMembers:
 		rep.Members, err = sc.members()
 	case dataKeys4, dataKeys6:
-		rep.keys, err = sc.keys(mode == dataKeys6)
+		rep.Keys, err = sc.keys(mode == dataKeys6)
 	default:
 		rep.Prefixes, err = sc.prefixes(mode == dataPrefixes6, scratch)
 	}
