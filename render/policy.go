@@ -37,12 +37,13 @@ const (
 
 // capabilities is the per-vendor table. Every import rule is a policy statement
 // except max-prefix (a session setting everywhere). origin_binding (the prefix rule
-// paired with each entry's own origins) is not rendered by any vendor yet.
+// paired with each entry's own origins, binding.go) is a policy statement in every
+// vendor: per-origin prefix sets matched together with the path's origin.
 var capabilities = map[string]map[string]Capability{
-	"bird":  {"max-prefix": CapSession, "origin-binding": CapNo},
-	"frr":   {"max-prefix": CapSession, "origin-binding": CapNo},
-	"iosxr": {"max-prefix": CapSession, "origin-binding": CapNo, "neighbor-port": CapNo},
-	"junos": {"max-prefix": CapSession, "origin-binding": CapNo, "neighbor-port": CapNo},
+	"bird":  {"max-prefix": CapSession},
+	"frr":   {"max-prefix": CapSession},
+	"iosxr": {"max-prefix": CapSession, "neighbor-port": CapNo},
+	"junos": {"max-prefix": CapSession, "neighbor-port": CapNo},
 }
 
 // Capabilities returns vendor's capability of every rule (and "origin-binding").
@@ -83,6 +84,9 @@ type policyView struct {
 	Origins   asnView
 	BogonASNs asnView
 	Peerlock  asnView
+	// OriginPaths are the path objects of origin binding (both families' bound
+	// origins), empty without it.
+	OriginPaths []originPathView
 	// Sessions are the neighbours of both families, with the documents they use.
 	Sessions []sessionView
 }
@@ -134,7 +138,12 @@ type docView struct {
 	MaxPrefixAction   string
 	RuntimeROV        bool
 	Warnings          []string
-	neighbors         []policy.Neighbor
+	// Binding is origin binding on the prefix rule (binding.go): Unbound holds the
+	// entries without origins, Bound one prefix set per origin.
+	Binding   bool
+	Unbound   *PrefixData
+	Bound     []boundView
+	neighbors []policy.Neighbor
 }
 
 type sessionView struct {
@@ -197,6 +206,7 @@ func newPolicyView(vendor string, docs []*policy.Document) (*policyView, []strin
 		return nil
 	}
 	var warnings []string
+	var bound []routing.ASN
 	byName := map[string]*docView{}
 	for _, d := range docs {
 		if d.Customer != first.Customer {
@@ -212,7 +222,8 @@ func newPolicyView(vendor string, docs []*policy.Document) (*policyView, []strin
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, n := range []string{d.Name, d.Prefixes.Name} {
+		bound = append(bound, bindingView(dv, d)...)
+		for _, n := range append([]string{d.Name, d.Prefixes.Name}, bindingNames(dv)...) {
 			if err := check(n); err != nil {
 				return nil, nil, err
 			}
@@ -248,6 +259,12 @@ func newPolicyView(vendor string, docs []*policy.Document) (*policyView, []strin
 	for _, suffix := range []string{"_ROA_V4", "_ROA_V6", "_RPKI", "_FIRST_AS", "_LONG", "_LONG_V4", "_LONG_V6", "_LEN_V4", "_LEN_V6", "_PATH", "_REJECT_ALL"} {
 		if err := ValidateName(vendor, first.Customer+suffix); err != nil {
 			return nil, nil, fmt.Errorf("render: customer %s: %w", first.Customer, err)
+		}
+	}
+	v.OriginPaths = originPathsView(first.Customer, first.Session.NeighborASN, bound)
+	for _, p := range v.OriginPaths {
+		if err := check(p.Name); err != nil {
+			return nil, nil, err
 		}
 	}
 	slices.SortFunc(v.Imports, func(a, b *docView) int { return a.Family - b.Family })
