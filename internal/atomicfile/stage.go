@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // Staged is a file written to a temporary name beside its target and not yet renamed
@@ -91,4 +92,32 @@ func (s *Staged) Abort() {
 	}
 	s.done = true
 	os.Remove(s.tmp)
+}
+
+// CommitAll renames every staged file over its target, then syncs each directory
+// they are in once (Commit syncs it per file: a job that replaces several files of
+// one directory pays one directory sync instead of one per file). It stops at the
+// first rename that fails and returns its error; the files renamed before it stay.
+func CommitAll(staged []*Staged) error {
+	var dirs []string
+	for _, s := range staged {
+		if s.done {
+			return fmt.Errorf("atomicfile: %s: already committed or aborted", s.path)
+		}
+		s.done = true
+		if err := os.Rename(s.tmp, s.path); err != nil {
+			os.Remove(s.tmp)
+			return fmt.Errorf("atomicfile: rename %s: %w", s.path, err)
+		}
+		if d := filepath.Dir(s.path); !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	for _, dir := range dirs {
+		if d, err := os.Open(dir); err == nil {
+			d.Sync()
+			d.Close()
+		}
+	}
+	return nil
 }
