@@ -22,7 +22,6 @@ type group struct {
 	maxMax uint8
 }
 
-
 // maxGroup is the most VRPs one group holds; a prefix with more VRPs gets several
 // groups (index nodes with the same prefix).
 const maxGroup = 1<<16 - 1
