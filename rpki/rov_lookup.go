@@ -159,31 +159,11 @@ type Route struct {
 }
 
 // ValidateSorted appends the RFC 6811 state of every route to out and returns it
-// (state i belongs to routes[i]). It gives the same answers as State in any order,
-// but is fastest on routes sorted by prefix (netip.Prefix.Compare order, as VRPs
-// returns them): a run of routes with the same prefix and several origins looks the
-// prefix up once, and neighbouring prefixes find their records in the CPU cache. It
-// does not allocate beyond growing out.
+// (state i belongs to routes[i]). It is States under its older name: the batched
+// lookups are fast in any order, and sorted routes (netip.Prefix.Compare order, as
+// VRPs returns them) find their records in the CPU cache.
 func (t *Table) ValidateSorted(routes []Route, out []routing.ROVState) []routing.ROVState {
-	out = growStates(out, len(routes))
-	var (
-		buf     [32]group
-		gs      []group
-		raw     netip.Prefix // the caller's previous prefix
-		q       query        // and its prepared form
-		started bool
-	)
-	for _, r := range routes {
-		if !started || r.Prefix != raw {
-			nq := prepare(r.Prefix)
-			if !started || nq.p != q.p || nq.valid != q.valid {
-				gs = t.groups(buf[:0], &nq)
-			}
-			raw, q, started = r.Prefix, nq, true
-		}
-		out = append(out, t.decide(gs, q.bits(), r.Origin))
-	}
-	return out
+	return t.States(routes, out)
 }
 
 // bits is the route length decide needs (an IPv4-mapped route counts with its IPv4
