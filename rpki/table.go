@@ -30,7 +30,7 @@ type Metadata struct {
 	FilteredSLURM, AddedSLURM int
 }
 
-// Table holds VRPs in a flat sorted index per family (rov_index.go) and ASPAs by
+// Table holds VRPs in an interval index per family (rov_index.go) and ASPAs by
 // customer AS. A Table is immutable after Build and safe for concurrent use.
 type Table struct {
 	ix4   *flatIndex // rov_index.go
