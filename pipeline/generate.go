@@ -3,8 +3,10 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -151,6 +153,10 @@ func keptDocument(name string, family int, st customerState) *policy.Document {
 
 var famKeys = map[int]string{4: "ipv4", 6: "ipv6"}
 
+// generateWriters bounds the customers whose files are being written (staged and
+// fsynced) beside the --jobs customers rendering.
+const generateWriters = 16
+
 // savKey is the state.json and summary key of a customer's permitted SAV sources.
 const savKey = "sav"
 
@@ -277,6 +283,9 @@ type built struct {
 	sav  []netip.Prefix
 	err  error
 	prev customerState // the previous run's state.json
+	// prevErr says why the previous state.json could not be read (it is damaged):
+	// the shrink guard has nothing to compare the new filter with.
+	prevErr error
 	// refused is the shrink guard's message when it refused the new filter; warn
 	// its message when --force overrode it.
 	refused, warn string
@@ -348,9 +357,21 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 	// customer whose files are kept, so no export policy loses its prefixes).
 	for i := range results {
 		c := &cfg.Customers[i]
-		results[i].prev = readState(filepath.Join(j.Out, c.Name, "state.json"))
-		if results[i].err == nil {
-			results[i].refused, results[i].warn = shrinkCheck(c, results[i], j.Force)
+		results[i].prev, results[i].prevErr = readState(filepath.Join(j.Out, c.Name, "state.json"))
+		switch r := &results[i]; {
+		case r.err == nil && r.prevErr != nil:
+			// Without the last filter's entries the guard cannot tell an emptied
+			// filter from a good one: refuse, as for a shrink, until --force.
+			msg := fmt.Sprintf("%s: the shrink guard cannot compare the new filter with the last one written", r.prevErr)
+			if j.Force {
+				r.warn = msg + ": replaced (--force)"
+			} else {
+				r.refused = msg + ": previous files kept (--force replaces them)"
+			}
+		case r.err == nil:
+			r.refused, r.warn = shrinkCheck(c, *r, j.Force)
+		case r.prevErr != nil:
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("customer %s: data unavailable and %v: its previous prefixes are missing from every export policy", c.Name, r.prevErr))
 		}
 	}
 	for fi, fam := range []int{4, 6} {
@@ -371,10 +392,12 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 	for i, r := range results {
 		for fi, fam := range []int{4, 6} {
 			var d *policy.Document
+			// A customer whose files are kept is announced with its previous filter;
+			// when that is unknown (damaged state.json), with the new one.
 			switch {
-			case r.err == nil && r.refused == "" && fam == 4:
+			case r.err == nil && (r.refused == "" || r.prevErr != nil) && fam == 4:
 				d = r.docs.Import4
-			case r.err == nil && r.refused == "":
+			case r.err == nil && (r.refused == "" || r.prevErr != nil):
 				d = r.docs.Import6
 			default:
 				d = keptDocument(cfg.Customers[i].Name, fam, r.prev)
@@ -385,15 +408,29 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 		}
 	}
 
-	// Phase 3: render and write each customer, in parallel.
+	// Every export policy of a family announces the same set: merge it once.
+	shared := render.NewSharedCache()
+	var exports [2]*policy.ExportSet
+	for fi, fam := range []int{4, 6} {
+		exports[fi] = policy.NewExportSet(fam, own[fi], imports[fi])
+	}
+
+	// Phase 3: render each customer, jobs at a time (CPU-bound), and write it: the
+	// staged writes wait for fsyncs, not CPU, so up to generateWriters more customers
+	// are being written while the next ones render.
 	done := 0
 	var mu sync.Mutex
+	cpu := make(chan struct{}, jobs)
+	inflight := make(chan struct{}, jobs+generateWriters)
 	for i := range cfg.Customers {
 		wg.Add(1)
-		sem <- struct{}{}
+		inflight <- struct{}{}
 		go func(i int) {
-			defer func() { <-sem; wg.Done() }()
-			cs := j.customer(&cfg.Customers[i], results[i], own, imports)
+			defer func() { <-inflight; wg.Done() }()
+			cpu <- struct{}{}
+			rendered := sync.OnceFunc(func() { <-cpu })
+			defer rendered()
+			cs := j.customer(&cfg.Customers[i], results[i], exports, shared, rendered)
 			mu.Lock()
 			sum.Customers[i] = cs
 			done++
@@ -421,7 +458,8 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 
 // customer renders and writes one customer; its previous files stay unless every
 // target could be rendered and the shrink guard allows the new filter.
-func (j *GenerateJob) customer(c *config.Customer, b built, own [2]policy.PrefixSet, imports [2][]*policy.Document) CustomerSummary {
+// rendered is called once the files are rendered, before they are written.
+func (j *GenerateJob) customer(c *config.Customer, b built, exports [2]*policy.ExportSet, shared *render.SharedCache, rendered func()) CustomerSummary {
 	cs := CustomerSummary{Name: c.Name, Targets: slices.Clone(c.Knobs.Targets), Files: []string{},
 		Entries: map[string]int{}, Added: map[string]int{}, Removed: map[string]int{}, Sources: []string{}, Warnings: []string{}}
 	fail := func(err error, fallback int) CustomerSummary {
@@ -437,13 +475,22 @@ func (j *GenerateJob) customer(c *config.Customer, b built, own [2]policy.Prefix
 		return fail(b.err, ExitData)
 	}
 	docs := b.docs
-	docs.Export4 = policy.ExportDocument(docs.Import4, own[0], imports[0])
-	docs.Export6 = policy.ExportDocument(docs.Import6, own[1], imports[1])
+	docs.Export4 = policy.ExportDocumentFrom(docs.Import4, exports[0])
+	docs.Export6 = policy.ExportDocumentFrom(docs.Import6, exports[1])
 	dir := filepath.Join(j.Out, c.Name)
 	prev := b.prev
 	state := customerState{Entries: map[string][]stateEntry{}}
 	sources := map[string]bool{}
+	seen := map[string]bool{}
 	for _, d := range []*policy.Document{docs.Import4, docs.Import6} {
+		// What the IRR data made the build ignore (invalid members, emptied ranges,
+		// missing sets) goes to stderr too, once per customer, not only to the summary.
+		for _, w := range d.Warnings {
+			if !seen[w] && j.Logger != nil {
+				j.Logger.Warn(w, "customer", c.Name)
+			}
+			seen[w] = true
+		}
 		key := famKeys[d.Family]
 		var list []stateEntry
 		for _, e := range d.Prefixes.Entries {
@@ -486,7 +533,7 @@ func (j *GenerateJob) customer(c *config.Customer, b built, own [2]policy.Prefix
 	}
 	var files []file
 	for _, target := range c.Knobs.Targets {
-		out, err := render.RenderPolicy(target, all, render.Options{})
+		out, err := render.RenderPolicy(target, all, render.Options{Shared: shared})
 		if err != nil {
 			return fail(fmt.Errorf("%s: %w", target, err), ExitData)
 		}
@@ -538,6 +585,7 @@ func (j *GenerateJob) customer(c *config.Customer, b built, own [2]policy.Prefix
 	if j.DryRun || !changed {
 		return cs
 	}
+	rendered()
 	// Stage every file of the customer, then rename them all: a failure leaves the
 	// previous set whole.
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -557,11 +605,9 @@ func (j *GenerateJob) customer(c *config.Customer, b built, own [2]policy.Prefix
 		}
 		staged = append(staged, s)
 	}
-	for _, s := range staged {
-		if err := s.Commit(); err != nil {
-			abort()
-			return fail(err, ExitUsage)
-		}
+	if err := atomicfile.CommitAll(staged); err != nil {
+		abort()
+		return fail(err, ExitUsage)
 	}
 	return cs
 }
@@ -596,19 +642,26 @@ func shrinkCheck(c *config.Customer, b built, force bool) (refused, warn string)
 	return "", warn
 }
 
-// readState reads a customer's state.json; a missing or damaged one is an empty state
-// (a first run: nothing to compare with).
-func readState(path string) customerState {
+// readState reads a customer's state.json. A missing one is an empty state (a first
+// run: nothing to compare with); a damaged or unreadable one is an empty state and an
+// error naming it, so that the shrink guard is not silently disarmed.
+func readState(path string) (customerState, error) {
 	var st customerState
-	if b, err := os.ReadFile(path); err == nil {
-		if json.Unmarshal(b, &st) != nil {
-			st = customerState{}
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		err = nil
+	case err != nil:
+		err = fmt.Errorf("previous %s is unreadable: %w", path, err)
+	default:
+		if jerr := json.Unmarshal(b, &st); jerr != nil {
+			st, err = customerState{}, fmt.Errorf("previous %s is damaged: %w", path, jerr)
 		}
 	}
 	if st.Entries == nil {
 		st.Entries = map[string][]stateEntry{}
 	}
-	return st
+	return st, err
 }
 
 // setDiff counts the entries of b not in a (added) and of a not in b (removed); both

@@ -37,12 +37,13 @@ const (
 
 // capabilities is the per-vendor table. Every import rule is a policy statement
 // except max-prefix (a session setting everywhere). origin_binding (the prefix rule
-// paired with each entry's own origins) is not rendered by any vendor yet.
+// paired with each entry's own origins, binding.go) is a policy statement in every
+// vendor: per-origin prefix sets matched together with the path's origin.
 var capabilities = map[string]map[string]Capability{
-	"bird":  {"max-prefix": CapSession, "origin-binding": CapNo},
-	"frr":   {"max-prefix": CapSession, "origin-binding": CapNo},
-	"iosxr": {"max-prefix": CapSession, "origin-binding": CapNo, "neighbor-port": CapNo},
-	"junos": {"max-prefix": CapSession, "origin-binding": CapNo, "neighbor-port": CapNo},
+	"bird":  {"max-prefix": CapSession},
+	"frr":   {"max-prefix": CapSession},
+	"iosxr": {"max-prefix": CapSession, "neighbor-port": CapNo},
+	"junos": {"max-prefix": CapSession, "neighbor-port": CapNo},
 }
 
 // Capabilities returns vendor's capability of every rule (and "origin-binding").
@@ -83,6 +84,9 @@ type policyView struct {
 	Origins   asnView
 	BogonASNs asnView
 	Peerlock  asnView
+	// OriginPaths are the path objects of origin binding (both families' bound
+	// origins), empty without it.
+	OriginPaths []originPathView
 	// Sessions are the neighbours of both families, with the documents they use.
 	Sessions []sessionView
 }
@@ -134,7 +138,12 @@ type docView struct {
 	MaxPrefixAction   string
 	RuntimeROV        bool
 	Warnings          []string
-	neighbors         []policy.Neighbor
+	// Binding is origin binding on the prefix rule (binding.go): Unbound holds the
+	// entries without origins, Bound one prefix set per origin.
+	Binding   bool
+	Unbound   *PrefixData
+	Bound     []boundView
+	neighbors []policy.Neighbor
 }
 
 type sessionView struct {
@@ -165,7 +174,7 @@ func RenderPolicy(vendor string, docs []*policy.Document, opt Options) (*PolicyO
 	if r.t.Lookup("policy.tmpl") == nil {
 		return nil, fmt.Errorf("render: %s: session policies: %w", vendor, ErrUnsupported)
 	}
-	v, warnings, err := newPolicyView(vendor, docs)
+	v, warnings, err := newPolicyView(vendor, docs, opt.Shared)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +185,7 @@ func RenderPolicy(vendor string, docs []*policy.Document, opt Options) (*PolicyO
 	return &PolicyOutput{Text: text, Warnings: warnings}, nil
 }
 
-func newPolicyView(vendor string, docs []*policy.Document) (*policyView, []string, error) {
+func newPolicyView(vendor string, docs []*policy.Document, shared *SharedCache) (*policyView, []string, error) {
 	first := docs[0]
 	caps := Capabilities(vendor)
 	s := first.Session
@@ -197,6 +206,7 @@ func newPolicyView(vendor string, docs []*policy.Document) (*policyView, []strin
 		return nil
 	}
 	var warnings []string
+	var bound []routing.ASN
 	byName := map[string]*docView{}
 	for _, d := range docs {
 		if d.Customer != first.Customer {
@@ -208,11 +218,12 @@ func newPolicyView(vendor string, docs []*policy.Document) (*policyView, []strin
 		if d.Session.OriginBinding && d.Direction == policy.Import && caps["origin-binding"] == CapNo {
 			return nil, nil, fmt.Errorf("render: %s: %s: origin_binding (prefix paired with its own origins): %w", vendor, d.Name, ErrUnsupported)
 		}
-		dv, err := newDocView(d)
+		dv, err := newDocView(d, shared)
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, n := range []string{d.Name, d.Prefixes.Name} {
+		bound = append(bound, bindingView(dv, d)...)
+		for _, n := range append([]string{d.Name, d.Prefixes.Name}, bindingNames(dv)...) {
 			if err := check(n); err != nil {
 				return nil, nil, err
 			}
@@ -250,6 +261,12 @@ func newPolicyView(vendor string, docs []*policy.Document) (*policyView, []strin
 			return nil, nil, fmt.Errorf("render: customer %s: %w", first.Customer, err)
 		}
 	}
+	v.OriginPaths = originPathsView(first.Customer, first.Session.NeighborASN, bound)
+	for _, p := range v.OriginPaths {
+		if err := check(p.Name); err != nil {
+			return nil, nil, err
+		}
+	}
 	slices.SortFunc(v.Imports, func(a, b *docView) int { return a.Family - b.Family })
 	slices.SortFunc(v.Exports, func(a, b *docView) int { return a.Family - b.Family })
 	n := 0
@@ -284,7 +301,7 @@ func sharedName(v *policyView, name string) bool {
 	return name == v.Origins.Name || name == v.BogonASNs.Name || name == v.Peerlock.Name
 }
 
-func newDocView(d *policy.Document) (*docView, error) {
+func newDocView(d *policy.Document, shared *SharedCache) (*docView, error) {
 	if d.Family != 4 && d.Family != 6 {
 		return nil, fmt.Errorf("render: %s: address family %d", d.Name, d.Family)
 	}
@@ -306,7 +323,8 @@ func newDocView(d *policy.Document) (*docView, error) {
 	if d.Direction == policy.Import && dv.Enabled[string(policy.RuleASPathLength)] && d.MaxPathLength < 1 {
 		return nil, fmt.Errorf("render: %s: as-path-length limit %d", d.Name, d.MaxPathLength)
 	}
-	dv.Prefixes = newPrefixData(&policy.PrefixFilter{Name: d.Prefixes.Name, Family: d.Family, Entries: d.Prefixes.Entries})
+	dv.Prefixes = newPrefixDataLines(&policy.PrefixFilter{Name: d.Prefixes.Name, Family: d.Family, Entries: d.Prefixes.Entries},
+		shared.linesFor(d.Prefixes.Entries))
 	bog := &policy.PrefixFilter{Name: d.BogonPrefixes.Name, Family: d.Family}
 	for _, b := range d.BogonPrefixes.Entries {
 		if b.Prefix.Addr().Is6() != dv.V6 {

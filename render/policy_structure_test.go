@@ -129,6 +129,11 @@ func checkIOSXR(text string) []string {
 					errs = append(errs, fmt.Sprintf("line %d: if without then", n+1))
 				}
 				ifs++
+			} else if strings.HasPrefix(t, "elseif ") || t == "else" {
+				// origin binding's chain: only inside an open if
+				if ifs == 0 || (t != "else" && !strings.HasSuffix(t, " then")) {
+					errs = append(errs, fmt.Sprintf("line %d: %q outside an if or without then", n+1, t))
+				}
 			} else if t == "endif" {
 				ifs--
 			} else if t != "drop" && t != "done" && t != "pass" {
@@ -191,6 +196,7 @@ func TestPolicyStructure(t *testing.T) {
 			"route-policy B\n  if as-path length ge 3 then\n    drop\n  done\nend-policy\n",                           // missing endif
 			"prefix-set A\n  192.0.2.0/24\n  198.51.100.0/24\nend-set\n",                                              // missing comma
 			"router bgp 1\n neighbor 192.0.2.1\n  address-family ipv4 unicast\n   route-policy NOPE in\n  !\n !\n!\n", // undefined policy
+			"route-policy B\n  elseif destination in (192.0.2.0/24) then\n    pass\n  endif\nend-policy\n",            // elseif without if
 		},
 	}
 	for vendor, cases := range broken {

@@ -2,7 +2,6 @@ package render
 
 import (
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,30 +35,11 @@ func exampleDocs(t testing.TB, edit func(*config.File)) (map[string][]*policy.Do
 	return out, cfg
 }
 
-// noOriginBinding switches origin_binding off (no vendor renders it yet).
+// noOriginBinding switches origin_binding off: these tests and goldens show the
+// policies without it (binding_test.go has the origin-binding ones).
 func noOriginBinding(cfg *config.File) {
 	for i := range cfg.Customers {
 		cfg.Customers[i].Knobs.OriginBinding = false
-	}
-}
-
-// TestPolicyOriginBindingRefused: a document with origin_binding is refused by every
-// vendor with ErrUnsupported (the capability table says no), never rendered without it.
-func TestPolicyOriginBindingRefused(t *testing.T) {
-	docs, _ := exampleDocs(t, func(cfg *config.File) {
-		for i := range cfg.Customers {
-			if cfg.Customers[i].Name == "transit_cust" {
-				cfg.Customers[i].Knobs.OriginBinding = true
-			}
-		}
-	})
-	for _, v := range PolicyVendors {
-		if _, err := RenderPolicy(v, docs["transit_cust"], Options{}); !errors.Is(err, ErrUnsupported) {
-			t.Errorf("%s: origin_binding: %v, want ErrUnsupported", v, err)
-		}
-		if Capabilities(v)["origin-binding"] != CapNo || Capabilities(v)["max-prefix"] != CapSession {
-			t.Errorf("%s: capability table %v", v, Capabilities(v))
-		}
 	}
 }
 

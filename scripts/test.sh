@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs every bgpfilter test. As root it first installs the Debian packages the tests
-# use as real peers (bgpq4, BIRD 2, FRR, gobgpd, stayrtr, softflowd, nfdump, whois,
+# use as real peers (bgpq4, BIRD 2, FRR, gobgpd, ExaBGP, stayrtr, softflowd, nfdump, whois,
 # chromium for the HTML report) when
 # they are missing. Under CI=true a missing peer fails its test instead of skipping it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PKGS="bgpq4 bird2 frr frr-rpki-rtrlib openbgpd gobgpd stayrtr softflowd nfdump whois iproute2 tshark chromium nftables"
+PKGS="bgpq4 bird2 frr frr-rpki-rtrlib openbgpd gobgpd exabgp stayrtr softflowd nfdump whois iproute2 tshark chromium nftables"
 missing=()
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -23,6 +23,11 @@ fi
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt needed:"; echo "$unformatted"; exit 1; fi
 go vet ./...
+# Platform code sits behind build tags (file owner, file locks, process groups): the
+# tool must still build for the operators' other systems.
+for target in windows/amd64 darwin/arm64 freebsd/amd64; do
+  GOOS=${target%/*} GOARCH=${target#*/} go build ./... || { echo "cross build for $target failed"; exit 1; }
+done
 go test -race -count=1 -timeout 60m ./... "$@"
 # The flow collector's datagram entry point (NetFlow v5/v9, IPFIX, sFlow) and the pcap
 # reader take hostile input from the network: fuzz them for a short time on every run,
