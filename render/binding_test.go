@@ -34,7 +34,7 @@ func withOriginBinding(cfg *config.File) {
 // document without binding renders none of them.
 func TestPolicyOriginBinding(t *testing.T) {
 	docs, _ := exampleDocs(t, withOriginBinding)
-	plain, _ := exampleDocs(t, nil)
+	plain, _ := exampleDocs(t, noOriginBinding)
 	d4 := docs["transit_cust"][0]
 	if !d4.Session.OriginBinding || len(d4.Prefixes.Entries) < 5 {
 		t.Fatalf("fixture: transit_cust v4 binding %v, %d entries", d4.Session.OriginBinding, len(d4.Prefixes.Entries))
