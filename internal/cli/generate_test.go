@@ -234,8 +234,7 @@ func TestGenerateUnavailableCustomer(t *testing.T) {
 	data.Routes4[64501] = []string{"198.51.100.0/24", "198.51.100.128/25"}
 	bad := whoisfault.Start(t, data, whoisfault.Fault{Kind: whoisfault.FReply, Query: queries[0]})
 	cfg = writeGenConfig(t, dir, "whois://"+bad.Addr(), "RIPE", "", "AS-SUB")
-	// One job: cust_b is built before cust_a's failure takes the only server out of the
-	// run (irr.Failover skips a failed server for the rest of the run).
+	// One job: the customers are built in config order, cust_b first.
 	code, _, errs = genRun(t, "--quiet", "--timeout", "2s", "generate", "--config", cfg, "--out", out, "--jobs", "1")
 	sb, _ := os.ReadFile(filepath.Join(out, "summary.json"))
 	s := readGenSummary(t, sb)
@@ -332,5 +331,69 @@ func TestGenerateProgress(t *testing.T) {
 	b, _ := os.ReadFile(f.Name())
 	if strings.Contains(string(b), "\r") || strings.Count(string(b), "msg=generate") != 2 {
 		t.Errorf("file: %q; want two log lines", b)
+	}
+}
+
+// genCustomersConfig writes a config for the whois server at addr with the customers
+// given as "name asn [AS-SET]" and self prefixes (no query needed for the exports).
+func genCustomersConfig(t *testing.T, dir, addr string, targets string, customers ...string) string {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "local_as: 64496\nrouter_id: 192.0.2.1\nirr: [whois://%s]\nsources: [RIPE]\nself: {prefixes: [192.0.2.0/24]}\n"+
+		"defaults:\n  targets: [%s]\n  prefix_length: {ipv4: [8, 28], ipv6: [16, 48]}\n  shrink_guard: 20%%\n"+
+		"  bogons:\n    except_asns: [64496-64511, 65536-65551]\n    except_prefixes: [192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32]\ncustomers:\n", addr, targets)
+	for _, c := range customers {
+		f := strings.Fields(c)
+		fmt.Fprintf(&b, "  - name: %s\n    asn: %s\n", f[0], f[1])
+		if len(f) > 2 {
+			fmt.Fprintf(&b, "    as_set: [%s]\n", f[2])
+		}
+	}
+	p := filepath.Join(dir, "bgpfilter.yml")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestGenerateOneTimeoutOnlyFailsItsCustomer: with a single whois server, one query
+// that times out (the server stalls on the first customer's AS-SET) makes that
+// customer unavailable, and only it: the customers built after it ask the server
+// again and are written (issue 7 item 4; irr.Failover's breaker). Exit 3.
+func TestGenerateOneTimeoutOnlyFailsItsCustomer(t *testing.T) {
+	customers := []string{"cust_a 64498 AS-SUB", "c1 64496", "c2 64497", "c3 65536"}
+	good := whoisfault.Start(t, remoteData(), whoisfault.Fault{})
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	cfg := genCustomersConfig(t, dir, good.Addr(), "frr", customers...)
+	if code, _, errs := genRun(t, "--quiet", "generate", "--config", cfg, "--out", out, "--jobs", "1"); code != 0 {
+		t.Fatalf("healthy run: exit %d: %s", code, errs)
+	}
+	var stall string
+	for _, q := range good.Queries() {
+		if strings.Contains(q, "AS-SUB") {
+			stall = q
+			break
+		}
+	}
+	good.Close()
+	if stall == "" {
+		t.Fatalf("no AS-SUB query seen: %q", good.Queries())
+	}
+	srv := whoisfault.Start(t, remoteData(), whoisfault.Fault{Kind: whoisfault.Stall, Query: stall})
+	cfg = genCustomersConfig(t, dir, srv.Addr(), "frr", customers...)
+	code, _, errs := genRun(t, "--quiet", "--timeout", "500ms", "generate", "--config", cfg, "--out", out, "--jobs", "1")
+	sb, _ := os.ReadFile(filepath.Join(out, "summary.json"))
+	s := readGenSummary(t, sb)
+	if code != ExitUnavailable || s.ExitCode != ExitUnavailable || s.Status != "incomplete" {
+		t.Errorf("exit %d (summary %d %s), want 3: %s", code, s.ExitCode, s.Status, errs)
+	}
+	if a := s.Customers[s.customer(t, "cust_a")]; a.Status != "unavailable" || !strings.Contains(a.Error, "timeout") {
+		t.Errorf("cust_a: %+v; want unavailable by the timeout", a)
+	}
+	for _, name := range []string{"c1", "c2", "c3"} {
+		if c := s.Customers[s.customer(t, name)]; c.ExitCode != 0 || c.Status != "unchanged" {
+			t.Errorf("%s after cust_a's one timed-out query: %+v; want built (unchanged)", name, c)
+		}
 	}
 }

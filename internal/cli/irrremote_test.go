@@ -162,7 +162,7 @@ func TestRemoteFailoverAndStale(t *testing.T) {
 	if code != 0 || got != want {
 		t.Fatalf("failover run: exit %d, out %q, want %q; stderr %s", code, got, want, stderr)
 	}
-	if !strings.Contains(stderr, "skipping it for the rest of the run") || !strings.Contains(stderr, bad.Addr()) {
+	if !strings.Contains(stderr, "IRR server failed") || !strings.Contains(stderr, bad.Addr()) {
 		t.Errorf("no failover warning naming %s: %s", bad.Addr(), stderr)
 	}
 
