@@ -3,8 +3,10 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -277,6 +279,9 @@ type built struct {
 	sav  []netip.Prefix
 	err  error
 	prev customerState // the previous run's state.json
+	// prevErr says why the previous state.json could not be read (it is damaged):
+	// the shrink guard has nothing to compare the new filter with.
+	prevErr error
 	// refused is the shrink guard's message when it refused the new filter; warn
 	// its message when --force overrode it.
 	refused, warn string
@@ -348,9 +353,21 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 	// customer whose files are kept, so no export policy loses its prefixes).
 	for i := range results {
 		c := &cfg.Customers[i]
-		results[i].prev = readState(filepath.Join(j.Out, c.Name, "state.json"))
-		if results[i].err == nil {
-			results[i].refused, results[i].warn = shrinkCheck(c, results[i], j.Force)
+		results[i].prev, results[i].prevErr = readState(filepath.Join(j.Out, c.Name, "state.json"))
+		switch r := &results[i]; {
+		case r.err == nil && r.prevErr != nil:
+			// Without the last filter's entries the guard cannot tell an emptied
+			// filter from a good one: refuse, as for a shrink, until --force.
+			msg := fmt.Sprintf("%s: the shrink guard cannot compare the new filter with the last one written", r.prevErr)
+			if j.Force {
+				r.warn = msg + ": replaced (--force)"
+			} else {
+				r.refused = msg + ": previous files kept (--force replaces them)"
+			}
+		case r.err == nil:
+			r.refused, r.warn = shrinkCheck(c, *r, j.Force)
+		case r.prevErr != nil:
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("customer %s: data unavailable and %v: its previous prefixes are missing from every export policy", c.Name, r.prevErr))
 		}
 	}
 	for fi, fam := range []int{4, 6} {
@@ -371,10 +388,12 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 	for i, r := range results {
 		for fi, fam := range []int{4, 6} {
 			var d *policy.Document
+			// A customer whose files are kept is announced with its previous filter;
+			// when that is unknown (damaged state.json), with the new one.
 			switch {
-			case r.err == nil && r.refused == "" && fam == 4:
+			case r.err == nil && (r.refused == "" || r.prevErr != nil) && fam == 4:
 				d = r.docs.Import4
-			case r.err == nil && r.refused == "":
+			case r.err == nil && (r.refused == "" || r.prevErr != nil):
 				d = r.docs.Import6
 			default:
 				d = keptDocument(cfg.Customers[i].Name, fam, r.prev)
@@ -443,7 +462,16 @@ func (j *GenerateJob) customer(c *config.Customer, b built, own [2]policy.Prefix
 	prev := b.prev
 	state := customerState{Entries: map[string][]stateEntry{}}
 	sources := map[string]bool{}
+	seen := map[string]bool{}
 	for _, d := range []*policy.Document{docs.Import4, docs.Import6} {
+		// What the IRR data made the build ignore (invalid members, emptied ranges,
+		// missing sets) goes to stderr too, once per customer, not only to the summary.
+		for _, w := range d.Warnings {
+			if !seen[w] && j.Logger != nil {
+				j.Logger.Warn(w, "customer", c.Name)
+			}
+			seen[w] = true
+		}
 		key := famKeys[d.Family]
 		var list []stateEntry
 		for _, e := range d.Prefixes.Entries {
@@ -596,19 +624,26 @@ func shrinkCheck(c *config.Customer, b built, force bool) (refused, warn string)
 	return "", warn
 }
 
-// readState reads a customer's state.json; a missing or damaged one is an empty state
-// (a first run: nothing to compare with).
-func readState(path string) customerState {
+// readState reads a customer's state.json. A missing one is an empty state (a first
+// run: nothing to compare with); a damaged or unreadable one is an empty state and an
+// error naming it, so that the shrink guard is not silently disarmed.
+func readState(path string) (customerState, error) {
 	var st customerState
-	if b, err := os.ReadFile(path); err == nil {
-		if json.Unmarshal(b, &st) != nil {
-			st = customerState{}
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		err = nil
+	case err != nil:
+		err = fmt.Errorf("previous %s is unreadable: %w", path, err)
+	default:
+		if jerr := json.Unmarshal(b, &st); jerr != nil {
+			st, err = customerState{}, fmt.Errorf("previous %s is damaged: %w", path, jerr)
 		}
 	}
 	if st.Entries == nil {
 		st.Entries = map[string][]stateEntry{}
 	}
-	return st
+	return st, err
 }
 
 // setDiff counts the entries of b not in a (added) and of a not in b (removed); both

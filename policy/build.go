@@ -195,6 +195,7 @@ func BuildPrefixFilter(ctx context.Context, q irr.Querier, r *irr.Resolver, obje
 	}
 	for i, a := range exp.ASNs {
 		op, ranged := exp.ASNRanges[a]
+		var emptied []string // route prefixes the range operator leaves no length of
 		for _, p := range routes[i] {
 			if !p.IsValid() || p.Addr().Is6() != v6 {
 				// Never build a filter from an answer that does not fit the question.
@@ -204,10 +205,19 @@ func BuildPrefixFilter(ctx context.Context, q irr.Querier, r *irr.Resolver, obje
 			if ranged {
 				var ok bool
 				if pr, ok = op.Apply(pr); !ok {
+					emptied = append(emptied, p.String())
 					continue
 				}
 			}
 			inputs = append(inputs, input{pr: pr, origin: a, path: exp.Paths[a]})
+		}
+		if len(emptied) > 0 {
+			// RFC 2622 §2: ^n and ^n-m need n >= the prefix length (and at most the family
+			// maximum), so the operator permits nothing of these route objects. Said once
+			// per ASN, with the first few prefixes, so a big cone gives one line, not one
+			// per route.
+			warnings = append(warnings, fmt.Sprintf("range operator %s of %s (via %s) permits no length of %d of its IPv%d route prefixes; dropped: %s",
+				op, a, safePath(exp.Paths[a]), len(emptied), opt.Family, firstFew(emptied, 5)))
 		}
 		if opt.ROAAdd != nil {
 			for _, p := range opt.ROAAdd(a, v6) {
@@ -455,4 +465,12 @@ next:
 		kept = append(kept, in)
 	}
 	return kept, warnings
+}
+
+// firstFew joins the first n of ss and says how many more there are.
+func firstFew(ss []string, n int) string {
+	if len(ss) <= n {
+		return strings.Join(ss, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(ss[:n], ", "), len(ss)-n)
 }

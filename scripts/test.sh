@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs every bgpfilter test. As root it first installs the Debian packages the tests
-# use as real peers (bgpq4, BIRD 2, FRR, gobgpd, stayrtr, softflowd, nfdump, whois,
+# use as real peers (bgpq4, BIRD 2, FRR, gobgpd, ExaBGP, stayrtr, softflowd, nfdump, whois,
 # chromium for the HTML report) when
 # they are missing. Under CI=true a missing peer fails its test instead of skipping it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PKGS="bgpq4 bird2 frr frr-rpki-rtrlib openbgpd gobgpd stayrtr softflowd nfdump whois iproute2 tshark chromium nftables"
+PKGS="bgpq4 bird2 frr frr-rpki-rtrlib openbgpd gobgpd exabgp stayrtr softflowd nfdump whois iproute2 tshark chromium nftables"
 missing=()
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -186,6 +186,7 @@ type FRR struct {
 	*Daemon
 	Dir   string // vty socket and configuration directory
 	Conf  string // the configuration file bgpd runs
+	Port  int    // BGP port bgpd listens on
 	vtysh string
 }
 
@@ -194,11 +195,21 @@ type FRR struct {
 // requires bgpd (also looked for in /usr/lib/frr) and vtysh.
 func StartFRR(t testing.TB, dir string, c FRRConfig) *FRR {
 	t.Helper()
+	return (*NetNS)(nil).StartFRR(t, dir, c)
+}
+
+// StartFRR is the package-level StartFRR inside the namespace (n == nil: the
+// caller's, where Listen and Neighbor must be loopback addresses). In a namespace an
+// empty Listen makes bgpd listen on every address of it.
+func (n *NetNS) StartFRR(t testing.TB, dir string, c FRRConfig) *FRR {
+	t.Helper()
 	bgpd := FRRBgpd(t)
 	vtysh := Require(t, "vtysh")
-	requireLoopback(t, c.Listen)
-	if c.Neighbor != "" {
-		requireLoopback(t, c.Neighbor)
+	if n == nil {
+		requireLoopback(t, c.Listen)
+		if c.Neighbor != "" {
+			requireLoopback(t, c.Neighbor)
+		}
 	}
 	log := filepath.Join(dir, "bgpd.log")
 	var b strings.Builder
@@ -213,12 +224,16 @@ func StartFRR(t testing.TB, dir string, c FRRConfig) *FRR {
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatalf("peer: %v", err)
 	}
+	port := FreePort(t)
 	args := []string{"-S", "-Z", "-f", path, "-i", filepath.Join(dir, "bgpd.pid"),
-		"--vty_socket", dir, "-A", "127.0.0.1", "-P", "0", "-p", strconv.Itoa(FreePort(t)), "-l", c.Listen}
+		"--vty_socket", dir, "-A", "127.0.0.1", "-P", "0", "-p", strconv.Itoa(port)}
+	if c.Listen != "" {
+		args = append(args, "-l", c.Listen)
+	}
 	for _, m := range c.Modules {
 		args = append(args, "-M", m)
 	}
-	f := &FRR{Dir: dir, Conf: path, vtysh: vtysh, Daemon: Start(t, bgpd, args...)}
+	f := &FRR{Dir: dir, Conf: path, Port: port, vtysh: vtysh, Daemon: n.Start(t, bgpd, args...)}
 	f.LogFile = log
 	return f
 }
@@ -275,7 +290,12 @@ func (f *FRR) Established(neighbor string) bool {
 // neighbors NEIGHBOR WHICH json", where which is "routes" (accepted) or
 // "received-routes" (Adj-RIB-In); nil when the answer is not there yet.
 func (f *FRR) NeighborPrefixes(neighbor, which string) []string {
-	out, err := f.Vty("show bgp ipv4 unicast neighbors " + neighbor + " " + which + " json")
+	return f.FamilyPrefixes("ipv4", neighbor, which)
+}
+
+// FamilyPrefixes is NeighborPrefixes for the address family afi ("ipv4" or "ipv6").
+func (f *FRR) FamilyPrefixes(afi, neighbor, which string) []string {
+	out, err := f.Vty("show bgp " + afi + " unicast neighbors " + neighbor + " " + which + " json")
 	var doc map[string]json.RawMessage
 	if err != nil || json.Unmarshal([]byte(out), &doc) != nil {
 		return nil
@@ -306,6 +326,13 @@ type BIRD struct {
 // dir/bird.log, which Eventually shows on failure. It requires bird and birdc.
 func StartBIRD(t testing.TB, dir, conf string) *BIRD {
 	t.Helper()
+	return (*NetNS)(nil).StartBIRD(t, dir, conf)
+}
+
+// StartBIRD is the package-level StartBIRD inside the namespace (n == nil: the
+// caller's); birdc reaches it through the control socket in dir.
+func (n *NetNS) StartBIRD(t testing.TB, dir, conf string) *BIRD {
+	t.Helper()
 	bird := Require(t, "bird")
 	birdc := Require(t, "birdc")
 	path := filepath.Join(dir, "bird.conf")
@@ -313,7 +340,7 @@ func StartBIRD(t testing.TB, dir, conf string) *BIRD {
 		t.Fatalf("peer: %v", err)
 	}
 	sock := filepath.Join(dir, "bird.ctl")
-	b := &BIRD{Socket: sock, birdc: birdc, Daemon: Start(t, bird, "-f", "-c", path, "-s", sock, "-P", filepath.Join(dir, "bird.pid"))}
+	b := &BIRD{Socket: sock, birdc: birdc, Daemon: n.Start(t, bird, "-f", "-c", path, "-s", sock, "-P", filepath.Join(dir, "bird.pid"))}
 	b.LogFile = filepath.Join(dir, "bird.log")
 	return b
 }

@@ -66,6 +66,9 @@ const (
 	ExtraD    // an unsolicited "D" before the right reply
 	ExtraC    // the right reply, then an unsolicited "C"
 	Duplicate // the right reply twice
+	// Die is the server going away mid-run: instead of answering it closes every
+	// connection and stops listening, so every later connection is refused.
+	Die
 )
 
 // dataKinds are the faults injected on a data query, in matrix order.
@@ -82,7 +85,7 @@ var kindNames = map[Kind]string{
 	ShortLength: "short-length", LongLength: "long-length", NoTerminator: "no-terminator",
 	FReply: "F-reply", EReply: "E-reply", GarbageLine: "garbage-line", GarbageData: "garbage-data",
 	WrongFamily: "wrong-family", HugeLength: "huge-length", SlowDrip: "slow-drip", NotIRRd: "not-irrd",
-	ExtraD: "extra-D", ExtraC: "extra-C", Duplicate: "duplicate",
+	ExtraD: "extra-D", ExtraC: "extra-C", Duplicate: "duplicate", Die: "die",
 }
 
 // String names the fault.
@@ -163,6 +166,13 @@ func (s *Server) Queries() []string {
 
 // Close stops the server and ends every connection.
 func (s *Server) Close() {
+	s.die()
+	s.wg.Wait()
+}
+
+// die stops listening and ends every connection, without waiting for the handlers
+// (one of them may be the caller: the Die fault).
+func (s *Server) die() {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -174,7 +184,6 @@ func (s *Server) Close() {
 	}
 	s.mu.Unlock()
 	s.ln.Close()
-	s.wg.Wait()
 }
 
 func (s *Server) serve() {
@@ -260,7 +269,7 @@ func (s *Server) inject(c net.Conn, bw *bufio.Writer, reply string) bool {
 		i := strings.IndexByte(reply, '\n')
 		data = reply[i+1 : len(reply)-len("\nC\n")]
 	}
-	if data == "" && s.fault.Kind != Stall && s.fault.Kind != Drop && s.fault.Kind != SlowDrip {
+	if data == "" && s.fault.Kind != Stall && s.fault.Kind != Drop && s.fault.Kind != SlowDrip && s.fault.Kind != Die {
 		data = "192.0.2.0/24"
 	}
 	switch s.fault.Kind {
@@ -268,6 +277,9 @@ func (s *Server) inject(c net.Conn, bw *bufio.Writer, reply string) bool {
 		io.Copy(io.Discard, c) // until the client gives up
 		return false
 	case Drop:
+		return false
+	case Die:
+		s.die()
 		return false
 	case Truncate:
 		fmt.Fprintf(bw, "A%d\n%s", len(data)+1, data[:len(data)/2])
