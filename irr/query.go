@@ -327,9 +327,18 @@ func (ix *Index) SetPrefixes(ctx context.Context, sources []string, name string,
 }
 
 func (ix *Index) setPrefixes(srcs []*source, name string, v6 bool) ([]netip.Prefix, bool) {
+	l, found := ix.setPrefixKeys(srcs, name, v6)
+	if !found {
+		return nil, false
+	}
+	return l.Prefixes(), true
+}
+
+// setPrefixKeys is setPrefixes as sorted, distinct keys (see SetPrefixKeys).
+func (ix *Index) setPrefixKeys(srcs []*source, name string, v6 bool) (pfxkey.List, bool) {
 	set, _ := findSet(srcs, name)
 	if set == nil || set.class != "as-set" {
-		return nil, false
+		return pfxkey.List{V6: v6}, false
 	}
 	f := 0
 	if v6 {
@@ -357,7 +366,7 @@ func (ix *Index) setPrefixes(srcs []*source, name string, v6 bool) ([]netip.Pref
 				packed = src.appendPacked4(packed, a)
 			}
 		}
-		return sortPacked4(packed), true
+		return pfxkey.List{P4: packed}.Normalize(), true
 	}
 	keys := make([]pkey, 0, n)
 	for _, a := range asns {
@@ -365,7 +374,7 @@ func (ix *Index) setPrefixes(srcs []*source, name string, v6 bool) ([]netip.Pref
 			keys = src.appendKeys(keys, 1, a)
 		}
 	}
-	return sortPrefixes(keys, true), true
+	return pfxkey.List{V6: true, K6: keys}.Normalize(), true
 }
 
 // sortKeys sorts and deduplicates keys (in place) and converts them to prefixes.

@@ -169,14 +169,34 @@ func (c *Cache) Close() error {
 	return nil
 }
 
+// codec is how a kind of answer is stored: its file name suffix, the magic line its
+// files start with, and its payload encoding.
+type codec[T any] struct {
+	ext, magic string
+	encode     func(T) ([]byte, error)
+	decode     func([]byte, *T) error
+}
+
+// jsonCodec stores T as JSON (".json" files, magic v1).
+func jsonCodec[T any]() codec[T] {
+	return codec[T]{ext: ".json", magic: magic,
+		encode: func(v T) ([]byte, error) { return json.Marshal(v) },
+		decode: func(b []byte, v *T) error { return json.Unmarshal(b, v) }}
+}
+
 // cached runs one query through the cache: key identifies it, desc names it in
 // messages, and fetch asks the wrapped Querier. T is stored as JSON.
 func cached[T any](c *Cache, key, desc string, fetch func() (T, error)) (T, error) {
+	return cachedAs(c, jsonCodec[T](), key, desc, fetch)
+}
+
+// cachedAs is cached with the answer stored by cd.
+func cachedAs[T any](c *Cache, cd codec[T], key, desc string, fetch func() (T, error)) (T, error) {
 	var zero T
 	now := c.opt.Now()
 	if c.opt.TTL > 0 {
 		var v T
-		if stored, ok := c.load(key, &v); ok && now.Sub(stored) <= c.opt.TTL && !stored.After(now) {
+		if stored, ok := loadAs(c, cd, key, &v); ok && now.Sub(stored) <= c.opt.TTL && !stored.After(now) {
 			c.mu.Lock()
 			c.hits++
 			c.mu.Unlock()
@@ -186,7 +206,7 @@ func cached[T any](c *Cache, key, desc string, fetch func() (T, error)) (T, erro
 	}
 	v, err := fetch()
 	if err == nil {
-		if werr := c.store(key, v); werr != nil {
+		if werr := storeAs(c, cd, key, v); werr != nil {
 			c.log.Warn("irrcache: cannot store answer", "query", desc, "err", werr)
 		}
 		return v, nil
@@ -195,7 +215,7 @@ func cached[T any](c *Cache, key, desc string, fetch func() (T, error)) (T, erro
 		return zero, err
 	}
 	var sv T
-	stored, ok := c.load(key, &sv)
+	stored, ok := loadAs(c, cd, key, &sv)
 	if !ok {
 		return zero, fmt.Errorf("%w (and no cached answer for --stale-on-failure)", err)
 	}
@@ -221,15 +241,22 @@ type header struct {
 	SHA256 string    `json:"sha256"`
 }
 
-func (c *Cache) path(key string) string {
+// path is the JSON entry's file for key.
+func (c *Cache) path(key string) string { return c.pathExt(key, ".json") }
+
+func (c *Cache) pathExt(key, ext string) string {
 	sum := sha256.Sum256([]byte(key))
 	h := hex.EncodeToString(sum[:])
-	return filepath.Join(c.opt.Dir, h[:2], h+".json")
+	return filepath.Join(c.opt.Dir, h[:2], h+ext)
 }
 
-// store writes v under key atomically.
+// store writes v under key atomically, as JSON.
 func (c *Cache) store(key string, v any) error {
-	payload, err := json.Marshal(v)
+	return storeAs(c, jsonCodec[any](), key, v)
+}
+
+func storeAs[T any](c *Cache, cd codec[T], key string, v T) error {
+	payload, err := cd.encode(v)
 	if err != nil {
 		return fmt.Errorf("irrcache: encode: %w", err)
 	}
@@ -239,24 +266,24 @@ func (c *Cache) store(key string, v any) error {
 		return fmt.Errorf("irrcache: encode: %w", err)
 	}
 	var b bytes.Buffer
-	b.Grow(len(magic) + len(hdr) + len(payload) + 2)
-	b.WriteString(magic)
+	b.Grow(len(cd.magic) + len(hdr) + len(payload) + 2)
+	b.WriteString(cd.magic)
 	b.Write(hdr)
 	b.WriteByte('\n')
 	b.Write(payload)
 	b.WriteByte('\n')
-	p := c.path(key)
+	p := c.pathExt(key, cd.ext)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("irrcache: %w", err)
 	}
 	return atomicfile.WriteFile(p, b.Bytes(), 0o644)
 }
 
-// load reads the entry for key into v and returns when it was stored. A missing
+// loadAs reads the entry for key into v and returns when it was stored. A missing
 // entry is a silent miss; a damaged one a miss with a warning.
-func (c *Cache) load(key string, v any) (time.Time, bool) {
-	p := c.path(key)
-	stored, err := readEntry(p, key, v)
+func loadAs[T any](c *Cache, cd codec[T], key string, v *T) (time.Time, bool) {
+	p := c.pathExt(key, cd.ext)
+	stored, err := readEntry(p, cd.magic, key, func(b []byte) error { return cd.decode(b, v) })
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			c.log.Warn("irrcache: ignoring damaged cache entry", "file", p, "err", err)
@@ -266,7 +293,8 @@ func (c *Cache) load(key string, v any) (time.Time, bool) {
 	return stored, true
 }
 
-func readEntry(p, key string, v any) (time.Time, error) {
+// readEntry reads a cache file in one read and verifies and decodes it.
+func readEntry(p, magic, key string, decode func([]byte) error) (time.Time, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return time.Time{}, err
@@ -283,11 +311,17 @@ func readEntry(p, key string, v any) (time.Time, error) {
 	if _, err := f.ReadAt(data, 0); err != nil {
 		return time.Time{}, err
 	}
-	return decodeEntry(data, key, v)
+	return decodeEntryAs(data, magic, key, decode)
 }
 
-// decodeEntry verifies and decodes a cache file's bytes.
+// decodeEntry verifies and decodes a JSON cache file's bytes.
 func decodeEntry(data []byte, key string, v any) (time.Time, error) {
+	return decodeEntryAs(data, magic, key, func(b []byte) error { return json.Unmarshal(b, v) })
+}
+
+// decodeEntryAs verifies a cache file's bytes (magic, header, key, length, checksum)
+// and hands the payload to decode.
+func decodeEntryAs(data []byte, magic, key string, decode func([]byte) error) (time.Time, error) {
 	rest, ok := bytes.CutPrefix(data, []byte(magic))
 	if !ok {
 		return time.Time{}, errors.New("not a cache file of this version")
@@ -311,7 +345,7 @@ func decodeEntry(data []byte, key string, v any) (time.Time, error) {
 	if hex.EncodeToString(sum[:]) != h.SHA256 {
 		return time.Time{}, errors.New("checksum mismatch")
 	}
-	if err := json.Unmarshal(payload, v); err != nil {
+	if err := decode(payload); err != nil {
 		return time.Time{}, fmt.Errorf("bad payload: %w", err)
 	}
 	return h.Stored, nil

@@ -29,6 +29,12 @@ type Net struct {
 	Prefixes4  int         `json:"info_prefixes4"`
 	Prefixes6  int         `json:"info_prefixes6"`
 	NeverViaRS bool        `json:"info_never_via_route_servers"`
+	Website    string      `json:"website"`
+	PolicyURL  string      `json:"policy_url"`
+	// Contacts counts the poc_set entries when the page has them (anonymous API pages
+	// do not: PeeringDB shows contacts to logged-in users only). The MANRS report
+	// shows it; the page's own key is poc_set, so this one is never read from a page.
+	Contacts int `json:"contacts"`
 }
 
 // ErrFormat is wrapped by errors about a file that is not a PeeringDB net page.
@@ -84,10 +90,16 @@ func Decode(r io.Reader) ([]Net, error) {
 	}
 	out := make([]Net, 0, len(*page.Data))
 	for i, raw := range *page.Data {
-		var n Net
-		if err := json.Unmarshal(raw, &n); err != nil {
+		var rec struct {
+			Net
+			Contacts json.RawMessage   `json:"contacts"` // not a PeeringDB key: never taken from input
+			PocSet   []json.RawMessage `json:"poc_set"`  // objects or ids, depending on the API depth
+		}
+		if err := json.Unmarshal(raw, &rec); err != nil {
 			return nil, fmt.Errorf("%w: record %d: %v", ErrFormat, i, err)
 		}
+		n := rec.Net
+		n.Contacts = len(rec.PocSet)
 		if n.ASN == 0 {
 			return nil, fmt.Errorf("%w: record %d has no asn", ErrFormat, i)
 		}

@@ -91,3 +91,30 @@ func num(v any) float64 {
 	f, _ := v.(float64)
 	return f
 }
+
+// TestDecodeReportFields: the fields the MANRS report shows come from the one loader:
+// website, policy_url, and the poc_set count as Contacts (a "contacts" key in the page
+// is not PeeringDB's and is ignored).
+func TestDecodeReportFields(t *testing.T) {
+	nets, err := Decode(strings.NewReader(`{"data": [
+		{"asn": 64496, "name": "Example", "website": "https://example.net", "policy_url": "https://example.net/peering",
+		 "contacts": 99, "poc_set": [{"role": "NOC"}, {"role": "Policy"}]},
+		{"asn": 64497, "name": "Ids", "poc_set": [1, 2, 3]},
+		{"asn": 64498, "name": "Anonymous"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Net{
+		{ASN: 64496, Name: "Example", Website: "https://example.net", PolicyURL: "https://example.net/peering", Contacts: 2},
+		{ASN: 64497, Name: "Ids", Contacts: 3},
+		{ASN: 64498, Name: "Anonymous"},
+	}
+	if len(nets) != len(want) {
+		t.Fatalf("got %d nets, want %d", len(nets), len(want))
+	}
+	for i := range want {
+		if nets[i] != want[i] {
+			t.Errorf("net %d = %+v, want %+v", i, nets[i], want[i])
+		}
+	}
+}

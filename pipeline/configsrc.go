@@ -8,8 +8,8 @@ import (
 
 	"github.com/bgpfilter/bgpfilter/config"
 	"github.com/bgpfilter/bgpfilter/irr"
+	"github.com/bgpfilter/bgpfilter/peeringdb"
 	"github.com/bgpfilter/bgpfilter/policy"
-	"github.com/bgpfilter/bgpfilter/report"
 	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/rpki"
 )
@@ -55,7 +55,7 @@ func OpenConfigSources(ctx context.Context, cfg *config.File, irrSpec IRRSpec, i
 		rpkiSpec.Spec = cfg.RPKI
 	}
 	if len(cfg.PeeringDB) > 0 {
-		nets, err := report.LoadPeeringDB(cfg.PeeringDB)
+		nets, err := peeringdb.Load(cfg.PeeringDB)
 		if err != nil {
 			code := ExitData
 			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {

@@ -153,6 +153,10 @@ func keptDocument(name string, family int, st customerState) *policy.Document {
 
 var famKeys = map[int]string{4: "ipv4", 6: "ipv6"}
 
+// generateWriters bounds the customers whose files are being written (staged and
+// fsynced) beside the --jobs customers rendering.
+const generateWriters = 16
+
 // savKey is the state.json and summary key of a customer's permitted SAV sources.
 const savKey = "sav"
 
@@ -404,15 +408,29 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 		}
 	}
 
-	// Phase 3: render and write each customer, in parallel.
+	// Every export policy of a family announces the same set: merge it once.
+	shared := render.NewSharedCache()
+	var exports [2]*policy.ExportSet
+	for fi, fam := range []int{4, 6} {
+		exports[fi] = policy.NewExportSet(fam, own[fi], imports[fi])
+	}
+
+	// Phase 3: render each customer, jobs at a time (CPU-bound), and write it: the
+	// staged writes wait for fsyncs, not CPU, so up to generateWriters more customers
+	// are being written while the next ones render.
 	done := 0
 	var mu sync.Mutex
+	cpu := make(chan struct{}, jobs)
+	inflight := make(chan struct{}, jobs+generateWriters)
 	for i := range cfg.Customers {
 		wg.Add(1)
-		sem <- struct{}{}
+		inflight <- struct{}{}
 		go func(i int) {
-			defer func() { <-sem; wg.Done() }()
-			cs := j.customer(&cfg.Customers[i], results[i], own, imports)
+			defer func() { <-inflight; wg.Done() }()
+			cpu <- struct{}{}
+			rendered := sync.OnceFunc(func() { <-cpu })
+			defer rendered()
+			cs := j.customer(&cfg.Customers[i], results[i], exports, shared, rendered)
 			mu.Lock()
 			sum.Customers[i] = cs
 			done++
@@ -440,7 +458,8 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 
 // customer renders and writes one customer; its previous files stay unless every
 // target could be rendered and the shrink guard allows the new filter.
-func (j *GenerateJob) customer(c *config.Customer, b built, own [2]policy.PrefixSet, imports [2][]*policy.Document) CustomerSummary {
+// rendered is called once the files are rendered, before they are written.
+func (j *GenerateJob) customer(c *config.Customer, b built, exports [2]*policy.ExportSet, shared *render.SharedCache, rendered func()) CustomerSummary {
 	cs := CustomerSummary{Name: c.Name, Targets: slices.Clone(c.Knobs.Targets), Files: []string{},
 		Entries: map[string]int{}, Added: map[string]int{}, Removed: map[string]int{}, Sources: []string{}, Warnings: []string{}}
 	fail := func(err error, fallback int) CustomerSummary {
@@ -456,8 +475,8 @@ func (j *GenerateJob) customer(c *config.Customer, b built, own [2]policy.Prefix
 		return fail(b.err, ExitData)
 	}
 	docs := b.docs
-	docs.Export4 = policy.ExportDocument(docs.Import4, own[0], imports[0])
-	docs.Export6 = policy.ExportDocument(docs.Import6, own[1], imports[1])
+	docs.Export4 = policy.ExportDocumentFrom(docs.Import4, exports[0])
+	docs.Export6 = policy.ExportDocumentFrom(docs.Import6, exports[1])
 	dir := filepath.Join(j.Out, c.Name)
 	prev := b.prev
 	state := customerState{Entries: map[string][]stateEntry{}}
@@ -514,7 +533,7 @@ func (j *GenerateJob) customer(c *config.Customer, b built, own [2]policy.Prefix
 	}
 	var files []file
 	for _, target := range c.Knobs.Targets {
-		out, err := render.RenderPolicy(target, all, render.Options{})
+		out, err := render.RenderPolicy(target, all, render.Options{Shared: shared})
 		if err != nil {
 			return fail(fmt.Errorf("%s: %w", target, err), ExitData)
 		}
@@ -566,6 +585,7 @@ func (j *GenerateJob) customer(c *config.Customer, b built, own [2]policy.Prefix
 	if j.DryRun || !changed {
 		return cs
 	}
+	rendered()
 	// Stage every file of the customer, then rename them all: a failure leaves the
 	// previous set whole.
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -585,11 +605,9 @@ func (j *GenerateJob) customer(c *config.Customer, b built, own [2]policy.Prefix
 		}
 		staged = append(staged, s)
 	}
-	for _, s := range staged {
-		if err := s.Commit(); err != nil {
-			abort()
-			return fail(err, ExitUsage)
-		}
+	if err := atomicfile.CommitAll(staged); err != nil {
+		abort()
+		return fail(err, ExitUsage)
 	}
 	return cs
 }

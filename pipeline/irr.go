@@ -36,6 +36,8 @@ type IRRSpec struct {
 	// QueryTimeout, ConnectTimeout and RunTimeout bound each whois query, each
 	// connect and the whole run (0: no run limit).
 	QueryTimeout, ConnectTimeout, RunTimeout time.Duration
+	// MaxReply bounds one whois reply in bytes (--max-reply; 0: whois.DefaultMaxReply).
+	MaxReply int
 	// CacheDir keeps whois answers; CacheTTL serves them without asking when younger;
 	// StaleOnFailure serves older ones when every server fails (needs CacheDir).
 	CacheDir                 string
@@ -285,7 +287,7 @@ func openRemote(ctx context.Context, spec IRRSpec, specs []string, withSources b
 	if spec.StaleOnFailure > 0 && spec.CacheDir == "" {
 		return nil, WithCode(ExitUsage, errors.New("--stale-on-failure needs --cache-dir"))
 	}
-	opt := whois.ClientOptions{ConnectTimeout: spec.ConnectTimeout, QueryTimeout: spec.QueryTimeout, Logger: log}
+	opt := whois.ClientOptions{ConnectTimeout: spec.ConnectTimeout, QueryTimeout: spec.QueryTimeout, MaxReply: spec.MaxReply, Logger: log}
 	if spec.RunTimeout > 0 {
 		opt.Deadline = time.Now().Add(spec.RunTimeout)
 	}

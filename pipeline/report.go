@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/bgpfilter/bgpfilter/mrt"
+	"github.com/bgpfilter/bgpfilter/peeringdb"
 	"github.com/bgpfilter/bgpfilter/policy"
 	"github.com/bgpfilter/bgpfilter/report"
 	"github.com/bgpfilter/bgpfilter/routing"
@@ -54,9 +55,9 @@ func (j *ReportJob) Run(ctx context.Context) error {
 			return WithCode(ExitData, fmt.Errorf("report: --announcements: %w", err))
 		}
 	}
-	var pdb map[routing.ASN]report.PDBNet
+	var pdb map[routing.ASN]peeringdb.Net
 	if len(j.PeeringDB) > 0 {
-		if pdb, err = report.LoadPeeringDB(j.PeeringDB); err != nil {
+		if pdb, err = peeringdb.Load(j.PeeringDB); err != nil {
 			return WithCode(ExitData, fmt.Errorf("report: --peeringdb: %w", err))
 		}
 	}

@@ -273,14 +273,22 @@ func OwnPrefixes(ctx context.Context, in Inputs, name string, family int, asSets
 // sets (customers are import documents of imp's family; imp itself may be among
 // them). Entries that several sets hold once are merged with their provenance.
 func ExportDocument(imp *Document, own PrefixSet, customers []*Document) *Document {
-	d := &Document{
-		Name:      PolicyName(imp.Customer, Export, imp.Family),
-		Customer:  imp.Customer,
-		Direction: Export,
-		Family:    imp.Family,
-		Session:   imp.Session,
-	}
-	d.Session.MaxPrefix = MaxPrefix{}
+	return ExportDocumentFrom(imp, NewExportSet(imp.Family, own, customers))
+}
+
+// ExportSet is the prefix set every export policy of one family announces: the own
+// prefixes plus the union of the customers' import filters. It does not depend on the
+// session, so a job with many sessions builds it once (NewExportSet) and shares it
+// (ExportDocumentFrom): building it per session costs O(sessions²) for the same set.
+type ExportSet struct {
+	Family  int
+	Objects []string
+	Entries []Entry
+}
+
+// NewExportSet merges own and the import documents of customers of family (others
+// and nil are skipped) into the shared export set.
+func NewExportSet(family int, own PrefixSet, customers []*Document) *ExportSet {
 	objects := []string{}
 	if len(own.Objects) > 0 || len(own.Entries) > 0 {
 		objects = append(objects, "self")
@@ -299,16 +307,30 @@ func ExportDocument(imp *Document, own PrefixSet, customers []*Document) *Docume
 	}
 	addAll(own.Entries)
 	for _, c := range customers {
-		if c == nil || c.Family != imp.Family || c.Direction != Import {
+		if c == nil || c.Family != family || c.Direction != Import {
 			continue
 		}
 		objects = append(objects, c.Customer)
 		addAll(c.Prefixes.Entries)
 	}
 	slices.SortFunc(entries, func(a, b Entry) int { return routing.Compare(a.PrefixRange, b.PrefixRange) })
+	return &ExportSet{Family: family, Objects: objects, Entries: entries}
+}
+
+// ExportDocumentFrom is the export document of imp's session announcing set. The
+// document shares set's Objects and Entries (read-only, like every Document's).
+func ExportDocumentFrom(imp *Document, set *ExportSet) *Document {
+	d := &Document{
+		Name:      PolicyName(imp.Customer, Export, imp.Family),
+		Customer:  imp.Customer,
+		Direction: Export,
+		Family:    imp.Family,
+		Session:   imp.Session,
+	}
+	d.Session.MaxPrefix = MaxPrefix{}
 	d.Prefixes = PrefixSet{Name: famName(imp.Customer, SuffixOutPfx, imp.Family), Family: imp.Family,
-		Objects: objects, Entries: entries}
-	if len(entries) == 0 {
+		Objects: set.Objects, Entries: set.Entries}
+	if len(set.Entries) == 0 {
 		d.Warnings = []string{fmt.Sprintf("empty IPv%d export filter: nothing is announced", imp.Family)}
 	}
 	d.Rules = makeRules(exportRules, nil, d)

@@ -111,7 +111,7 @@ func aggregateSorted(src keySrc, n int) *aggregated {
 		last.ok = false
 		for len(stack) > 0 {
 			top := &stack[len(stack)-1]
-			if top.k.Bits <= k.Bits && commonLen(top.k, k) == int(top.k.Bits) {
+			if within(top.k, k) {
 				break
 			}
 			if last.ok {
@@ -126,11 +126,13 @@ func aggregateSorted(src keySrc, n int) *aggregated {
 			if len(stack) > 0 && eb == int(stack[len(stack)-1].k.Bits) {
 				stack[len(stack)-1].l = last
 			} else {
-				stack = append(stack, frame{k: key{Hi: k.Hi, Lo: k.Lo, Bits: uint8(eb), V6: k.V6}.Masked(),
-					glue: true, leaf: lastLeaf, l: last})
+				f := push(&stack)
+				f.k = key{Hi: k.Hi, Lo: k.Lo, Bits: uint8(eb), V6: k.V6}.Masked()
+				f.glue, f.leaf, f.l, f.r.ok = true, lastLeaf, last, false
 			}
 		}
-		stack = append(stack, frame{k: k, leaf: int32(i)})
+		f := push(&stack)
+		f.k, f.glue, f.leaf, f.l.ok, f.r.ok = k, false, int32(i), false, false
 	}
 	last.ok = false
 	for len(stack) > 0 {
@@ -143,6 +145,33 @@ func aggregateSorted(src keySrc, n int) *aggregated {
 		stack = stack[:len(stack)-1]
 	}
 	return a
+}
+
+// push adds a frame to the stack and returns it; only the fields its caller sets are
+// valid (complete reads a child's summary only when its ok is set). Assigning the
+// fields in place instead of appending a frame value saves a 64-byte copy per node,
+// which was the pass's largest cost.
+func push(stack *[]frame) *frame {
+	s := *stack
+	if len(s) == cap(s) {
+		s = append(s, frame{})
+	} else {
+		s = s[:len(s)+1]
+	}
+	*stack = s
+	return &s[len(s)-1]
+}
+
+// within reports whether k lies inside the (masked) prefix p: no shorter than p and
+// equal to it in p's bits (commonLen(p, k) == p.Bits, without the call).
+func within(p, k key) bool {
+	if p.Bits > k.Bits {
+		return false
+	}
+	if p.Bits <= 64 {
+		return (p.Hi^k.Hi)&^(^uint64(0)>>p.Bits) == 0
+	}
+	return p.Hi == k.Hi && (p.Lo^k.Lo)&^(^uint64(0)>>(p.Bits-64)) == 0
 }
 
 // attach makes the completed node c (key ck) a child of f, on the side its next bit

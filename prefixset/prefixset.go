@@ -119,6 +119,66 @@ func (s *Set) Add(p netip.Prefix) bool {
 	return true
 }
 
+// AddList inserts the prefixes of l (sorted, distinct, masked keys of the set's
+// family, as a pfxkey.List guarantees); those longer than MaxLen are dropped, a list of
+// the other family is ignored. The set takes ownership of l's slices: the first list
+// added to an empty plain set becomes its storage as it is, so a million-prefix answer
+// is neither copied nor sorted again.
+func (s *Set) AddList(l pfxkey.List) {
+	if l.V6 != s.v6 || l.Len() == 0 {
+		return
+	}
+	if s.t != nil || s.ag != nil {
+		for i := 0; i < l.Len(); i++ {
+			k := listKey(l, i)
+			if int(k.Bits) <= s.maxLen {
+				s.addKey(k)
+			}
+		}
+		return
+	}
+	if s.v6 {
+		ks := l.K6
+		if s.maxLen < s.afMax {
+			ks = slices.DeleteFunc(ks, func(k key) bool { return int(k.Bits) > s.maxLen })
+		}
+		if len(ks) == 0 {
+			return
+		}
+		if len(s.items) == 0 {
+			s.items = ks
+			return
+		}
+		if s.sorted && pfxkey.Compare(s.items[len(s.items)-1], ks[0]) >= 0 {
+			s.sorted = false
+		}
+		s.items = append(s.items, ks...)
+		return
+	}
+	ps := l.P4
+	if s.maxLen < s.afMax {
+		ps = slices.DeleteFunc(ps, func(v uint64) bool { return int(uint8(v)) > s.maxLen })
+	}
+	if len(ps) == 0 {
+		return
+	}
+	if len(s.items4) == 0 {
+		s.items4 = ps
+		return
+	}
+	if s.sorted && s.items4[len(s.items4)-1] >= ps[0] {
+		s.sorted = false
+	}
+	s.items4 = append(s.items4, ps...)
+}
+
+func listKey(l pfxkey.List, i int) key {
+	if l.V6 {
+		return l.K6[i]
+	}
+	return pfxkey.Unpack4(l.P4[i])
+}
+
 func (s *Set) addKey(k key) {
 	if s.ag != nil {
 		s.ensureTree()

@@ -174,7 +174,7 @@ func RenderPolicy(vendor string, docs []*policy.Document, opt Options) (*PolicyO
 	if r.t.Lookup("policy.tmpl") == nil {
 		return nil, fmt.Errorf("render: %s: session policies: %w", vendor, ErrUnsupported)
 	}
-	v, warnings, err := newPolicyView(vendor, docs)
+	v, warnings, err := newPolicyView(vendor, docs, opt.Shared)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +185,7 @@ func RenderPolicy(vendor string, docs []*policy.Document, opt Options) (*PolicyO
 	return &PolicyOutput{Text: text, Warnings: warnings}, nil
 }
 
-func newPolicyView(vendor string, docs []*policy.Document) (*policyView, []string, error) {
+func newPolicyView(vendor string, docs []*policy.Document, shared *SharedCache) (*policyView, []string, error) {
 	first := docs[0]
 	caps := Capabilities(vendor)
 	s := first.Session
@@ -218,7 +218,7 @@ func newPolicyView(vendor string, docs []*policy.Document) (*policyView, []strin
 		if d.Session.OriginBinding && d.Direction == policy.Import && caps["origin-binding"] == CapNo {
 			return nil, nil, fmt.Errorf("render: %s: %s: origin_binding (prefix paired with its own origins): %w", vendor, d.Name, ErrUnsupported)
 		}
-		dv, err := newDocView(d)
+		dv, err := newDocView(d, shared)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -301,7 +301,7 @@ func sharedName(v *policyView, name string) bool {
 	return name == v.Origins.Name || name == v.BogonASNs.Name || name == v.Peerlock.Name
 }
 
-func newDocView(d *policy.Document) (*docView, error) {
+func newDocView(d *policy.Document, shared *SharedCache) (*docView, error) {
 	if d.Family != 4 && d.Family != 6 {
 		return nil, fmt.Errorf("render: %s: address family %d", d.Name, d.Family)
 	}
@@ -323,7 +323,8 @@ func newDocView(d *policy.Document) (*docView, error) {
 	if d.Direction == policy.Import && dv.Enabled[string(policy.RuleASPathLength)] && d.MaxPathLength < 1 {
 		return nil, fmt.Errorf("render: %s: as-path-length limit %d", d.Name, d.MaxPathLength)
 	}
-	dv.Prefixes = newPrefixData(&policy.PrefixFilter{Name: d.Prefixes.Name, Family: d.Family, Entries: d.Prefixes.Entries})
+	dv.Prefixes = newPrefixDataLines(&policy.PrefixFilter{Name: d.Prefixes.Name, Family: d.Family, Entries: d.Prefixes.Entries},
+		shared.linesFor(d.Prefixes.Entries))
 	bog := &policy.PrefixFilter{Name: d.BogonPrefixes.Name, Family: d.Family}
 	for _, b := range d.BogonPrefixes.Entries {
 		if b.Prefix.Addr().Is6() != dv.V6 {

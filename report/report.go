@@ -17,6 +17,7 @@ import (
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/irr/rpsl"
 	"github.com/bgpfilter/bgpfilter/mrt"
+	"github.com/bgpfilter/bgpfilter/peeringdb"
 	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/rpki"
 )
@@ -41,7 +42,7 @@ type Options struct {
 	// Announcements are what the routing table shows (any order, duplicates allowed).
 	Announcements []mrt.Announcement
 	// PeeringDB are net records keyed by ASN (see LoadPeeringDB); nil when not given.
-	PeeringDB map[routing.ASN]PDBNet
+	PeeringDB map[routing.ASN]peeringdb.Net
 	// Filter, when set, returns the number of entries the cone's prefix filter has per
 	// family today (4 and 6) under the configured RPKI policy (the CLI builds it with
 	// policy.BuildPrefixFilter as prefix-list does).
@@ -95,15 +96,15 @@ const (
 
 // Contact is the Action 3 data of one ASN.
 type Contact struct {
-	ASN     routing.ASN `json:"asn"`
-	AutNum  bool        `json:"aut_num"`
-	AdminC  bool        `json:"admin_c"`
-	TechC   bool        `json:"tech_c"`
-	AbuseC  bool        `json:"abuse_c"`
-	MntBy   bool        `json:"mnt_by"`
-	Source  string      `json:"source,omitempty"`
-	PDB     *PDBNet     `json:"peeringdb,omitempty"`
-	Missing []string    `json:"missing,omitempty"`
+	ASN     routing.ASN    `json:"asn"`
+	AutNum  bool           `json:"aut_num"`
+	AdminC  bool           `json:"admin_c"`
+	TechC   bool           `json:"tech_c"`
+	AbuseC  bool           `json:"abuse_c"`
+	MntBy   bool           `json:"mnt_by"`
+	Source  string         `json:"source,omitempty"`
+	PDB     *peeringdb.Net `json:"peeringdb,omitempty"`
+	Missing []string       `json:"missing,omitempty"`
 }
 
 // Drop is an announced route the filter would reject and the rule that rejects it.

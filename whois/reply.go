@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/netip"
 	"strconv"
+
+	"github.com/bgpfilter/bgpfilter/internal/pfxkey"
 )
 
 // ReplyKind is the first byte of an IRRd reply.
@@ -33,6 +35,9 @@ type Reply struct {
 	// (reply_stream.go) instead of keeping it in Data.
 	Members  []string
 	Prefixes []netip.Prefix
+	// Keys holds the prefixes of an A reply streamed as keys (sorted, distinct,
+	// masked; SetPrefixKeys reads "!a" replies so, see reply_keys.go).
+	Keys pfxkey.List
 }
 
 // WriteA writes data as an A reply: "A<len(data)+1>\n<data>\nC\n". The length counts

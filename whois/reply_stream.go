@@ -24,6 +24,8 @@ const (
 	dataMembers                   // Reply.Members: whitespace-separated tokens
 	dataPrefixes4                 // Reply.Prefixes: IPv4 prefixes, sorted, unique
 	dataPrefixes6                 // Reply.Prefixes: IPv6 prefixes
+	dataKeys4                     // Reply.Keys: IPv4 prefixes as keys (reply_keys.go)
+	dataKeys6                     // Reply.Keys: IPv6 prefixes as keys
 )
 
 // readReplyMode is ReadReply with the data of an A reply parsed as mode says.
@@ -42,9 +44,12 @@ func readReplyMode(r *bufio.Reader, maxLen int, mode dataMode, scratch *[]netip.
 	}
 	sc := tokenScanner{br: r, left: n}
 	rep := Reply{Kind: ReplyA}
-	if mode == dataMembers {
+	switch mode {
+	case dataMembers:
 		rep.Members, err = sc.members()
-	} else {
+	case dataKeys4, dataKeys6:
+		rep.Keys, err = sc.keys(mode == dataKeys6)
+	default:
 		rep.Prefixes, err = sc.prefixes(mode == dataPrefixes6, scratch)
 	}
 	if err != nil {

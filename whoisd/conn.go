@@ -199,6 +199,12 @@ func (c *conn) readLine() (string, error) {
 	max := c.s.opt.MaxLineLen
 	for {
 		chunk, err := c.br.ReadSlice('\n')
+		if len(chunk) > 0 {
+			// Bytes of a line are activity, even before its newline: a long line (or a
+			// short one on a busy machine) may arrive in pieces over more than the idle
+			// timeout. A client silent mid-line is still idle one timeout later.
+			c.touch()
+		}
 		n := len(c.partial) + len(chunk)
 		if err == nil {
 			n--

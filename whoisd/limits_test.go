@@ -195,3 +195,35 @@ func quietHeap(t testing.TB) runtime.MemStats {
 	runtime.ReadMemStats(&m)
 	return m
 }
+
+// TestIdleTimeoutCountsPartialLines: bytes of a query line still arriving are
+// activity. A client (or a loaded machine's TCP stack) that delivers one line in
+// pieces spread over more than the idle timeout is answered, not closed as idle; a
+// connection that stops sending mid-line is still closed one idle timeout after its
+// last byte. This is how TestLoad's 1 MB query lines were closed as "idle" instead of
+// getting their F reply when the machine was busy.
+func TestIdleTimeoutCountsPartialLines(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	ts := startServer(t, smallIndex(t), Options{IdleTimeout: idle})
+	c := dial(t, ts.addr)
+	c.send("!!")
+	for _, piece := range []string{"!g", "as64", "496"} { // 3 × 200 ms: twice the timeout
+		if _, err := c.nc.Write([]byte(piece)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	c.send("")
+	if rep := c.reply(); rep.Kind != whois.ReplyA {
+		t.Fatalf("a query line sent in pieces over 600ms (idle timeout %v): %+v", idle, rep)
+	}
+	// Stop mid-line: closed about one idle timeout after the last byte.
+	if _, err := c.nc.Write([]byte("!gas64")); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	c.expectEOF()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("a connection silent mid-line closed after %v, want about %v", d, idle)
+	}
+}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
+	"slices"
 )
 
 // Staged is a file written to a temporary name beside its target and not yet renamed
@@ -28,9 +28,7 @@ func Stage(path string, data []byte, perm os.FileMode) (*Staged, error) {
 			return nil, fmt.Errorf("atomicfile: %s: not a regular file", path)
 		}
 		perm = st.Mode().Perm()
-		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-			owner, group = int(sys.Uid), int(sys.Gid)
-		}
+		owner, group = fileOwner(st)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("atomicfile: %w", err)
 	}
@@ -52,7 +50,7 @@ func Stage(path string, data []byte, perm os.FileMode) (*Staged, error) {
 	}
 	if owner >= 0 {
 		if st, err := f.Stat(); err == nil {
-			if sys, ok := st.Sys().(*syscall.Stat_t); ok && (int(sys.Uid) != owner || int(sys.Gid) != group) {
+			if u, g := fileOwner(st); u >= 0 && (u != owner || g != group) {
 				if err := f.Chown(owner, group); err != nil {
 					return fail(fmt.Errorf("atomicfile: %s: cannot keep its owner %d:%d: %w", path, owner, group, err))
 				}
@@ -94,4 +92,32 @@ func (s *Staged) Abort() {
 	}
 	s.done = true
 	os.Remove(s.tmp)
+}
+
+// CommitAll renames every staged file over its target, then syncs each directory
+// they are in once (Commit syncs it per file: a job that replaces several files of
+// one directory pays one directory sync instead of one per file). It stops at the
+// first rename that fails and returns its error; the files renamed before it stay.
+func CommitAll(staged []*Staged) error {
+	var dirs []string
+	for _, s := range staged {
+		if s.done {
+			return fmt.Errorf("atomicfile: %s: already committed or aborted", s.path)
+		}
+		s.done = true
+		if err := os.Rename(s.tmp, s.path); err != nil {
+			os.Remove(s.tmp)
+			return fmt.Errorf("atomicfile: rename %s: %w", s.path, err)
+		}
+		if d := filepath.Dir(s.path); !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	for _, dir := range dirs {
+		if d, err := os.Open(dir); err == nil {
+			d.Sync()
+			d.Close()
+		}
+	}
+	return nil
 }

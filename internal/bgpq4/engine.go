@@ -140,6 +140,9 @@ func (r *runner) run(out *bufio.Writer) int {
 	r.stop = map[string]bool{}
 	r.already = map[string]bool{}
 	r.set = prefixset.New(c.v6)
+	if c.maxlen != 0 {
+		r.set.MaxLen(c.maxlen) // AddList drops longer prefixes as addPrefix does
+	}
 
 	except := false
 	for _, arg := range c.objects {
@@ -422,13 +425,13 @@ func (r *runner) expand() int {
 				r.push(request{kind: qSources, srcs: src})
 				r.push(request{kind: qSetMembers, arg: name})
 			case aquery:
-				pfx, _, err := r.q.SetPrefixes(ctx, r.cur, name, c.v6)
+				// As keys: the answer goes into the set without a netip value per
+				// prefix (irr.KeyQuerier); the same prefixes as SetPrefixes.
+				keys, _, err := irr.SetPrefixKeys(ctx, r.q, r.cur, name, c.v6)
 				if err != nil {
 					return r.queryFailed("!a"+name, err)
 				}
-				for _, p := range pfx {
-					r.addPrefix(p)
-				}
+				r.set.AddList(keys)
 			default:
 				mem, _, err := r.q.Members(ctx, r.cur, name, true)
 				if err != nil {

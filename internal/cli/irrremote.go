@@ -14,6 +14,8 @@ func remoteFlags() []ucli.Flag {
 	return []ucli.Flag{
 		&ucli.DurationFlag{Name: "connect-timeout", EnvVars: []string{"BGPFILTER_CONNECT_TIMEOUT"}, Value: whois.DefaultConnectTimeout,
 			Usage: "whois://: timeout of the TCP connect and handshake with each IRR server"},
+		&ucli.GenericFlag{Name: "max-reply", EnvVars: []string{"BGPFILTER_MAX_REPLY"}, Value: &byteSize{n: whois.DefaultMaxReply},
+			Usage: "whois://: refuse an IRR reply longer than `SIZE` (bytes, or with KiB, MiB, GiB); the run fails with exit 3 and keeps its previous output"},
 		&ucli.DurationFlag{Name: "run-timeout", EnvVars: []string{"BGPFILTER_RUN_TIMEOUT"}, Value: 30 * time.Minute,
 			Usage: "whois://: no IRR query of the run continues past this much time after the start (0: no limit)"},
 		&ucli.StringFlag{Name: "cache-dir", EnvVars: []string{"BGPFILTER_CACHE_DIR"},
@@ -25,4 +27,13 @@ func remoteFlags() []ucli.Flag {
 		&ucli.DurationFlag{Name: "stale-on-failure", EnvVars: []string{"BGPFILTER_STALE_ON_FAILURE"},
 			Usage: "whois://: when every IRR server fails, use a cached answer up to this old, with a warning (needs --cache-dir)"},
 	}
+}
+
+// maxReply is the --max-reply value in bytes (0 when the app has no such flag: the
+// client's default).
+func maxReply(c *ucli.Context) int {
+	if b, ok := c.Generic("max-reply").(*byteSize); ok && b != nil {
+		return int(b.n)
+	}
+	return 0
 }

@@ -19,6 +19,7 @@ func irrSpec(c *ucli.Context) pipeline.IRRSpec {
 		QueryTimeout:   c.Duration("timeout"),
 		ConnectTimeout: c.Duration("connect-timeout"),
 		RunTimeout:     c.Duration("run-timeout"),
+		MaxReply:       maxReply(c),
 		CacheDir:       c.String("cache-dir"),
 		// The snapshot cache of --irr files: --cache-dir, else bgpfilter/ under the
 		// user cache directory; none with --no-snapshot-cache or without a user

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"slices"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -74,7 +73,7 @@ func StartChromium(t testing.TB, dir string) *Chromium {
 	log := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.ExtraFiles = []*os.File{toChrome, fromChrome}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = ownGroup()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("peer: start chromium: %v", err)
 	}

@@ -173,7 +173,7 @@ func Start(t testing.TB, name string, args ...string) *Daemon {
 	log := &SyncBuffer{}
 	cmd.Stdout = log
 	cmd.Stderr = log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = ownGroup()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("peer: start %s: %v", name, err)
 	}
