@@ -193,8 +193,7 @@ func (f *Failover) do(ctx context.Context, query string, call func(context.Conte
 	if len(f.servers) == 0 {
 		return fmt.Errorf("irr: %s: no IRR server configured: %w", query, ErrUnavailable)
 	}
-	var mine []error // this call's own failure per server, for the message
-	mine = make([]error, len(f.servers))
+	mine := make([]error, len(f.servers)) // this call's own failure per server, for the message
 	for i := 0; i < len(f.servers); i++ {
 		// A call cancelled because another one found the server failed goes through
 		// the breaker again (it may probe, or wait for the probe); at most twice.

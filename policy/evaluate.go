@@ -194,6 +194,12 @@ func Evaluate(doc *Document, r Announcement) (Decision, error) {
 				ev.PathLength, ev.MaxPathLength = n, doc.MaxPathLength
 				return reject(rule.Name, fmt.Sprintf("the path has %d ASNs, more than %d", n, doc.MaxPathLength))
 			}
+		case RuleASSet:
+			for i, seg := range r.Path {
+				if seg.Type == ASSet {
+					return reject(rule.Name, fmt.Sprintf("the path holds an AS_SET (%s, segment %d): RFC 9774 deprecates AS_SET", ASPath{seg}, i+1))
+				}
+			}
 		case RuleFirstAS:
 			ev.NeighborASN = doc.Session.NeighborASN
 			first, ok := r.Path.First()

@@ -26,13 +26,14 @@ func refEvaluate(doc *policy.Document, prefix netip.Prefix, path policy.ASPath, 
 		return n.Contains(ipnet.IP) && bits >= pb && bits >= lo && bits <= hi && len(n.IP) == len(ipnet.IP)
 	}
 	var all []uint32
-	length := 0
+	length, sets := 0, 0
 	for _, seg := range path {
 		for _, a := range seg.ASNs {
 			all = append(all, uint32(a))
 		}
 		if seg.Type == policy.ASSet {
 			length++
+			sets++
 		} else {
 			length += len(seg.ASNs)
 		}
@@ -108,6 +109,7 @@ func refEvaluate(doc *policy.Document, prefix netip.Prefix, path policy.ASPath, 
 			return false
 		}},
 		{policy.RuleASPathLength, func() bool { return length > doc.MaxPathLength }},
+		{policy.RuleASSet, func() bool { return sets > 0 }},
 		{policy.RuleFirstAS, func() bool { return !hasFirst || first != uint32(doc.Session.NeighborASN) }},
 		{policy.RuleOrigin, func() bool {
 			return !hasOrigin || !slices.ContainsFunc(doc.Origins.ASNs, func(a routing.ASN) bool { return uint32(a) == origin })

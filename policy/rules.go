@@ -48,6 +48,13 @@ const (
 	// Every ASN of an AS_SEQUENCE counts, prepends included; an AS_SET counts as one
 	// (RFC 4271 §9.1.2.2), as BIRD's bgp_path.len and IOS-XR's "as-path length" do.
 	RuleASPathLength RuleName = "as-path-length"
+	// RuleASSet rejects a route whose path holds an AS_SET segment. RFC 9774 (2025)
+	// deprecates AS_SET: no speaker may originate one any more, and a receiver should
+	// treat an UPDATE that carries one as a withdrawal (RFC 7606 treat-as-withdraw).
+	// What an operator expects from a customer session is therefore a rejected route,
+	// not one judged by an origin (or first ASN) it does not have. With the rule
+	// switched off, the rules below read AS_SETs as documented on each.
+	RuleASSet RuleName = "as-set"
 	// RuleFirstAS rejects a route whose left-most ASN is not the neighbour's
 	// (Session.NeighborASN). A path that starts with an AS_SET has no left-most ASN
 	// and is rejected.
@@ -71,7 +78,7 @@ const (
 )
 
 var importRules = []RuleName{RuleBogonASN, RuleBogonPrefix, RulePrefixLength, RuleRPKIInvalid,
-	RulePeerlock, RuleASPathLength, RuleFirstAS, RuleOrigin, RulePrefix, RuleMaxPrefix, RuleAccept}
+	RulePeerlock, RuleASPathLength, RuleASSet, RuleFirstAS, RuleOrigin, RulePrefix, RuleMaxPrefix, RuleAccept}
 
 // exportRules: an export policy announces only the own prefixes and the customers'
 // filters (MANRS Action 1, prefix-based, not AS-path only).
@@ -111,6 +118,8 @@ func (n RuleName) Description() string {
 		return "reject paths through a transit-free network (peerlock)"
 	case RuleASPathLength:
 		return "reject AS paths longer than the limit (prepends count)"
+	case RuleASSet:
+		return "reject paths with an AS_SET segment (RFC 9774 deprecates AS_SET)"
 	case RuleFirstAS:
 		return "reject paths whose left-most ASN is not the neighbour's"
 	case RuleOrigin:

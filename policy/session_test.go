@@ -167,9 +167,11 @@ func TestEvaluateExample(t *testing.T) {
 		{"cust_one", "198.51.100.0/24", "64497 3356 64497", false, policy.RulePeerlock, "AS3356"},
 		{"cust_one", "198.51.100.0/24", long, false, policy.RuleASPathLength, "33"},
 		{"cust_one", "198.51.100.0/24", "64498 64497", false, policy.RuleFirstAS, "AS64498"},
-		{"cust_one", "198.51.100.0/24", "{64497,64498} 64497", false, policy.RuleFirstAS, "AS_SET"},
+		{"cust_one", "198.51.100.0/24", "{64497,64498} 64497", false, policy.RuleASSet, "AS_SET"},
+		{"cust_one", "198.51.100.0/24", "64497 {64497} 64497", false, policy.RuleASSet, "{64497}"},
+		{"cust_one", "198.51.100.0/24", "64497 {64497,64500} 64497", false, policy.RuleASSet, "RFC 9774"},
 		{"cust_one", "203.0.113.64/26", "64497 64499", false, policy.RuleOrigin, "AS64499"},
-		{"cust_one", "198.51.100.0/24", "64497 {64497,64500}", false, policy.RuleRPKIInvalid, "AS_SET"},
+		{"cust_one", "198.51.100.0/24", "64497 {64497,64500}", false, policy.RuleRPKIInvalid, "AS_SET"}, // rpki-invalid comes first
 		{"cust_one", "8.8.8.0/24", "64497", false, policy.RulePrefix, "not in the prefix filter"},
 		{"transit_cust", "203.0.113.0/24", "64501", true, policy.RuleAccept, ""},
 		{"transit_cust", "192.0.2.0/24", "64501", false, policy.RuleRPKIInvalid, ""},

@@ -45,7 +45,8 @@ import (
 
 type exaCustomer struct {
 	name, asn, asSet string
-	host             int // 127.0.0.HOST and 2001:db8:ffff::HOST (the same digits, read as hex)
+	noASSet          bool // the config switches the as-set rule off for this customer
+	host             int  // 127.0.0.HOST and 2001:db8:ffff::HOST (the same digits, read as hex)
 	// probes are more routes, "PREFIX PATH" with the path as explain reads it.
 	probes []string
 }
@@ -55,6 +56,7 @@ var exaCustomers = []exaCustomer{
 		"198.51.100.0/24 64502 64503",                  // RPKI-invalid (ROA AS64502)
 		"203.0.113.0/24 64502 64502 64502 64503",       // accepted, prepends
 		"203.0.113.0/25 64502 64503",                   // longer than /24
+		"198.51.100.0/23 64502 {64502,64503} 64503",    // an AS_SET in the middle
 		"2001:db8:2000::/44 64502 64503",               // RPKI-invalid (ROA /36 max 40 AS64502)
 		"2001:db8:2000::/40 64502 65540",               // RPKI-invalid: wrong origin
 		"2001:db8:2100::/48 64502 64503",               // valid, in the filter
@@ -63,6 +65,7 @@ var exaCustomers = []exaCustomer{
 		"2001:db8::/32 64502 {64502}",                  // ends in an AS_SET, no ROA covers it: origin
 		"2001:db8:2200::/47 {64502} 65540",             // starts with an AS_SET
 		"2001:db8:2200::/48 64502 {64503,65540} 65540", // an AS_SET in the middle
+		"2001:db8:2100::/40 64502 {64503} 64503",       // a one-member AS_SET: only the as-set rule rejects it
 	}},
 	{name: "solo", asn: "64504", host: 22, probes: []string{
 		"192.0.2.0/24 64504 {64504}",                   // ends in an AS_SET: RPKI-invalid (no origin, ROA AS64504)
@@ -72,7 +75,7 @@ var exaCustomers = []exaCustomer{
 		"2001:db8:4f00::/48 64504 {64510,64511} 64504", // an AS_SET in the middle
 		"2001:db8:4800::/40 64511 64504",               // first-as
 	}},
-	{name: "afilias", asn: "12041", host: 23},
+	{name: "afilias", asn: "12041", host: 23, noASSet: true},
 }
 
 const exaLocalAS = 64496
@@ -339,6 +342,9 @@ customers:
 		if c.asSet != "" {
 			fmt.Fprintf(&y, "    as_set: [%s]\n", c.asSet)
 		}
+		if c.noASSet {
+			y.WriteString("    rules: {as-set: false}\n")
+		}
 		fmt.Fprintf(&y, "    max_prefix: {ipv4: 2000, ipv6: 2000}\n    sessions: [{address: %s}, {address: %s}]\n", c.addr(false), c.addr(true))
 	}
 	cfgPath := filepath.Join(dir, "bgpfilter.yml")
@@ -436,11 +442,13 @@ customers:
 		routes []exaRoute
 		want   []string
 		rules  map[policy.RuleName]int
+		// withdrawn counts the routes with an AS_SET when the as-set rule is on.
+		withdrawn int
 	}
 	var sessions []*session
 	ruleSeen := map[int]map[policy.RuleName]int{4: {}, 6: {}}
-	var boundary [2]int // accepted at exactly the path-length limit; rejected at one more
-	sets := 0           // accepted routes whose path holds an AS_SET
+	var boundary [2]int    // accepted at exactly the path-length limit; rejected at one more
+	sets := map[bool]int{} // routes whose path holds an AS_SET: accepted or not
 	daemons := []*peer.Daemon{b.Daemon, f.Daemon}
 	for i, c := range exaCustomers {
 		asn := routing.ASN(must(strconv.ParseUint(c.asn, 10, 32)))
@@ -465,10 +473,17 @@ customers:
 					if r.path.Len() == d.MaxPathLength {
 						boundary[0]++
 					}
-					if slices.ContainsFunc(r.path, func(s policy.PathSegment) bool { return s.Type == policy.ASSet }) {
-						sets++
+					if hasSet(r.path) {
+						sets[c.noASSet]++
+						if !c.noASSet {
+							t.Errorf("%s %s [%s]: accepted with an AS_SET although the as-set rule is on", c.name, r.prefix, r.path)
+						}
 					}
-				} else if dec.Rule == policy.RuleASPathLength && r.path.Len() == d.MaxPathLength+1 {
+				}
+				if hasSet(r.path) && !c.noASSet {
+					s.withdrawn++
+				}
+				if !dec.Accepted() && dec.Rule == policy.RuleASPathLength && r.path.Len() == d.MaxPathLength+1 {
 					boundary[1]++
 				}
 				ers = append(ers, peer.ExaRoute{Prefix: r.prefix, NextHop: c.nextHop(fam == 6), Path: r.segments()})
@@ -492,7 +507,7 @@ customers:
 	}
 	for _, fam := range []int{4, 6} {
 		for _, r := range []policy.RuleName{policy.RuleBogonASN, policy.RuleBogonPrefix, policy.RulePrefixLength, policy.RuleRPKIInvalid,
-			policy.RulePeerlock, policy.RuleASPathLength, policy.RuleFirstAS, policy.RuleOrigin, policy.RulePrefix, policy.RuleAccept} {
+			policy.RulePeerlock, policy.RuleASPathLength, policy.RuleASSet, policy.RuleFirstAS, policy.RuleOrigin, policy.RulePrefix, policy.RuleAccept} {
 			if ruleSeen[fam][r] == 0 {
 				t.Errorf("IPv%d: no route is decided by rule %s", fam, r)
 			}
@@ -501,7 +516,10 @@ customers:
 	if boundary[0] == 0 || boundary[1] == 0 {
 		t.Errorf("path-length boundary not exercised: %d accepted at the limit, %d rejected at one more", boundary[0], boundary[1])
 	}
-	t.Logf("%d accepted at exactly the path-length limit, %d rejected at one more; %d accepted routes with an AS_SET", boundary[0], boundary[1], sets)
+	if sets[true] == 0 {
+		t.Errorf("no route with an AS_SET is accepted with the as-set rule off: the other rules' AS_SET semantics are not exercised")
+	}
+	t.Logf("%d accepted at exactly the path-length limit, %d rejected at one more; %d routes with an AS_SET accepted with the as-set rule off", boundary[0], boundary[1], sets[true])
 
 	birdRoutes := func(proto string) []string {
 		out, _ := b.Birdc("show", "route", "protocol", proto)
@@ -518,11 +536,22 @@ customers:
 		proto := fmt.Sprintf("%s_%d", s.c.name, s.family/2-1) // IPv4 is session 1, IPv6 session 2
 		afi := map[int]string{4: "ipv4", 6: "ipv6"}[s.family]
 		addr := s.c.addr(s.family == 6)
-		// Every update arrived: the rejections are the policy's, not lost updates.
-		peer.Eventually(t, fmt.Sprintf("%s: BIRD received %d routes", proto, len(s.routes)), 90*time.Second, func() bool {
+		// Every update arrived: the rejections are the policy's, not lost updates. With
+		// the as-set rule on, BIRD's session turns an update with an AS_SET into a
+		// withdrawal (allow as sets off), which it counts as such.
+		want := fmt.Sprintf("Import updates: %d ", len(s.routes)-s.withdrawn)
+		var counters string
+		for deadline := time.Now().Add(90 * time.Second); ; {
 			out, _ := b.Birdc("show", "protocols", "all", proto)
-			return strings.Contains(strings.Join(strings.Fields(out), " "), fmt.Sprintf("Import updates: %d ", len(s.routes)))
-		}, daemons...)
+			counters = strings.Join(strings.Fields(out), " ")
+			if strings.Contains(counters, want) {
+				break
+			}
+			if time.Now().After(deadline) || slices.ContainsFunc(daemons, (*peer.Daemon).Exited) {
+				t.Fatalf("%s: BIRD did not count %q (%d routes, %d with an AS_SET):\n%s", proto, want, len(s.routes), s.withdrawn, out)
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
 		var gotB, gotF []string
 		ok := func() bool {
 			gotB, gotF = birdRoutes(proto), f.FamilyPrefixes(afi, addr, "routes")
@@ -539,4 +568,8 @@ customers:
 		}
 		t.Logf("%s: BIRD and FRR accept exactly the %d of %d routes Evaluate accepts", proto, len(s.want), len(s.routes))
 	}
+}
+
+func hasSet(p policy.ASPath) bool {
+	return slices.ContainsFunc(p, func(s policy.PathSegment) bool { return s.Type == policy.ASSet })
 }

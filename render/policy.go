@@ -33,17 +33,25 @@ const (
 	// CapNo: the vendor cannot express it; rendering a document that enables it
 	// fails with ErrUnsupported.
 	CapNo Capability = "unsupported"
+	// CapComment: the vendor has no documented statement that matches it, and the
+	// rule is a refinement the other rules mostly cover: a comment and a warning
+	// saying the router does not apply it (explain with the rule switched off then
+	// matches the router).
+	CapComment Capability = "comment"
 )
 
 // capabilities is the per-vendor table. Every import rule is a policy statement
-// except max-prefix (a session setting everywhere). origin_binding (the prefix rule
+// except max-prefix (a session setting everywhere) and as-set: BIRD refuses AS_SETs
+// on the session (its filters cannot tell a one-member AS_SET from an ASN), FRR
+// matches them with an as-path list, and Junos and IOS-XR document no AS path match
+// for AS_SET segments. origin_binding (the prefix rule
 // paired with each entry's own origins, binding.go) is a policy statement in every
 // vendor: per-origin prefix sets matched together with the path's origin.
 var capabilities = map[string]map[string]Capability{
-	"bird":  {"max-prefix": CapSession},
+	"bird":  {"max-prefix": CapSession, "as-set": CapSession},
 	"frr":   {"max-prefix": CapSession},
-	"iosxr": {"max-prefix": CapSession, "neighbor-port": CapNo},
-	"junos": {"max-prefix": CapSession, "neighbor-port": CapNo},
+	"iosxr": {"max-prefix": CapSession, "as-set": CapComment, "neighbor-port": CapNo},
+	"junos": {"max-prefix": CapSession, "as-set": CapComment, "neighbor-port": CapNo},
 }
 
 // Capabilities returns vendor's capability of every rule (and "origin-binding").
@@ -246,6 +254,16 @@ func newPolicyView(vendor string, docs []*policy.Document, shared *SharedCache) 
 			if dv.MaxPrefix > 0 && len(d.Session.Neighbors) == 0 && caps["max-prefix"] == CapSession {
 				warnings = append(warnings, fmt.Sprintf("%s: max-prefix %d is a session setting and no IPv%d session is configured: not rendered", d.Name, dv.MaxPrefix, d.Family))
 			}
+			if dv.Enabled[string(policy.RuleASSet)] {
+				switch caps[string(policy.RuleASSet)] {
+				case CapSession:
+					if len(d.Session.Neighbors) == 0 {
+						warnings = append(warnings, fmt.Sprintf("%s: as-set is a session setting in %s and no IPv%d session is configured: not rendered (routes with an AS_SET are judged by the other rules)", d.Name, vendor, d.Family))
+					}
+				case CapComment:
+					warnings = append(warnings, fmt.Sprintf("%s: as-set: %s has no documented match for AS_SET segments: not rendered (routes with an AS_SET are judged by the other rules)", d.Name, vendor))
+				}
+			}
 		} else {
 			v.Exports = append(v.Exports, dv)
 		}
@@ -256,7 +274,7 @@ func newPolicyView(vendor string, docs []*policy.Document, shared *SharedCache) 
 	}
 	// Helper objects some templates add (ROA tables and the RTR protocol, path and
 	// length lists), validated whether or not this vendor uses them.
-	for _, suffix := range []string{"_ROA_V4", "_ROA_V6", "_RPKI", "_FIRST_AS", "_LONG", "_LONG_V4", "_LONG_V6", "_LEN_V4", "_LEN_V6", "_PATH", "_REJECT_ALL"} {
+	for _, suffix := range []string{"_ROA_V4", "_ROA_V6", "_RPKI", "_FIRST_AS", "_AS_SET", "_LONG", "_LONG_V4", "_LONG_V6", "_LEN_V4", "_LEN_V6", "_PATH", "_REJECT_ALL"} {
 		if err := ValidateName(vendor, first.Customer+suffix); err != nil {
 			return nil, nil, fmt.Errorf("render: customer %s: %w", first.Customer, err)
 		}

@@ -71,13 +71,54 @@ func Render(rep *Report, format string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := t.Execute(&buf, rep); err != nil {
+		if err := t.Execute(&buf, newHTMLView(rep, HTMLConflictsPerKind)); err != nil {
 			return nil, err
 		}
 	default:
 		return nil, fmt.Errorf("report: unknown format %q (text, json, html)", format)
 	}
 	return buf.Bytes(), nil
+}
+
+// HTMLConflictsPerKind bounds the conflicts the HTML page lists per kind: a large
+// cone has hundreds of thousands (a 166 MB page no browser opens), and the first
+// thousand of a kind show the pattern. The page says how many more there are; the JSON
+// report lists every one.
+const HTMLConflictsPerKind = 1000
+
+// htmlView is what the HTML template executes on: the report, with Conflicts cut to
+// the first perKind of each kind and the count of the rest in ConflictsMore.
+type htmlView struct {
+	*Report
+	Conflicts     []Conflict
+	ConflictsMore []ConflictsMore
+}
+
+// ConflictsMore counts the conflicts of one kind the HTML page does not list.
+type ConflictsMore struct {
+	Kind        string
+	More, Total int
+}
+
+func newHTMLView(rep *Report, perKind int) htmlView {
+	v := htmlView{Report: rep}
+	n := map[string]int{}
+	var kinds []string
+	for _, c := range rep.Conflicts {
+		if n[c.Kind] == 0 {
+			kinds = append(kinds, c.Kind)
+		}
+		n[c.Kind]++
+		if n[c.Kind] <= perKind {
+			v.Conflicts = append(v.Conflicts, c)
+		}
+	}
+	for _, k := range kinds {
+		if n[k] > perKind {
+			v.ConflictsMore = append(v.ConflictsMore, ConflictsMore{Kind: k, More: n[k] - perKind, Total: n[k]})
+		}
+	}
+	return v
 }
 
 // IndexEntry is one customer of a generate --report index page.

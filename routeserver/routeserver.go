@@ -358,6 +358,11 @@ func (f *Family) Rules(c *Config) []policy.Rule {
 			}
 			out = append(out, r)
 			add(RuleASPA, c.ASPA, map[bool]string{true: "ASPA upstream verification (BIRD >= 2.16)", false: "off (rs.aspa, BIRD >= 2.16)"}[c.ASPA])
+		case policy.RuleASSet:
+			if r.Enabled {
+				r.Enabled, r.Note = false, "not applied by the route server yet (no reject reason code for it): routes with an AS_SET are judged by the other rules"
+			}
+			out = append(out, r)
 		case policy.RulePeerlock:
 			out = append(out, r)
 			add(RuleNeverVia, len(f.NeverVia) > 0, map[bool]string{true: "", false: "no never-via-route-servers ASNs"}[len(f.NeverVia) > 0])

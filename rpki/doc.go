@@ -1,5 +1,5 @@
 // Package rpki holds validated RPKI data for filter building: VRPs (validated ROA
-// payloads) in a flat sorted index with a directory for route origin validation (RFC
+// payloads) in an interval index with a directory for route origin validation (RFC
 // 6811; rov_index.go) and ASPAs for AS_PATH verification
 // (draft-ietf-sidrops-aspa-verification).
 //

@@ -11,9 +11,9 @@ import (
 // Routinator json/jsonext, StayRTR/OctoRPKI/Cloudflare), "aspas" (current
 // rpki-client: customer_asid + providers) and "provider_authorizations" (rpki-client
 // 8.x: per-AFI lists), and the build time from "metadata". Other members
-// (bgpsec_keys, nonfunc_cas, ...) are skipped.
-func parseJSON(data []byte, b *Builder) (format string, built time.Time, err error) {
-	s := &scanner{b: data}
+// (bgpsec_keys, nonfunc_cas, ...) are skipped. Nothing is reserved from the input's
+// size: the VRPs grow as they are read, so memory follows them, not the file.
+func parseJSON(s *scanner, b *Builder) (format string, built time.Time, err error) {
 	format = "json"
 	err = s.object(func(key []byte) error {
 		b.noteKey(key)
@@ -57,9 +57,6 @@ func parseJSON(data []byte, b *Builder) (format string, built time.Time, err err
 				return s.skip()
 			})
 		case "roas":
-			if n := len(data) / 90; n > 0 {
-				b.Grow(n) // an rpki-client VRP line is ~95 bytes
-			}
 			return s.array(func() error { return parseVRP(s, b) })
 		case "aspas":
 			return s.array(func() error { return parseASPA(s, b, 0) })
@@ -84,6 +81,9 @@ func parseJSON(data []byte, b *Builder) (format string, built time.Time, err err
 	}
 	if !s.end() {
 		return format, built, s.errf("trailing data after the JSON object")
+	}
+	if s.err != nil {
+		return format, built, s.eof() // e.g. a gzip checksum error after the document
 	}
 	return format, built, nil
 }

@@ -3,6 +3,7 @@ package rpki
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -10,23 +11,111 @@ import (
 	"github.com/bgpfilter/bgpfilter/routing"
 )
 
-// scanner is a minimal JSON reader over a byte slice, built for the large, flat
-// arrays of relying-party output: it reads the members it needs and skips the
-// rest without building a generic tree. Every method distrusts its input and
-// returns an error instead of panicking.
+// scanner is a minimal streaming JSON reader, built for the large, flat arrays of
+// relying-party output: it reads the members it needs and skips the rest without
+// building a generic tree, holding only a window of the input (issue 12 item 7: the
+// whole file was one buffer). Every method distrusts its input and returns an error
+// instead of panicking.
+//
+// b[i:] is the unread part of the window. Byte slices returned by str alias the
+// window and are valid until the next call; object copies its keys.
 type scanner struct {
-	b []byte
-	i int
+	r    io.Reader // nil: b is the whole input
+	b    []byte
+	i    int
+	off  int64 // input offset of b[0]
+	mark int   // start of the token being read (kept across refills), -1 none
+	err  error // the read error that ended the input (not io.EOF)
+	keys [][]byte
+	dep  int // object nesting
 }
 
-var errEOF = errors.New("unexpected end of JSON input")
+// scanBuf is the window size of a streaming scanner; maxToken bounds one string or
+// number (a relying party writes none longer than a few hundred bytes).
+var scanBuf = 64 << 10
+
+const maxToken = 1 << 20
+
+var (
+	errEOF     = errors.New("unexpected end of JSON input")
+	errTooLong = errors.New("string or number longer than 1 MiB")
+	errTooDeep = errors.New("nesting too deep")
+)
+
+func newScanner(r io.Reader) *scanner {
+	return &scanner{r: r, b: make([]byte, 0, scanBuf), mark: -1}
+}
+
+// more reads more input into the window, keeping b[mark:] (or b[i:]); false at the
+// end of the input or on a read error (kept in s.err).
+func (s *scanner) more() bool {
+	if s.r == nil || s.err != nil {
+		return false
+	}
+	keep := s.i
+	if s.mark >= 0 {
+		keep = s.mark
+		if len(s.b)-keep > maxToken {
+			s.err = errTooLong
+			return false
+		}
+	}
+	if keep > 0 {
+		n := copy(s.b, s.b[keep:])
+		s.b = s.b[:n]
+		s.off += int64(keep)
+		s.i -= keep
+		if s.mark >= 0 {
+			s.mark -= keep
+		}
+	}
+	if len(s.b) == cap(s.b) {
+		nb := make([]byte, len(s.b), 2*cap(s.b))
+		copy(nb, s.b)
+		s.b = nb
+	}
+	for range 100 {
+		n, err := s.r.Read(s.b[len(s.b):cap(s.b)])
+		s.b = s.b[:len(s.b)+n]
+		if err != nil {
+			if err != io.EOF {
+				s.err = err
+			}
+			s.r = nil
+			return n > 0
+		}
+		if n > 0 {
+			return true
+		}
+	}
+	s.err = io.ErrNoProgress
+	return false
+}
+
+// avail reports whether n unread bytes are in the window, reading more if needed.
+func (s *scanner) avail(n int) bool {
+	for len(s.b)-s.i < n {
+		if !s.more() {
+			return false
+		}
+	}
+	return true
+}
+
+// eof is the error for input that ended early: the read error if there was one.
+func (s *scanner) eof() error {
+	if s.err != nil {
+		return s.errf("%w", s.err)
+	}
+	return errEOF
+}
 
 func (s *scanner) errf(format string, args ...any) error {
-	return fmt.Errorf("json offset %d: %s", s.i, fmt.Sprintf(format, args...))
+	return fmt.Errorf("json offset %d: %w", s.off+int64(s.i), fmt.Errorf(format, args...))
 }
 
 func (s *scanner) ws() {
-	for s.i < len(s.b) {
+	for s.i < len(s.b) || s.more() {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
 			s.i++
@@ -40,12 +129,13 @@ func (s *scanner) ws() {
 func (s *scanner) peek() byte {
 	s.ws()
 	if s.i >= len(s.b) {
-		return 0
+		return 0 // ws read to the end
 	}
 	return s.b[s.i]
 }
 
-// end reports whether only whitespace is left.
+// end reports whether only whitespace is left (reading the input to its end, so
+// that a gzip checksum error after the document is seen; check s.err after).
 func (s *scanner) end() bool {
 	s.ws()
 	return s.i >= len(s.b)
@@ -54,7 +144,7 @@ func (s *scanner) end() bool {
 func (s *scanner) expect(c byte) error {
 	if s.peek() != c {
 		if s.i >= len(s.b) {
-			return errEOF
+			return s.eof()
 		}
 		return s.errf("expected %q, found %q", c, s.b[s.i])
 	}
@@ -62,18 +152,19 @@ func (s *scanner) expect(c byte) error {
 	return nil
 }
 
-// str reads a string. The result aliases the input when the string has no escapes.
+// str reads a string. The result aliases the window when the string has no escapes.
 func (s *scanner) str() ([]byte, error) {
 	if err := s.expect('"'); err != nil {
 		return nil, err
 	}
-	start := s.i
+	s.mark = s.i
 	high := false
-	for s.i < len(s.b) {
+	for s.i < len(s.b) || s.more() {
 		c := s.b[s.i]
 		switch {
 		case c == '"':
-			out := s.b[start:s.i]
+			out := s.b[s.mark:s.i]
+			s.mark = -1
 			s.i++
 			if high && !utf8.Valid(out) {
 				return nil, s.errf("invalid UTF-8 in string")
@@ -82,19 +173,22 @@ func (s *scanner) str() ([]byte, error) {
 		case c >= 0x80:
 			high = true
 		case c == '\\':
-			return s.strSlow(start)
+			return s.strSlow()
 		case c < 0x20:
+			s.mark = -1
 			return nil, s.errf("control character in string")
 		}
 		s.i++
 	}
-	return nil, errEOF
+	s.mark = -1
+	return nil, s.eof()
 }
 
-// strSlow finishes a string with escapes, from start (just after the quote).
-func (s *scanner) strSlow(start int) ([]byte, error) {
-	out := append([]byte(nil), s.b[start:s.i]...)
-	for s.i < len(s.b) {
+// strSlow finishes a string with escapes, from s.mark (just after the quote).
+func (s *scanner) strSlow() ([]byte, error) {
+	out := append([]byte(nil), s.b[s.mark:s.i]...)
+	s.mark = -1
+	for s.i < len(s.b) || s.more() {
 		c := s.b[s.i]
 		switch {
 		case c == '"':
@@ -106,12 +200,15 @@ func (s *scanner) strSlow(start int) ([]byte, error) {
 		case c < 0x20:
 			return nil, s.errf("control character in string")
 		case c != '\\':
+			if len(out) >= maxToken {
+				return nil, s.errf("%w", errTooLong)
+			}
 			out = append(out, c)
 			s.i++
 			continue
 		}
-		if s.i+1 >= len(s.b) {
-			return nil, errEOF
+		if !s.avail(2) {
+			return nil, s.eof()
 		}
 		e := s.b[s.i+1]
 		s.i += 2
@@ -135,7 +232,7 @@ func (s *scanner) strSlow(start int) ([]byte, error) {
 			}
 			if utf16.IsSurrogate(r) {
 				r2 := rune(-1)
-				if s.i+1 < len(s.b) && s.b[s.i] == '\\' && s.b[s.i+1] == 'u' {
+				if s.avail(2) && s.b[s.i] == '\\' && s.b[s.i+1] == 'u' {
 					s.i += 2
 					if r2, ok = s.hex4(); !ok {
 						return nil, s.errf("bad \\u escape")
@@ -148,11 +245,11 @@ func (s *scanner) strSlow(start int) ([]byte, error) {
 			return nil, s.errf("bad string escape")
 		}
 	}
-	return nil, errEOF
+	return nil, s.eof()
 }
 
 func (s *scanner) hex4() (rune, bool) {
-	if len(s.b)-s.i < 4 {
+	if !s.avail(4) {
 		return 0, false
 	}
 	n, err := strconv.ParseUint(string(s.b[s.i:s.i+4]), 16, 32)
@@ -163,23 +260,29 @@ func (s *scanner) hex4() (rune, bool) {
 	return rune(n), true
 }
 
+func numberByte(c byte) bool {
+	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
+}
+
+// numberToken reads the bytes of a number; the result aliases the window.
+func (s *scanner) numberToken() []byte {
+	s.ws()
+	s.mark = s.i
+	for (s.i < len(s.b) || s.more()) && numberByte(s.b[s.i]) {
+		s.i++
+	}
+	tok := s.b[s.mark:s.i]
+	s.mark = -1
+	return tok
+}
+
 // number reads a JSON number as an int64; fractions and exponents must give an
 // integral value.
 func (s *scanner) number() (int64, error) {
-	s.ws()
-	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		if (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
-			s.i++
-			continue
-		}
-		break
-	}
-	tok := s.b[start:s.i]
+	tok := s.numberToken()
 	if len(tok) == 0 {
 		if s.i >= len(s.b) {
-			return 0, errEOF
+			return 0, s.eof()
 		}
 		return 0, s.errf("expected a number")
 	}
@@ -216,12 +319,12 @@ func (s *scanner) skip() error {
 		return err
 	case '{', '[':
 		depth := 0
-		for s.i < len(s.b) {
+		for s.i < len(s.b) || s.more() {
 			switch s.b[s.i] {
 			case '{', '[':
 				depth++
 				if depth > 512 {
-					return s.errf("nesting too deep")
+					return s.errf("%w", errTooDeep)
 				}
 			case '}', ']':
 				depth--
@@ -237,25 +340,27 @@ func (s *scanner) skip() error {
 			}
 			s.i++
 		}
-		return errEOF
+		return s.eof()
 	case 't', 'f', 'n':
 		for _, lit := range []string{"true", "false", "null"} {
-			if len(s.b)-s.i >= len(lit) && string(s.b[s.i:s.i+len(lit)]) == lit {
+			if s.avail(len(lit)) && string(s.b[s.i:s.i+len(lit)]) == lit {
 				s.i += len(lit)
 				return nil
 			}
 		}
 		return s.errf("bad literal")
 	case 0:
-		return errEOF
+		if s.i >= len(s.b) {
+			return s.eof()
+		}
+		return s.errf("unexpected %q", c)
 	default:
 		if c == '-' || (c >= '0' && c <= '9') {
-			start := s.i
-			for s.i < len(s.b) && (s.b[s.i] == '-' || s.b[s.i] == '+' || s.b[s.i] == '.' || s.b[s.i] == 'e' || s.b[s.i] == 'E' || (s.b[s.i] >= '0' && s.b[s.i] <= '9')) {
-				s.i++
-			}
-			if s.i == start {
+			if len(s.numberToken()) == 0 {
 				return s.errf("bad number")
+			}
+			if s.err != nil {
+				return s.eof()
 			}
 			return nil
 		}
@@ -265,18 +370,27 @@ func (s *scanner) skip() error {
 
 // isNull consumes a null literal if one is next.
 func (s *scanner) isNull() bool {
-	if s.peek() == 'n' && len(s.b)-s.i >= 4 && string(s.b[s.i:s.i+4]) == "null" {
+	if s.peek() == 'n' && s.avail(4) && string(s.b[s.i:s.i+4]) == "null" {
 		s.i += 4
 		return true
 	}
 	return false
 }
 
-// object calls member for each key; member must consume the value.
+// object calls member for each key; member must consume the value. The key is a
+// copy, valid while member runs.
 func (s *scanner) object(member func(key []byte) error) error {
 	if err := s.expect('{'); err != nil {
 		return err
 	}
+	if s.dep >= 512 {
+		return s.errf("%w", errTooDeep)
+	}
+	if s.dep == len(s.keys) {
+		s.keys = append(s.keys, make([]byte, 0, 32))
+	}
+	s.dep++
+	defer func() { s.dep-- }()
 	if s.peek() == '}' {
 		s.i++
 		return nil
@@ -286,10 +400,12 @@ func (s *scanner) object(member func(key []byte) error) error {
 		if err != nil {
 			return err
 		}
+		key := append(s.keys[s.dep-1][:0], k...)
+		s.keys[s.dep-1] = key
 		if err := s.expect(':'); err != nil {
 			return err
 		}
-		if err := member(k); err != nil {
+		if err := member(key); err != nil {
 			return err
 		}
 		switch s.peek() {
@@ -299,7 +415,10 @@ func (s *scanner) object(member func(key []byte) error) error {
 			s.i++
 			return nil
 		case 0:
-			return errEOF
+			if s.i >= len(s.b) {
+				return s.eof()
+			}
+			return s.errf("expected ',' or '}' in object")
 		default:
 			return s.errf("expected ',' or '}' in object")
 		}
@@ -329,7 +448,10 @@ func (s *scanner) array(elem func() error) error {
 			s.i++
 			return nil
 		case 0:
-			return errEOF
+			if s.i >= len(s.b) {
+				return s.eof()
+			}
+			return s.errf("expected ',' or ']' in array")
 		default:
 			return s.errf("expected ',' or ']' in array")
 		}

@@ -20,16 +20,28 @@ const maxInput int64 = 4 << 30
 // LoadFile reads VRPs and ASPAs from a relying-party output file, plain or gzipped:
 // rpki-client JSON (roas, aspas, provider_authorizations), Routinator json/jsonext,
 // StayRTR/OctoRPKI/Cloudflare JSON, rpki-client CSV or Routinator CSV. The format is
-// recognised from the content.
+// recognised from the content. The file is parsed as it is read (decompressed), so
+// memory follows the VRP set, not the file (issue 12 item 7).
 func LoadFile(ctx context.Context, path string, opt Options) (*Table, error) {
-	data, err := readMaybeGzip(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("rpki: read %s: %w", path, err)
+	}
+	defer f.Close()
+	r, err := openMaybeGzip(f)
 	if err != nil {
 		return nil, fmt.Errorf("rpki: read %s: %w", path, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("rpki: load %s: %w", path, err)
 	}
-	t, err := Parse(data, path, opt)
+	b := NewBuilder(opt)
+	format, built, err := parseStream(ctxReader{ctx, r}, b)
+	if err != nil {
+		return nil, fmt.Errorf("rpki: %s: %w", path, err)
+	}
+	b.SetMetadata(path, format, built)
+	t, err := b.Build()
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +64,7 @@ func LoadFile(ctx context.Context, path string, opt Options) (*Table, error) {
 // names the data in messages and Metadata.
 func Parse(data []byte, source string, opt Options) (*Table, error) {
 	b := NewBuilder(opt)
-	format, built, err := parseInto(data, b)
+	format, built, err := parseStream(bytes.NewReader(data), b)
 	if err != nil {
 		return nil, fmt.Errorf("rpki: %s: %w", source, err)
 	}
@@ -60,25 +72,62 @@ func Parse(data []byte, source string, opt Options) (*Table, error) {
 	return b.Build() // its errors name the source
 }
 
-func parseInto(data []byte, b *Builder) (string, time.Time, error) {
-	first := bytes.TrimLeft(data, " \t\r\n\ufeff")
+// parseStream recognises the format from the first bytes after white space and
+// byte order marks and parses r into b.
+func parseStream(r io.Reader, b *Builder) (string, time.Time, error) {
+	br := bufio.NewReaderSize(r, scanBuf)
+	for {
+		c, err := br.Peek(1)
+		if err != nil {
+			if err == io.EOF {
+				return "", time.Time{}, ErrFormat
+			}
+			return "", time.Time{}, err
+		}
+		switch c[0] {
+		case ' ', '\t', '\r', '\n':
+			br.Discard(1)
+			continue
+		case 0xef:
+			if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
+				br.Discard(3)
+				continue
+			}
+		}
+		break
+	}
+	head, err := br.Peek(4)
 	switch {
-	case len(first) > 0 && first[0] == '{':
-		return parseJSON(first, b)
-	case len(first) >= 4 && strings.EqualFold(string(first[:4]), "ASN,"):
-		f, err := parseCSV(first, b)
+	case len(head) > 0 && head[0] == '{':
+		return parseJSON(newScanner(br), b)
+	case len(head) >= 4 && strings.EqualFold(string(head), "ASN,"):
+		f, err := parseCSV(br, b)
 		return f, time.Time{}, err
+	case err != nil && err != io.EOF:
+		return "", time.Time{}, err
 	}
 	return "", time.Time{}, ErrFormat
+}
+
+// ctxReader fails reads once ctx is done, so a long load can be cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // Decompressed gzip input is bounded by its own compressed size: at most
 // gzipMaxRatio times the file, and at least gzipMinLimit, never more than maxInput.
 // rpki-client's JSON compresses about 21:1 (3.55 MB to 75 MB), so the bound leaves
 // room; a gzip bomb (1 MB expanding to 1 GiB) is refused after reading at most
-// max(gzipMinLimit, 64 MB) instead of being held whole. The ISIZE trailer is never
-// read: it is the writer's claim, and forging it made the reader allocate 4 GiB up
-// front.
+// max(gzipMinLimit, 64 MB). The input is parsed as it streams, so the bound limits
+// time, not memory. The ISIZE trailer is never read: it is the writer's claim.
 const (
 	gzipMaxRatio = 64
 	gzipMinLimit = 64 << 20
@@ -88,13 +137,9 @@ const (
 // (or a plain file larger than maxInput).
 var ErrTooLarge = errors.New("input too large")
 
-// readMaybeGzip reads a file, decompressing it when it starts with the gzip magic.
-func readMaybeGzip(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
+// openMaybeGzip returns a reader of f's content, decompressing it when it starts
+// with the gzip magic, bounded as above.
+func openMaybeGzip(f *os.File) (io.Reader, error) {
 	var fileSize int64
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 		fileSize = st.Size()
@@ -107,65 +152,44 @@ func readMaybeGzip(path string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer zr.Close()
-		data, err := readAllLimited(zr, min(24*fileSize, limit), limit)
-		if errors.Is(err, ErrTooLarge) {
-			return nil, fmt.Errorf("gzip data expands to more than %d bytes (%d times the %d-byte file): refusing it as corrupt or hostile: %w",
-				limit, limit/max(fileSize, 1), fileSize, ErrTooLarge)
-		}
-		return data, err
+		tooLarge := fmt.Errorf("gzip data expands to more than %d bytes (%d times the %d-byte file): refusing it as corrupt or hostile: %w",
+			limit, limit/max(fileSize, 1), fileSize, ErrTooLarge)
+		return &boundedReader{r: zr, left: limit, err: tooLarge}, nil
 	}
-	data, err := readAllLimited(br, fileSize, maxInput)
-	if errors.Is(err, ErrTooLarge) {
-		return nil, fmt.Errorf("more than %d bytes: %w", int64(maxInput), ErrTooLarge)
-	}
-	return data, err
+	tooLarge := fmt.Errorf("more than %d bytes: %w", int64(maxInput), ErrTooLarge)
+	return &boundedReader{r: br, left: maxInput, err: tooLarge}, nil
 }
 
-// readAllLimited reads r to the end into a buffer of initial capacity hint; more
-// than limit bytes fail with ErrTooLarge. The buffer doubles but never grows past
-// limit+1, so refusing hostile input costs at most about twice the limit in
-// allocations (bytes.Buffer's growth could overshoot to four times it).
-func readAllLimited(r io.Reader, hint, limit int64) ([]byte, error) {
-	if hint <= 0 || hint > limit {
-		hint = min(1<<20, limit)
+// boundedReader reads at most left bytes of r; one more is the error err.
+type boundedReader struct {
+	r    io.Reader
+	left int64
+	err  error
+}
+
+func (l *boundedReader) Read(p []byte) (int, error) {
+	if l.left < 0 {
+		return 0, l.err
 	}
-	buf := make([]byte, 0, hint+1)
-	for {
-		if len(buf) == cap(buf) {
-			if int64(len(buf)) > limit {
-				return nil, ErrTooLarge
-			}
-			nb := make([]byte, len(buf), min(2*int64(cap(buf)), limit+1))
-			copy(nb, buf)
-			buf = nb
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if int64(len(buf)) > limit {
-			return nil, ErrTooLarge
-		}
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
+	if int64(len(p)) > l.left+1 {
+		p = p[:l.left+1]
 	}
+	n, err := l.r.Read(p)
+	if l.left -= int64(n); l.left < 0 {
+		return 0, l.err // the bytes past the bound are dropped
+	}
+	return n, err
 }
 
 // parseCSV reads rpki-client CSV ("ASN,IP Prefix,Max Length,Trust Anchor,Expires")
 // or Routinator CSV (without Expires).
-func parseCSV(data []byte, b *Builder) (string, error) {
+func parseCSV(r io.Reader, b *Builder) (string, error) {
 	format := "routinator-csv"
 	line := 0
-	for len(data) > 0 {
-		var l []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			l, data = data[:i], data[i+1:]
-		} else {
-			l, data = data, nil
-		}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxToken)
+	for sc.Scan() {
+		l := sc.Bytes()
 		line++
 		l = bytes.TrimRight(l, "\r ")
 		if len(l) == 0 {
@@ -204,6 +228,9 @@ func parseCSV(data []byte, b *Builder) (string, error) {
 		if err := b.AddVRP(v); err != nil {
 			return format, fmt.Errorf("csv line %d: %w", line, err)
 		}
+	}
+	if err := sc.Err(); err != nil {
+		return format, fmt.Errorf("csv line %d: %w", line+1, err)
 	}
 	return format, nil
 }

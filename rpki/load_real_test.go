@@ -2,10 +2,8 @@ package rpki
 
 import (
 	"context"
-	"math/rand/v2"
 	"net/netip"
 	"runtime"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -125,41 +123,5 @@ func BenchmarkLoadRealJSON(b *testing.B) {
 			b.Fatal(err)
 		}
 		runtime.KeepAlive(tb)
-	}
-}
-
-// BenchmarkROV measures State lookups on the real set: queries are the VRPs' own
-// prefixes with their ASN (valid) or ASN+1 (invalid), in table order ("sorted", as
-// when validating a sorted route list) and shuffled ("random").
-func BenchmarkROV(b *testing.B) {
-	tb := loadReal(b)
-	vrps := tb.VRPs()
-	type q struct {
-		p netip.Prefix
-		o routing.ASN
-	}
-	qs := make([]q, len(vrps))
-	for i, v := range vrps {
-		qs[i] = q{v.Prefix, v.ASN + routing.ASN(i&1)}
-	}
-	shuffled := slices.Clone(qs)
-	rng := rand.New(rand.NewPCG(7, 7))
-	rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-	for _, c := range []struct {
-		name string
-		qs   []q
-	}{{"sorted", qs}, {"random", shuffled}} {
-		b.Run(c.name, func(b *testing.B) {
-			valid := 0
-			i := 0
-			for b.Loop() {
-				x := c.qs[i%len(c.qs)]
-				if tb.State(x.p, x.o) == routing.Valid {
-					valid++
-				}
-				i++
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lookups/s")
-		})
 	}
 }

@@ -87,10 +87,12 @@ func readRefJSON(t testing.TB, path string, now int64) refTable {
 	return r
 }
 
-// TestStateMatchesReference compares Table.State (the flat index) with the reference
-// on the real 723k-VRP set: 200k real announcements of RouteViews pfx2as (IPv4 and
-// IPv6, a random sample in random order), random routes around the VRPs' own prefixes (one bit
-// shorter, equal, longer, random host parts and lengths) and random addresses.
+// TestStateMatchesReference compares Table.State and Table.States (the interval
+// index, single and batched) with the reference on the real 723k-VRP set: 200k real
+// announcements of RouteViews pfx2as (IPv4 and IPv6, a random sample in random
+// order), random routes around the VRPs' own prefixes (one bit shorter, equal,
+// longer, random host parts and lengths), random addresses of any length, and 200k
+// random routes of realistic lengths with the VRPs' origins (both families).
 func TestStateMatchesReference(t *testing.T) {
 	tb := loadReal(t)
 	ref := readRefJSON(t, peer.SharedData(t, "rpki/rpki-client_20250720T093135Z.json.gz"), buildTime2025.Unix())
@@ -103,16 +105,26 @@ func TestStateMatchesReference(t *testing.T) {
 	if n < 723521 {
 		t.Fatalf("reference read %d VRPs", n)
 	}
-	var count [3]int
-	bad := 0
+	var (
+		count   [3]int
+		count6  [3]int
+		bad     int
+		checked []Route
+		wants   []routing.ROVState
+	)
 	check := func(p netip.Prefix, origin uint32) {
 		want := ref.state(p, origin)
 		count[want]++
+		if p.Addr().Is6() && !p.Addr().Is4In6() {
+			count6[want]++
+		}
 		if got := tb.State(p, routing.ASN(origin)); got != want {
 			if bad++; bad <= 10 {
 				t.Errorf("State(%s, AS%d) = %s, reference %s", p, origin, got, want)
 			}
 		}
+		checked = append(checked, Route{p, routing.ASN(origin)})
+		wants = append(wants, want)
 	}
 	rng := rand.New(rand.NewPCG(11, 12))
 	ann := shuffled(announcedRoutes(t))
@@ -156,8 +168,30 @@ func TestStateMatchesReference(t *testing.T) {
 		q, _ := a.Prefix(rng.IntN(a.BitLen() + 1))
 		check(q, rng.Uint32N(400000))
 	}
+	// Random routes of realistic lengths with origins taken from the VRPs, so that
+	// every state occurs in both families (randomRoutes: 20 % IPv6, half of it in
+	// the dense 2a00::/12).
+	nr := 200000
+	if testing.Short() {
+		nr = 50000
+	}
+	for _, r := range randomRoutes(tb, nr) {
+		check(r.Prefix, uint32(r.Origin))
+	}
+	// The batched lookups, on every route above in the same (random) order.
+	for i, got := range tb.States(checked, nil) {
+		if got != wants[i] {
+			if bad++; bad <= 20 {
+				t.Errorf("States: %s AS%d = %s, reference %s", checked[i].Prefix, checked[i].Origin, got, wants[i])
+			}
+		}
+	}
 	if bad > 0 {
-		t.Errorf("%d of %d routes differ from the reference", bad, count[0]+count[1]+count[2])
+		t.Errorf("%d of %d lookups differ from the reference", bad, 2*len(checked))
+	}
+	t.Logf("IPv6: %d not found, %d valid, %d invalid", count6[routing.NotFound], count6[routing.Valid], count6[routing.Invalid])
+	if count6[routing.Valid] < 1000 || count6[routing.Invalid] < 1000 || count6[routing.NotFound] < 1000 {
+		t.Errorf("too few IPv6 routes in some state: %v", count6)
 	}
 	t.Logf("%d not found, %d valid, %d invalid routes agree with the reference", count[routing.NotFound], count[routing.Valid], count[routing.Invalid])
 	if count[routing.Valid] < 10000 || count[routing.Invalid] < 10000 || count[routing.NotFound] < 10000 {

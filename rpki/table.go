@@ -2,6 +2,7 @@ package rpki
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -29,7 +30,7 @@ type Metadata struct {
 	FilteredSLURM, AddedSLURM int
 }
 
-// Table holds VRPs in a flat sorted index per family (rov_index.go) and ASPAs by
+// Table holds VRPs in an interval index per family (rov_index.go) and ASPAs by
 // customer AS. A Table is immutable after Build and safe for concurrent use.
 type Table struct {
 	ix4   *flatIndex // rov_index.go
@@ -85,11 +86,18 @@ func (t *Table) vrpOf(p netip.Prefix, g group, e entry) VRP {
 }
 
 // State returns the RFC 6811 state of the route p originated by origin. It does not
-// allocate for routes covered by up to 16 VRP prefixes, stops at the first matching
-// VRP and answers routes in a /16 without any short enough VRP without a trie walk.
-// An origin of 0 stands for a route whose origin cannot be determined (AS_SET) and
+// allocate and stops at the first matching VRP; a route is usually decided by one
+// directory entry, a binary search in a cache line of keys and one interval record
+// (rov_index.go). An origin of 0 stands for a route whose origin cannot be determined (AS_SET) and
 // never matches.
 func (t *Table) State(p netip.Prefix, origin routing.ASN) routing.ROVState {
+	if a := p.Addr(); a.Is4() {
+		if p.Bits() < 0 {
+			return routing.NotFound // an invalid prefix
+		}
+		a4 := a.As4()
+		return t.state4(binary.BigEndian.Uint32(a4[:]), uint8(p.Bits()), origin)
+	}
 	q := prepare(p)
 	return t.state(&q, origin)
 }

@@ -34,3 +34,6 @@ go test -race -count=1 -timeout 60m ./... "$@"
 # beyond their seed corpus (issue 10).
 go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 20s ./flow
 go test -run '^$' -fuzz '^FuzzReader$' -fuzztime 10s ./flow/pcap
+# The streaming RPKI JSON/CSV parser reads files an operator downloads: fuzz it too
+# (whole input against one byte per read, read errors; issue 12 item 7).
+go test -run '^$' -fuzz '^FuzzParseStream$' -fuzztime 10s ./rpki

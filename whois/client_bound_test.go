@@ -81,8 +81,10 @@ func allocated(f func()) uint64 {
 	return b.TotalAlloc - a.TotalAlloc
 }
 
+// The query timeout is generous: these tests bound memory, not time, and a 100 MB
+// answer under -race on a loaded 2-core machine took over a minute.
 func boundOpts(maxReply int) ClientOptions {
-	return ClientOptions{ConnectTimeout: 10 * time.Second, QueryTimeout: 60 * time.Second, MaxReply: maxReply}
+	return ClientOptions{ConnectTimeout: 10 * time.Second, QueryTimeout: 5 * time.Minute, MaxReply: maxReply}
 }
 
 // A 100 MB "!i" answer (issue 12 item 7: it took 3.1 GB): with the default MaxReply

@@ -278,3 +278,76 @@ func TestGenerateCorruptPreviousFiles(t *testing.T) {
 		t.Errorf("run after --force: exit %d, %+v; want unchanged", code, s.Customers[s.customer(t, "cust_a")])
 	}
 }
+
+// TestGenerateIRRServerDiesMidRunConcurrent: the same death with four customers built
+// at a time. The server dies on the first query of the sixth customer, which starts
+// only when two others have finished their queries: those are written, the sixth is
+// unavailable, and every customer is either written with the new data or keeps its
+// previous files byte for byte. The queries queued behind the one that was cut do not
+// each log a warning: at most two for the server (its first failure, and giving it
+// up), however many customers were waiting (issue 12 item 16).
+func TestGenerateIRRServerDiesMidRunConcurrent(t *testing.T) {
+	const n = 8
+	var customers []string
+	for k := 1; k <= n; k++ {
+		customers = append(customers, fmt.Sprintf("c%d %d AS-C%d", k, 64496+k, k))
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	good := whoisfault.Start(t, dieData(n, 1), whoisfault.Fault{})
+	cfg := genCustomersConfig(t, dir, good.Addr(), "frr", customers...)
+	if code, _, errs := genRun(t, "--quiet", "generate", "--config", cfg, "--out", out, "--jobs", "1"); code != 0 {
+		t.Fatalf("first run: exit %d: %s", code, errs)
+	}
+	var die string
+	for _, q := range good.Queries() {
+		if strings.Contains(q, "AS-C6") {
+			die = q
+			break
+		}
+	}
+	good.Close()
+	before := treeFiles(t, out)
+
+	srv := whoisfault.Start(t, dieData(n, 2), whoisfault.Fault{Kind: whoisfault.Die, Query: die})
+	cfg = genCustomersConfig(t, dir, srv.Addr(), "frr", customers...)
+	code, _, errs := genRun(t, "--timeout", "2s", "generate", "--config", cfg, "--out", out, "--jobs", "4")
+	after := treeFiles(t, out)
+	s := readGenSummary(t, []byte(after["summary.json"]))
+	if code != ExitUnavailable || s.ExitCode != ExitUnavailable {
+		t.Errorf("exit %d, summary %d; want 3: %s", code, s.ExitCode, errs)
+	}
+	written := 0
+	for k := 1; k <= n; k++ {
+		name := fmt.Sprintf("c%d", k)
+		c := s.Customers[s.customer(t, name)]
+		switch {
+		case c.Status == "ok" && c.Entries["ipv4"] == 2 && strings.Contains(after[name+"/frr.conf"], fmt.Sprintf("203.0.113.%d/28", 16*k)):
+			written++
+		case c.Status == "unavailable" && c.ExitCode == ExitUnavailable:
+			for _, f := range []string{"frr.conf", "state.json"} {
+				if after[name+"/"+f] != before[name+"/"+f] {
+					t.Errorf("%s/%s changed although %s is unavailable", name, f, name)
+				}
+			}
+		default:
+			t.Errorf("%s: %+v; want ok with the new data, or unavailable", name, c)
+		}
+		if k == 6 && c.Status != "unavailable" {
+			t.Errorf("c6, whose query the server died on: %+v", c)
+		}
+	}
+	if written < 2 {
+		t.Errorf("%d customers written; want at least the two that finished before c6 started", written)
+	}
+	var warns []string
+	for _, l := range strings.Split(errs, "\n") {
+		if strings.Contains(l, "level=WARN") && strings.Contains(l, "IRR server") {
+			warns = append(warns, l)
+		}
+	}
+	if len(warns) == 0 || len(warns) > 2 {
+		t.Errorf("%d IRR server warnings, want 1 or 2:\n%s", len(warns), strings.Join(warns, "\n"))
+	}
+	t.Logf("%d of %d customers written before the server died; warnings:\n%s", written, n, strings.Join(warns, "\n"))
+}

@@ -34,6 +34,9 @@ type Data struct {
 	// query on a connection until that many "!g"/"!6" queries have arrived: a client
 	// that waits for each answer before sending the next query deadlocks.
 	HoldRoutes int
+	// Delay, when positive, is how long the server takes over each reply (a slow
+	// server, so that the queries of concurrent callers queue up).
+	Delay time.Duration
 }
 
 // Version is the server's answer to "!v" (IRRd answers its version string).
@@ -235,6 +238,9 @@ func (s *Server) handle(c net.Conn) {
 			return
 		}
 		reply := s.answer(q)
+		if s.data.Delay > 0 {
+			time.Sleep(s.data.Delay)
+		}
 		if s.data.HoldRoutes > 0 && (strings.HasPrefix(q, "!g") || strings.HasPrefix(q, "!6")) {
 			routeQueries++
 		}
