@@ -71,7 +71,7 @@ func TestLoadExample(t *testing.T) {
 		t.Errorf("peer_two = %+v", peer)
 	}
 	tr, _ := cfg.Customer("TRANSIT_CUST")
-	if tr == nil || tr.Knobs.OriginBinding || tr.ASSetFrom != "config" || len(tr.ExtraPrefixes) != 1 {
+	if tr == nil || !tr.Knobs.OriginBinding || tr.ASSetFrom != "config" || len(tr.ExtraPrefixes) != 1 {
 		t.Errorf("transit_cust = %+v", tr)
 	}
 

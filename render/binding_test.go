@@ -34,7 +34,7 @@ func withOriginBinding(cfg *config.File) {
 // document without binding renders none of them.
 func TestPolicyOriginBinding(t *testing.T) {
 	docs, _ := exampleDocs(t, withOriginBinding)
-	plain, _ := exampleDocs(t, nil)
+	plain, _ := exampleDocs(t, noOriginBinding)
 	d4 := docs["transit_cust"][0]
 	if !d4.Session.OriginBinding || len(d4.Prefixes.Entries) < 5 {
 		t.Fatalf("fixture: transit_cust v4 binding %v, %d entries", d4.Session.OriginBinding, len(d4.Prefixes.Entries))
@@ -260,4 +260,34 @@ func TestIOSXROriginBindingDiff(t *testing.T) {
 		t.Fatalf("weak differential: %d routes checked, %d rejected by the prefix rule", checked, rejected)
 	}
 	t.Logf("%d routes: the IOS-XR chain and Evaluate agree (%d rejected by the prefix rule)", checked, rejected)
+}
+
+// TestIOSXRRuntimeROVPerFamily: with an RTR cache, IOS-XR validates per address
+// family, so every family that has a session gets "bgp origin-as validation enable"
+// in its global address-family block (cust_one has an IPv4 and an IPv6 session);
+// without a cache there is none.
+func TestIOSXRRuntimeROVPerFamily(t *testing.T) {
+	docs, _ := exampleDocs(t, noOriginBinding)
+	out, err := RenderPolicy("iosxr", docs["cust_one"], Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(out.Text)
+	bgp := text[strings.Index(text, "\nrouter bgp "):]
+	for _, af := range []string{"ipv4", "ipv6"} {
+		block := " address-family " + af + " unicast\n  bgp origin-as validation enable\n !\n"
+		if !strings.Contains(bgp, block) || strings.Index(bgp, block) > strings.Index(bgp, " neighbor ") {
+			t.Errorf("no global %s block with origin-as validation before the neighbours:\n%s", af, bgp)
+		}
+	}
+	for _, d := range docs["cust_one"] {
+		d.Session.RTRCache = netip.AddrPort{}
+	}
+	out, err = RenderPolicy("iosxr", docs["cust_one"], Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out.Text), "origin-as validation") {
+		t.Error("origin-as validation without an RTR cache")
+	}
 }

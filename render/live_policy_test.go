@@ -18,9 +18,11 @@ import (
 	"github.com/bgpfilter/bgpfilter/routing"
 )
 
-// The live session-policy test (issue 7, "Must show"): six customers, three with our
-// own documentation fixtures (testdata/live.db) and three with real AS-SETs and route
-// objects from the RIPE dumps in ../shared/data/irr; BIRD 2 and FRR 8.4 each run the
+// The live session-policy test (issue 7, "Must show"): seven customers, three with our
+// own documentation fixtures (testdata/live.db) and four with real AS-SETs and route
+// objects from the RIPE dumps in ../shared/data/irr, one of them (bound) with
+// origin_binding, whose routes of the filter from another cone member's origin the
+// routers must reject; BIRD 2 and FRR 8.4 each run the
 // configs bgpfilter renders for all of them (policies and session stanzas), with
 // run-time ROV against stayrtr serving testdata/live-vrps.json; one gobgpd per
 // customer announces over 200 routes to both routers; each router must accept exactly
@@ -37,6 +39,9 @@ type liveCustomer struct {
 	name, asn, asSet string
 	addr             string // gobgpd's loopback address
 	maxPrefix        int
+	// binding sets origin_binding: routes of the filter from another cone member's
+	// origin (routesFor's "another origin" case) are then rejected.
+	binding bool
 }
 
 var liveCustomers = []liveCustomer{
@@ -50,6 +55,8 @@ var liveCustomers = []liveCustomer{
 	// it tears the session down on the (limit+2)th accepted route; BIRD on the
 	// (limit+1)th.
 	{name: "limited", asn: "64505", addr: "127.0.0.26", maxPrefix: 1},
+	// bound: a real RIPE AS-SET of five networks with origin binding.
+	{name: "bound", asn: "37133", asSet: "AS-37133", addr: "127.0.0.27", maxPrefix: 1000, binding: true},
 }
 
 const (
@@ -230,6 +237,9 @@ customers:
 			fmt.Fprintf(&y, "    as_set: [%s]\n", c.asSet)
 		}
 		fmt.Fprintf(&y, "    max_prefix: {ipv4: %d, ipv6: 100}\n    sessions: [{address: %s, port: %d}]\n", c.maxPrefix, c.addr, gports[c.name])
+		if c.binding {
+			y.WriteString("    origin_binding: true\n")
+		}
 	}
 	cfgPath := filepath.Join(dir, "bgpfilter.yml")
 	if err := os.WriteFile(cfgPath, []byte(y.String()), 0o644); err != nil {
@@ -278,7 +288,9 @@ customers:
 	peer.Eventually(t, "BIRD up", 20*time.Second, b.Up, b.Daemon)
 	// FRR reads a config of some thousand lines slowly (seconds of CPU for the route-map
 	// dependency updates), more on a loaded machine.
-	peer.Eventually(t, "FRR up", 180*time.Second, f.Up, f.Daemon)
+	frrStart := time.Now()
+	peer.Eventually(t, "FRR up", 420*time.Second, f.Up, f.Daemon)
+	t.Logf("FRR read the %d-line config in %s", strings.Count(frrText, "\n"), time.Since(frrStart).Round(time.Second))
 	if log, _ := os.ReadFile(f.LogFile); strings.Contains(string(log), "Config Failed") || strings.Contains(string(log), "Unknown command") {
 		t.Fatalf("FRR refused the config:\n%s", log)
 	}
@@ -299,6 +311,8 @@ customers:
 		routes []liveRoute
 		want   []string
 		rules  map[policy.RuleName]int
+		// boundOnly counts the routes origin binding alone rejects.
+		boundOnly int
 	}
 	var sessions []*session
 	ruleSeen := map[policy.RuleName]int{}
@@ -318,6 +332,14 @@ customers:
 			}
 			s.rules[dec.Rule]++
 			ruleSeen[dec.Rule]++
+			if c.binding && dec.Rule == policy.RulePrefix {
+				// Rejected only because of the binding: the same route passes without it.
+				free := *d
+				free.Session.OriginBinding = false
+				if fd, err := policy.Evaluate(&free, policy.Announcement{Prefix: r.prefix, Path: r.path(asn)}.WithROV(table)); err == nil && fd.Accepted() {
+					s.boundOnly++
+				}
+			}
 			if dec.Accepted() {
 				s.want = append(s.want, r.prefix.String())
 			}
@@ -326,7 +348,14 @@ customers:
 		if c.maxPrefix >= 10 && (len(s.routes) < 200 || len(s.want) == 0) {
 			t.Fatalf("%s: %d routes, %d accepted: too weak", c.name, len(s.routes), len(s.want))
 		}
-		t.Logf("%s: %d routes, Evaluate accepts %d; deciding rules %v", c.name, len(s.routes), len(s.want), s.rules)
+		if c.binding && s.boundOnly < 5 {
+			t.Fatalf("%s: only %d routes are rejected by origin binding alone: too weak", c.name, s.boundOnly)
+		}
+		bound := ""
+		if c.binding {
+			bound = fmt.Sprintf("; origin binding alone rejects %d", s.boundOnly)
+		}
+		t.Logf("%s: %d routes, Evaluate accepts %d; deciding rules %v%s", c.name, len(s.routes), len(s.want), s.rules, bound)
 		sessions = append(sessions, s)
 	}
 	for _, r := range []policy.RuleName{policy.RuleBogonASN, policy.RuleBogonPrefix, policy.RulePrefixLength, policy.RuleRPKIInvalid,
