@@ -40,6 +40,7 @@ var layers = map[string]int{
 	"templates":           rankLeaf,
 	"internal/atomicfile": rankLeaf,
 	"internal/pfxkey":     rankLeaf,
+	"internal/metrics":    rankLeaf,
 
 	"irr":       rankData,
 	"rpki":      rankData,
