@@ -63,32 +63,13 @@ func treeFiles(t *testing.T, dir string) map[string]string {
 // mid-run).
 func TestGenerateIRRServerDiesMidRun(t *testing.T) {
 	const n = 6
-	var customers []string
-	for k := 1; k <= n; k++ {
-		customers = append(customers, fmt.Sprintf("c%d %d AS-C%d", k, 64496+k, k))
-	}
-	dir := t.TempDir()
-	out := filepath.Join(dir, "out")
-	good := whoisfault.Start(t, dieData(n, 1), whoisfault.Fault{})
-	cfg := genCustomersConfig(t, dir, good.Addr(), "bird, frr", customers...)
-	if code, _, errs := genRun(t, "--quiet", "generate", "--config", cfg, "--out", out, "--jobs", "1"); code != 0 {
-		t.Fatalf("first run: exit %d: %s", code, errs)
-	}
-	var die string
-	for _, q := range good.Queries() {
-		if strings.Contains(q, "AS-C4") {
-			die = q
-			break
-		}
-	}
-	good.Close()
+	dir, out, customers, die, seen, before := dieMidRunFirstRun(t, n, "bird, frr", "AS-C4")
 	if die == "" {
-		t.Fatalf("no AS-C4 query seen: %q", good.Queries())
+		t.Fatalf("no AS-C4 query seen: %q", seen)
 	}
-	before := treeFiles(t, out)
 
 	srv := whoisfault.Start(t, dieData(n, 2), whoisfault.Fault{Kind: whoisfault.Die, Query: die})
-	cfg = genCustomersConfig(t, dir, srv.Addr(), "bird, frr", customers...)
+	cfg := genCustomersConfig(t, dir, srv.Addr(), "bird, frr", customers...)
 	code, _, errs := genRun(t, "--quiet", "--timeout", "2s", "generate", "--config", cfg, "--out", out, "--jobs", "1")
 	after := treeFiles(t, out)
 	s := readGenSummary(t, []byte(after["summary.json"]))
@@ -288,29 +269,10 @@ func TestGenerateCorruptPreviousFiles(t *testing.T) {
 // up), however many customers were waiting (issue 12 item 16).
 func TestGenerateIRRServerDiesMidRunConcurrent(t *testing.T) {
 	const n = 8
-	var customers []string
-	for k := 1; k <= n; k++ {
-		customers = append(customers, fmt.Sprintf("c%d %d AS-C%d", k, 64496+k, k))
-	}
-	dir := t.TempDir()
-	out := filepath.Join(dir, "out")
-	good := whoisfault.Start(t, dieData(n, 1), whoisfault.Fault{})
-	cfg := genCustomersConfig(t, dir, good.Addr(), "frr", customers...)
-	if code, _, errs := genRun(t, "--quiet", "generate", "--config", cfg, "--out", out, "--jobs", "1"); code != 0 {
-		t.Fatalf("first run: exit %d: %s", code, errs)
-	}
-	var die string
-	for _, q := range good.Queries() {
-		if strings.Contains(q, "AS-C6") {
-			die = q
-			break
-		}
-	}
-	good.Close()
-	before := treeFiles(t, out)
+	dir, out, customers, die, _, before := dieMidRunFirstRun(t, n, "frr", "AS-C6")
 
 	srv := whoisfault.Start(t, dieData(n, 2), whoisfault.Fault{Kind: whoisfault.Die, Query: die})
-	cfg = genCustomersConfig(t, dir, srv.Addr(), "frr", customers...)
+	cfg := genCustomersConfig(t, dir, srv.Addr(), "frr", customers...)
 	code, _, errs := genRun(t, "--timeout", "2s", "generate", "--config", cfg, "--out", out, "--jobs", "4")
 	after := treeFiles(t, out)
 	s := readGenSummary(t, []byte(after["summary.json"]))
@@ -350,4 +312,31 @@ func TestGenerateIRRServerDiesMidRunConcurrent(t *testing.T) {
 		t.Errorf("%d IRR server warnings, want 1 or 2:\n%s", len(warns), strings.Join(warns, "\n"))
 	}
 	t.Logf("%d of %d customers written before the server died; warnings:\n%s", written, n, strings.Join(warns, "\n"))
+}
+
+// dieMidRunFirstRun is the first, healthy run of the server-dies tests: n customers
+// (cK, AS 64496+K, AS-CK) built one at a time from dieData(n, 1) for targets. It
+// returns the query that first named dieSet (empty when none did), every query the
+// server saw, and the output tree the second run must keep or replace.
+func dieMidRunFirstRun(t *testing.T, n int, targets, dieSet string) (dir, out string, customers []string, die string, seen []string, before map[string]string) {
+	t.Helper()
+	for k := 1; k <= n; k++ {
+		customers = append(customers, fmt.Sprintf("c%d %d AS-C%d", k, 64496+k, k))
+	}
+	dir = t.TempDir()
+	out = filepath.Join(dir, "out")
+	good := whoisfault.Start(t, dieData(n, 1), whoisfault.Fault{})
+	cfg := genCustomersConfig(t, dir, good.Addr(), targets, customers...)
+	if code, _, errs := genRun(t, "--quiet", "generate", "--config", cfg, "--out", out, "--jobs", "1"); code != 0 {
+		t.Fatalf("first run: exit %d: %s", code, errs)
+	}
+	seen = good.Queries()
+	for _, q := range seen {
+		if strings.Contains(q, dieSet) {
+			die = q
+			break
+		}
+	}
+	good.Close()
+	return dir, out, customers, die, seen, treeFiles(t, out)
 }
