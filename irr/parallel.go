@@ -39,8 +39,12 @@ type chunk struct {
 	ents      []entry  // the objects, in file order
 	recs      []record // the objects the fast path declined (entry.rec)
 	text      []byte   // the texts of recs, as prepareInto writes them
-	srcs      []string // the sources of the fast entries (entry.src)
-	errs      []chunkErr
+	// scratch of storedObject
+	spans []attrSpan
+	attrs []rpsl.Attr
+	names map[string]string
+	srcs  []string // the sources of the fast entries (entry.src)
+	errs  []chunkErr
 }
 
 // entPool recycles the entry slices of merged chunks.
@@ -264,6 +268,10 @@ func (c *chunk) parse(path, defaultSource string, pool bufPool) {
 			pos, line = pos+end, line+lines
 			continue
 		}
+		if end, lines, ok := c.stored(data, pos, line, path, defaultSource); ok {
+			pos, line = pos+end, line+lines
+			continue
+		}
 		sc.Reset(data[pos:], line)
 		o, err := sc.Next()
 		rest, l := sc.Rest()
@@ -298,6 +306,30 @@ func (c *chunk) parse(path, defaultSource string, pool bufPool) {
 		c.ents = append(c.ents, entry{rec: int32(len(c.recs) - 1)})
 	}
 	c.text = text
+}
+
+// stored appends the object at data[pos:] to c.recs (or its error to c.errs) when it
+// is in stored form (see storedObject), and returns the bytes and lines it consumed.
+func (c *chunk) stored(data []byte, pos, line int, path, defaultSource string) (end, lines int, ok bool) {
+	o, n, end, lines, ok := c.storedObject(data[pos:], path, line, c.attrs)
+	if !ok {
+		return 0, 0, false
+	}
+	c.attrs = o.Attrs
+	c.recs = append(c.recs, record{})
+	r := &c.recs[len(c.recs)-1]
+	if err := prepareRecord(r, &o, defaultSource); err != nil {
+		c.recs = c.recs[:len(c.recs)-1]
+		var oe *ObjectError
+		if errors.As(err, &oe) {
+			c.errs = append(c.errs, chunkErr{len(c.ents), *oe})
+		}
+		return end, lines, true
+	}
+	r.text = data[pos : pos+n : pos+n] // the stored text itself; the merge copies it
+	noteMultiOrigin(r, &o)
+	c.ents = append(c.ents, entry{rec: int32(len(c.recs) - 1)})
+	return end, lines, true
 }
 
 // fast appends the route object at data[pos:] to c.ents when the fast path takes it,
