@@ -32,7 +32,8 @@ command -v bgpq4 >/dev/null || { echo "bgpq4 not installed (apt-get install bgpq
 [ -x /usr/bin/time ] || { echo "GNU time not installed (apt-get install time)" >&2; exit 1; }
 
 BF=${BGPFILTER:-$OUT/bgpfilter}
-[ -n "${BGPFILTER:-}" ] || go build -o "$BF" ./cmd/bgpfilter
+# the build README recommends (static, without urfave/cli's man-page generator; see compare.sh)
+[ -n "${BGPFILTER:-}" ] || CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -o "$BF" ./cmd/bgpfilter
 
 NS=bfbench$$
 HOST_IF=bfh$$
