@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"math/rand/v2"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -183,5 +184,84 @@ func TestSeekOrigin(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestRouteKeysMatchesRoutes: RouteKeys is the union of the Routes answers, and has[i]
+// says whether answer i is not empty, for random batches (ascending, as the engine
+// asks, and shuffled; with unknown ASNs) of both families, on the edge and
+// multi-origin fixtures and a synthetic registry, each from RPSL and from a snapshot.
+func TestRouteKeysMatchesRoutes(t *testing.T) {
+	ctx := context.Background()
+	var fixtures []*Index
+	for _, f := range []string{"testdata/edge.db", "testdata/multiorigin.db"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixtures = append(fixtures, loadText(t, string(data)))
+	}
+	fixtures = append(fixtures, synthIndex(t, synth.Params{ASNs: 300, Routes: 3000, V6Routes: 600, SubSets: 3}))
+	for _, ix := range fixtures[:3] {
+		snap, err := ReadSnapshot(snapshotOf(t, ix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixtures = append(fixtures, snap)
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	nonEmpty := 0
+	for fi, ix := range fixtures {
+		var origins []routing.ASN
+		ix.materialize()
+		for _, s := range ix.srcs {
+			for f := 0; f < 2; f++ {
+				for a := range s.origin[f] {
+					origins = append(origins, a)
+				}
+			}
+		}
+		if len(origins) == 0 {
+			t.Fatalf("fixture %d has no routes", fi)
+		}
+		for round := 0; round < 40; round++ {
+			var asns []routing.ASN
+			for k := rng.IntN(12); k >= 0; k-- {
+				if rng.IntN(4) == 0 {
+					asns = append(asns, routing.ASN(64496+rng.IntN(16)))
+				} else {
+					asns = append(asns, origins[rng.IntN(len(origins))])
+				}
+			}
+			if round%2 == 0 {
+				slices.Sort(asns)
+				asns = slices.Compact(asns)
+			}
+			for _, srcs := range [][]string{nil, ix.AllSources()[:1]} {
+				for _, v6 := range []bool{false, true} {
+					res, err := ix.Routes(ctx, srcs, asns, v6)
+					keys, has, kerr := ix.RouteKeys(ctx, srcs, asns, v6)
+					if err != nil || kerr != nil || len(has) != len(asns) {
+						t.Fatalf("fixture %d: %v %v, %d answers for %d ASNs", fi, err, kerr, len(has), len(asns))
+					}
+					var want []netip.Prefix
+					for i, ps := range res {
+						want = append(want, ps...)
+						if has[i] != (len(ps) > 0) {
+							t.Errorf("fixture %d %v v6 %v: has[%d] (%s) = %v, Routes has %d", fi, srcs, v6, i, asns[i], has[i], len(ps))
+						}
+					}
+					slices.SortFunc(want, routing.ComparePrefix)
+					want = slices.Compact(want)
+					nonEmpty += min(len(want), 1)
+					if got := keys.Prefixes(); !slices.Equal(got, want) || keys.V6 != v6 {
+						t.Errorf("fixture %d %v v6 %v %v: RouteKeys = %v, Routes union = %v", fi, srcs, v6, asns, got, want)
+					}
+				}
+			}
+		}
+	}
+	if nonEmpty < 100 {
+		t.Errorf("only %d non-empty batches compared", nonEmpty)
 	}
 }

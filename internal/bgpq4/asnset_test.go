@@ -15,8 +15,9 @@ import (
 )
 
 // stringsOnly hides every optional interface of a Querier (irr.ASNQuerier,
-// irr.KeyQuerier): the engine then takes the paths of a remote server, the ASNs of
-// "!i<set>,1" as strings sorted as strings.
+// irr.KeyQuerier, irr.RouteKeyQuerier): the engine then takes the paths of a remote
+// server, the ASNs of "!i<set>,1" as strings sorted as strings, "!g" answers as
+// prefixes per ASN.
 type stringsOnly struct{ irr.Querier }
 
 // refusedDB holds an as-set whose refused ASNs (bgpq4 1.16 without -p) sort
@@ -40,9 +41,10 @@ source:   TEST
 
 // TestASNPathMatchesStringPath: every generator and option that expands as-sets gives
 // the same exit status, stdout and stderr bytes with the index's ASN answers
-// (irr.ASNQuerier) as with the strings of Members, which the appendix goldens and the
-// real-bgpq4 tests check; on the appendix fixture and on a set of refused ASNs, each
-// read from RPSL and from a snapshot.
+// (irr.ASNQuerier) and route keys (irr.RouteKeyQuerier, client-side recursion) as
+// with the strings of Members and the prefixes of Routes, which the appendix goldens
+// and the real-bgpq4 tests check; on the appendix fixture and on a set of refused
+// ASNs, each read from RPSL and from a snapshot.
 func TestASNPathMatchesStringPath(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "refused.db")
 	if err := os.WriteFile(p, []byte(refusedDB), 0o644); err != nil {
@@ -65,16 +67,19 @@ func TestASNPathMatchesStringPath(t *testing.T) {
 	}
 	app := loadAppendix(t)
 	gens := [][]string{nil, {"-6"}, {"-f", "1000"}, {"-f", "64496"}, {"-G", "2000"}, {"-H", "1000"}, {"-t"}, {"-t", "-j"},
-		{"-t", "-b"}, {"-f", "1000", "-J"}, {"-f", "1000", "-j"}, {"-f", "1000", "-W", "2"}, {"-w", "-6", "-t"}, {"-w", "-f", "1000"},
-		{"-p", "-f", "1000"}, {"-p", "-t"}, {"-L", "1", "-t"}, {"-S", "RADB", "-t"}}
+		{"-t", "-b"}, {"-f", "1000", "-J"}, {"-f", "1000", "-j"}, {"-f", "1000", "-W", "2"}, {"-w", "-6", "-f", "1000"}, {"-w", "-6", "-G", "2000"}, {"-w", "-f", "1000"},
+		{"-p", "-f", "1000"}, {"-p", "-t"}, {"-L", "1", "-t"}, {"-S", "RADB", "-t"},
+		{"-L", "1"}, {"-L", "2", "-6"}, {"-L", "1", "-A"}, {"-w", "-L", "1"}, {"-w", "-6", "-L", "2"}, {"-m", "24", "-L", "1"}, {"-p", "-L", "1"}}
 	fixtures := []struct {
 		name string
 		ix   *irr.Index
 		sets [][]string
 	}{
 		{"appendix", app, [][]string{{"AS-TEST"}, {"AS-CHILD"}, {"AS-LOOP"}, {"AS-EMPTY"}, {"AS-UNKNOWN"}, {"AS1000:AS-CUSTOMERS"},
-			{"AS-TEST", "AS-CHILD", "AS65001"}, {"AS-TEST", "EXCEPT", "AS-CHILD"}, {"RS-TEST"}, {"RIPE::AS-TEST"}, {"AS-TEST", "AS4000"}}},
-		{"appendix snapshot", snapOf(app), [][]string{{"AS-TEST"}, {"AS-CHILD"}, {"AS-LOOP"}, {"AS-TEST", "AS4000"}}},
+			{"AS-TEST", "AS-CHILD", "AS65001"}, {"AS-TEST", "EXCEPT", "AS-CHILD"}, {"RS-TEST"}, {"RIPE::AS-TEST"}, {"AS-TEST", "AS4000"},
+			{"RADB::AS-TEST", "AS1000"}, {"AS1000", "AS2000", "AS4000"}}},
+		{"appendix snapshot", snapOf(app), [][]string{{"AS-TEST"}, {"AS-CHILD"}, {"AS-LOOP"}, {"AS-TEST", "AS4000"},
+			{"AS-TEST", "EXCEPT", "AS-CHILD"}, {"RIPE::AS-TEST"}}},
 		{"refused", refused, [][]string{{"AS-REFUSED"}, {"AS-REFUSED-SUB"}, {"AS-REFUSED", "AS64500"}}},
 		{"refused snapshot", snapOf(refused), [][]string{{"AS-REFUSED"}}},
 	}

@@ -529,6 +529,23 @@ func (r *runner) drain() int {
 				batch[i] = routing.ASN(r.queue[i].asn)
 			}
 			r.queue = r.queue[n:]
+			if kq, ok := r.q.(irr.RouteKeyQuerier); ok {
+				// As one list of keys (the same prefixes, no netip value per route).
+				keys, has, err := kq.RouteKeys(ctx, r.cur, batch, r.c.v6)
+				if err != nil {
+					return r.queryFailed("!g", err)
+				}
+				if len(has) != len(batch) {
+					return r.queryFailed("!g", fmt.Errorf("%d answers for %d ASNs: %w", len(has), len(batch), irr.ErrUnavailable))
+				}
+				for i, h := range has {
+					if !h && r.c.validate {
+						r.asns.remove(uint32(batch[i]))
+					}
+				}
+				r.set.AddList(keys)
+				continue
+			}
 			res, err := r.q.Routes(ctx, r.cur, batch, r.c.v6)
 			if err != nil {
 				return r.queryFailed("!g", err)
