@@ -49,14 +49,7 @@ for _ in $(seq 600); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break;
 . bench/lib.sh
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 
-# fine CMD...: mean CPU milliseconds (user+sys, perf's task-clock) of FINE_RUNS runs of
-# CMD (N runs when N is set), output discarded; "-" when perf cannot count.
-PERF=0; perf stat -x, -e task-clock -o /dev/null true 2>/dev/null && PERF=1
-fine() {
-  [ "$PERF" = 1 ] || { echo -; return; }
-  perf stat -x, -e task-clock -r "${N:-$FINE_RUNS}" -o "$OUT/fine.perf" "$@" >/dev/null 2>&1 || { echo -; return; }
-  awk -F, '/task-clock/ {printf "%.1f", $1}' "$OUT/fine.perf"
-}
+# fine (bench/lib.sh): perf task-clock milliseconds, mean of FINE_RUNS runs.
 
 # mbps FILES...: megabytes of RPSL (uncompressed) in the files.
 mbps() { awk -v b="$(for f in "$@"; do case $f in *.gz) zcat "$f";; *) cat "$f";; esac; done | wc -c)" -v w="$W" 'BEGIN{printf "%.0f", b/1e6/w}'; }

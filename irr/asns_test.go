@@ -265,3 +265,37 @@ func TestRouteKeysMatchesRoutes(t *testing.T) {
 		t.Errorf("only %d non-empty batches compared", nonEmpty)
 	}
 }
+
+// BenchmarkSnapshotLargeSet: the answers of the small-output lists of a large set
+// from the mapped snapshot of the 1M-route registry (opened once): "!i AS-BIG,1" as
+// numbers (SetASNs, the -f/-G path) and as strings (Members, the path before it and
+// that of a remote server), and "!a6 AS-BIG" as keys (the -6 path: 50k ASNs walked
+// through the IPv6 origin table).
+func BenchmarkSnapshotLargeSet(b *testing.B) {
+	ctx := context.Background()
+	ix, _, err := Load(ctx, []string{writeSynthSnapshot(b)}, LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("SetASNs", func(b *testing.B) {
+		for b.Loop() {
+			if a, ok, err := ix.SetASNs(ctx, nil, synth.Root); err != nil || !ok || len(a) != 50000 {
+				b.Fatal(len(a), ok, err)
+			}
+		}
+	})
+	b.Run("Members", func(b *testing.B) {
+		for b.Loop() {
+			if m, ok, err := ix.Members(ctx, nil, synth.Root, true); err != nil || !ok || len(m) != 50000 {
+				b.Fatal(len(m), ok, err)
+			}
+		}
+	})
+	b.Run("SetPrefixKeys6", func(b *testing.B) {
+		for b.Loop() {
+			if k, ok, err := ix.SetPrefixKeys(ctx, nil, synth.Root, true); err != nil || !ok || k.Len() != 20000 {
+				b.Fatal(k.Len(), ok, err)
+			}
+		}
+	})
+}
