@@ -14,13 +14,21 @@ import (
 // current x86 and arm64 cores; more adds no parallelism.
 const batchSize = 32
 
-// slot is one lookup of a batch in progress: its interval search window [k, k+n)
-// and the address (IPv4: a; IPv6: hi/lo).
+// slot is one lookup of a batch in progress: its directory entry e and the end of
+// its range, then its interval search window [k, k+n), the address (IPv4 in the
+// top 32 bits of hi) and its index in the batch.
 type slot struct {
+	e      dirEnt
+	end    uint32
 	k, n   int32
-	a      uint32
 	hi, lo uint64
-	i      int32 // index in the batch
+	i      int32
+}
+
+// pending is a route of the batch whose interval record points to a run.
+type pending struct {
+	r *ivRec
+	i int32
 }
 
 // States appends the RFC 6811 state of every route to out and returns it (state i
@@ -31,47 +39,38 @@ func (t *Table) States(routes []Route, out []routing.ROVState) []routing.ROVStat
 	out = growStates(out, len(routes))
 	var (
 		s4, s6 [batchSize]slot
-		rec    [batchSize]vnode
+		pend   [batchSize]pending
 		st     [batchSize]routing.ROVState
 		ln     [batchSize]uint8
-		fam    [batchSize]uint8
-		ents   [batchSize]bool
-		act    = make([]int32, 0, batchSize)
 	)
 	x4, x6 := t.ix4, t.ix6
 	for len(routes) > 0 {
 		rs := routes[:min(batchSize, len(routes))]
 		routes = routes[len(rs):]
 		n4, n6 := 0, 0
-		max4, max6 := int32(1), int32(1)
 		for j := range rs {
 			p := rs[j].Prefix
 			a, l := p.Addr(), p.Bits()
 			switch {
 			case a.Is4() && l >= 0:
 				a4 := a.As4()
-				v := binary.BigEndian.Uint32(a4[:])
-				b := v >> (32 - dirBits4)
-				k := int32(x4.dir[b]) - 1
-				n := int32(x4.dir[b+1]) - k
-				s4[n4] = slot{k: k, n: n, a: v, i: int32(j)}
-				max4 = max(max4, n)
+				hi := uint64(binary.BigEndian.Uint32(a4[:])) << 32
+				b := hi >> rootShift
+				s4[n4] = slot{e: x4.dir[b], end: x4.dir[b+1].start, hi: hi, i: int32(j)}
 				n4++
 			case a.Is6() && !a.Is4In6() && l >= 0:
 				a16 := a.As16()
 				hi, lo := binary.BigEndian.Uint64(a16[:8]), binary.BigEndian.Uint64(a16[8:])
 				b := bucket6(hi)
-				k := int32(x6.dir[b]) - 1
-				n := int32(x6.dir[b+1]) - k
-				s6[n6] = slot{k: k, n: n, hi: hi, lo: lo, i: int32(j)}
-				max6 = max(max6, n)
+				s6[n6] = slot{e: x6.dir[b], end: x6.dir[b+1].start, hi: hi, lo: lo, i: int32(j)}
 				n6++
 			default: // invalid, IPv4-mapped
-				rec[j] = vnode{parent: -1}
 				st[j] = t.State(p, rs[j].Origin)
 			}
 			ln[j] = uint8(max(l, 0))
 		}
+		max4 := descend(x4, s4[:n4])
+		max6 := descend(x6, s6[:n6])
 		// The binary searches, one step for every route at a time. A window of
 		// n == 1 stays put (h == 0), so every route runs the same number of steps.
 		k4 := x4.k4
@@ -79,7 +78,7 @@ func (t *Table) States(routes []Route, out []routing.ROVState) []routing.ROVStat
 			for j := range s4[:n4] {
 				sl := &s4[j]
 				h := sl.n >> 1
-				if m := sl.k + h; k4[m] <= uint16(sl.a) {
+				if m := sl.k + h; k4[m] <= uint16(sl.hi>>32) {
 					sl.k = m
 				}
 				sl.n -= h
@@ -96,76 +95,69 @@ func (t *Table) States(routes []Route, out []routing.ROVState) []routing.ROVStat
 				sl.n -= h
 			}
 		}
+		// The interval records: most decide the route alone; the others scan
+		// their run (one or two cache lines) after every record has been loaded.
+		np := 0
 		for j := range s4[:n4] {
-			rec[s4[j].i] = x4.ivl[s4[j].k]
-		}
-		for j := range s6[:n6] {
-			rec[s6[j].i] = x6.ivl[s6[j].k]
-		}
-		// The walks up the covering chains, one step for every route at a time.
-		act = act[:0]
-		for j := range s4[:n4] {
-			act = append(act, s4[j].i)
-			fam[s4[j].i] = 0
-		}
-		for j := range s6[:n6] {
-			act = append(act, s6[j].i)
-			fam[s6[j].i] = 1
-		}
-		for len(act) > 0 {
-			w := 0
-			for _, i := range act {
-				x := x4
-				if fam[i] != 0 {
-					x = x6
-				}
-				r, l, origin := &rec[i], ln[i], rs[i].Origin
-				switch {
-				case r.n == 0:
-					st[i] = routing.NotFound
-					continue
-				case r.bits > l:
-					if r.parent < 0 {
-						st[i] = routing.NotFound
-						continue
-					}
-				case origin == 0:
-					st[i] = routing.Invalid
-					continue
-				case l <= r.maxMax && (r.n == 1 || r.asn <= origin) && !ents[i]:
-					if r.n == 1 {
-						if r.asn == origin {
-							st[i] = routing.Valid
-							continue
-						}
-						break
-					}
-					// Load the group's first VRP now, check it in the next round
-					// (with the other routes' loads in flight).
-					if t.ents[r.off].asn <= origin { // always: it is r.asn
-						ents[i] = true
-						act[w] = i
-						w++
-						continue
-					}
-				case ents[i]:
-					ents[i] = false
-					if t.entsMatch(r.off, r.n, r.asn, l, origin) {
-						st[i] = routing.Valid
-						continue
-					}
-				}
-				if r.parent < 0 {
-					st[i] = routing.Invalid
-					continue
-				}
-				rec[i] = x.nodes[r.parent]
-				act[w] = i
-				w++
+			sl := &s4[j]
+			r := &x4.rec[sl.k]
+			if v, ok := decideRec(r, ln[sl.i], rs[sl.i].Origin); ok {
+				st[sl.i] = v
+				continue
 			}
-			act = act[:w]
+			pend[np] = pending{r: r, i: sl.i}
+			np++
+		}
+		p4 := np
+		for j := range s6[:n6] {
+			sl := &s6[j]
+			r := &x6.rec[sl.k]
+			if v, ok := decideRec(r, ln[sl.i], rs[sl.i].Origin); ok {
+				st[sl.i] = v
+				continue
+			}
+			pend[np] = pending{r: r, i: sl.i}
+			np++
+		}
+		for j, p := range pend[:np] {
+			x := x4
+			if j >= p4 {
+				x = x6
+			}
+			st[p.i] = t.scanRun(x, p.r, ln[p.i], rs[p.i].Origin)
 		}
 		out = append(out, st[:len(rs)]...)
 	}
 	return out
+}
+
+// descend walks every slot down x's directory, one level for every slot at a time,
+// sets its search window and returns the largest window.
+func descend(x *flatIndex, ss []slot) int32 {
+	cb := x.childBits()
+	mask := uint32(1)<<cb - 1
+	for sh := uint(rootShift); ; {
+		sh -= cb
+		more := false
+		for j := range ss {
+			sl := &ss[j]
+			if sl.e.child == 0 {
+				continue
+			}
+			c := sl.e.child + uint32(sl.hi>>sh)&mask
+			sl.e, sl.end = x.sub[c], x.sub[c+1].start
+			more = more || sl.e.child != 0
+		}
+		if !more {
+			break
+		}
+	}
+	maxN := int32(1)
+	for j := range ss {
+		sl := &ss[j]
+		sl.k = int32(sl.e.start) - 1
+		sl.n = int32(sl.end) - sl.k
+		maxN = max(maxN, sl.n)
+	}
+	return maxN
 }
