@@ -94,7 +94,7 @@ func deepTable(t *testing.T) (*Table, []VRP) {
 // the size of its search window.
 func dirDepth(x *flatIndex, hi uint64) (depth, window int) {
 	e := x.dir[x.bucket(hi)]
-	sh, cb := uint(rootShift), x.childBits()
+	sh, cb := x.rootShift(), x.childBits()
 	for e.child != 0 {
 		sh -= cb
 		e = x.sub[e.child+uint32(hi>>sh)&(1<<cb-1)]
