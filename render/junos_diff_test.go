@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -33,7 +34,7 @@ type junosCase struct {
 // ASN; every reject case of the path rules (a bogon ASN in the middle and as the
 // origin, a transit-free ASN, 32 and 33 ASNs, prepends); every bogon entry of the
 // family and one of its more-specifics; the default route; lengths just outside the
-// accepted window; and, for IPv4, leaked full-table routes from the RouteViews dump.
+// accepted window; and leaked full-table routes of the family (RouteViews and RIS dumps).
 func junosRoutes(d *policy.Document, leaks []liveRoute) []junosCase {
 	n := d.Session.NeighborASN
 	bitlen := 32
@@ -130,12 +131,49 @@ func junosRoutes(d *policy.Document, leaks []liveRoute) []junosCase {
 			}
 		}
 	}
-	if d.Family == 4 {
-		for _, l := range leaks {
+	for _, l := range leaks {
+		if l.prefix.Addr().Is4() == (d.Family == 4) {
 			add(l.prefix, "leaked full-table route", append([]routing.ASN{n}, l.after...)...)
 		}
 	}
 	return out
+}
+
+// leakRoutes6 reads up to n IPv6 announcements with plain AS_SEQUENCE paths from the
+// RIS update dump of 2016-08-11 (the RouteViews dump leakRoutes reads has none).
+func leakRoutes6(t *testing.T, n int) []liveRoute {
+	lines := peer.GunzipLines(t, peer.SharedData(t, "mrt/expected/ris.updates.20160811.1600.gz.bgpdump-m.txt.gz"))
+	seen := map[netip.Prefix]bool{}
+	var out []liveRoute
+	for _, l := range lines {
+		f := strings.Split(l, "|")
+		if len(f) < 7 || f[2] != "A" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f[5])
+		if err != nil || !p.Addr().Is6() || seen[p] {
+			continue
+		}
+		var path []routing.ASN
+		for _, a := range strings.Fields(f[6]) {
+			v, err := strconv.ParseUint(a, 10, 32)
+			if err != nil {
+				path = nil
+				break
+			}
+			path = append(path, routing.ASN(v))
+		}
+		if len(path) == 0 {
+			continue
+		}
+		seen[p] = true
+		out = append(out, liveRoute{prefix: p, after: path})
+		if len(out) == n {
+			return out
+		}
+	}
+	t.Fatalf("only %d IPv6 leak routes", len(out))
+	return nil
 }
 
 // upperHalf is the first address of the upper half of p.
@@ -280,7 +318,7 @@ func buildImports(t *testing.T, cfg *config.File) (map[string][]*policy.Document
 // specifics, origin binding, a rule switched off). Every route must get the action
 // policy.Evaluate gives it, decided by the term of the rule Evaluate names.
 func TestJunosReadBackDiff(t *testing.T) {
-	leaks := leakRoutes(t)[:300]
+	leaks := append(leakRoutes(t)[:300], leakRoutes6(t, 90)...)
 	st := &junosDiffStats{rules: map[policy.RuleName]int{}}
 	type set struct {
 		name string
