@@ -77,9 +77,6 @@ type Options struct {
 	// (DIR/<vendor>/*.tmpl); each file and each {{define}} in it replaces the built-in
 	// template of the same name. The directory must exist.
 	TemplateDir string
-	// Shared, when set, renders prefix sets that several documents of a job share
-	// once (see SharedCache).
-	Shared *SharedCache
 }
 
 // Renderer renders filters for one format. It is safe for concurrent use after New.
@@ -87,7 +84,6 @@ type Renderer struct {
 	format string
 	f      format
 	t      *template.Template
-	cache  *SharedCache
 }
 
 // New loads the templates for format (embedded, then the overrides in opt).
@@ -110,8 +106,7 @@ func New(formatName string, opt Options) (*Renderer, error) {
 			return nil, err
 		}
 	}
-	r := &Renderer{format: formatName, f: f, t: t, cache: opt.Shared}
-	t.Funcs(template.FuncMap{"shared": r.shared})
+	r := &Renderer{format: formatName, f: f, t: t}
 	if opt.TemplateFile != "" {
 		b, err := os.ReadFile(opt.TemplateFile)
 		if err != nil {
@@ -302,8 +297,6 @@ func funcMap() template.FuncMap {
 	m["json"] = jsonValue
 	m["jsonEntry"] = jsonEntry
 	rsFuncs(m)
-	// shared is bound per Renderer (Renderer.shared); this one lets templates parse.
-	m["shared"] = func(string, *PrefixData) (string, error) { return "", errors.New("shared: no renderer") }
 	m["maxLen"] = func(v6 bool) int {
 		if v6 {
 			return 128
