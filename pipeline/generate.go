@@ -238,6 +238,7 @@ func (j *GenerateJob) finish(sum *GenerateSummary, runErr error) error {
 	if sum.IRR.Sources == nil {
 		sum.IRR.Sources = []string{}
 	}
+	sum.mergeWarnings()
 	b, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
 		return WithCode(ExitUsage, fmt.Errorf("generate: summary: %w", err))

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/bgpfilter/bgpfilter/internal/atomicfile"
 	"github.com/bgpfilter/bgpfilter/irrcache"
@@ -166,9 +167,7 @@ func (s *Summary) complete(runErr error) ([]byte, error) {
 	if s.IRR.Sources == nil {
 		s.IRR.Sources = []string{}
 	}
-	if s.Warnings == nil {
-		s.Warnings = []string{}
-	}
+	s.Warnings = mergeWarnings("", s.Warnings)
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return nil, err
@@ -238,4 +237,52 @@ func writeStaged(path string, data []byte) error {
 		return err
 	}
 	return st.Commit()
+}
+
+// mergeWarnings returns ws with each distinct message once, in the order of its first
+// occurrence. The renderers repeat a document's warnings for every target, prefixed
+// with the document's name ("acme_IN_V4: …"), and the build reports them once more
+// without a name; a pipeline reading summary.json wants each fact once. A warning
+// whose first word (up to ": ") is the name of one of the customer's documents
+// (customer+"_…", no spaces) is folded into its message, and the names it applies
+// to follow the message in brackets, in the order they appeared:
+// "empty IPv4 prefix filter: every route is rejected [acme_IN_V4]". With customer ""
+// only exact repeats are removed.
+func mergeWarnings(customer string, ws []string) []string {
+	out := []string{}
+	var order []string
+	docs := map[string][]string{}
+	for _, w := range ws {
+		msg, doc := w, ""
+		if customer != "" {
+			if name, rest, ok := strings.Cut(w, ": "); ok && rest != "" &&
+				strings.HasPrefix(name, customer+"_") && !strings.ContainsAny(name, " \t") {
+				msg, doc = rest, name
+			}
+		}
+		list, seen := docs[msg]
+		if !seen {
+			order = append(order, msg)
+		}
+		if doc != "" && !slices.Contains(list, doc) {
+			list = append(list, doc)
+		}
+		docs[msg] = list
+	}
+	for _, msg := range order {
+		if list := docs[msg]; len(list) > 0 {
+			msg += " [" + strings.Join(list, ", ") + "]"
+		}
+		out = append(out, msg)
+	}
+	return out
+}
+
+// mergeWarnings dedupes the run's and every customer's warnings (mergeWarnings).
+func (sum *GenerateSummary) mergeWarnings() {
+	sum.Warnings = mergeWarnings("", sum.Warnings)
+	for i := range sum.Customers {
+		c := &sum.Customers[i]
+		c.Warnings = mergeWarnings(c.Name, c.Warnings)
+	}
 }
