@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/bgpfilter/bgpfilter/peeringdb"
 	"github.com/bgpfilter/bgpfilter/policy"
 	"github.com/bgpfilter/bgpfilter/routing"
 )
@@ -92,21 +93,14 @@ func knobSpec(k Knobs) policy.SessionSpec {
 	return s
 }
 
-// PeeringDBNet is what ApplyPeeringDB takes from a PeeringDB net record.
-type PeeringDBNet struct {
-	// IRRASSet is irr_as_set as PeeringDB holds it: free text, usually one or more
-	// set names ("AS-FOO", "RIPE::AS-FOO AS-BAR", "AS-FOO@RIPE").
-	IRRASSet string
-	// Prefixes4 and Prefixes6 are info_prefixes4 and info_prefixes6.
-	Prefixes4, Prefixes6 int
-}
-
 // ApplyPeeringDB fills, for every customer and member, what the config leaves open:
-// the AS-SETs from irr_as_set when it lists none, and each family's max-prefix limit
+// the AS-SETs from irr_as_set (free text in PeeringDB, usually one or more set names:
+// "AS-FOO", "RIPE::AS-FOO AS-BAR", "AS-FOO@RIPE") when it lists none, and each
+// family's max-prefix limit
 // from info_prefixes4/6 when it sets none itself (PeeringDB's value before the
 // defaults' limit, as the anchors order them). It returns one note per change and per
 // irr_as_set token it could not use, sorted, for the run's log and summary.
-func (f *File) ApplyPeeringDB(nets map[routing.ASN]PeeringDBNet) []string {
+func (f *File) ApplyPeeringDB(nets map[routing.ASN]peeringdb.Net) []string {
 	var notes []string
 	apply := func(name string, asn routing.ASN, asSets *[]string, from *string, own MaxPrefixes, k *Knobs) {
 		n, ok := nets[asn]

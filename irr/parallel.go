@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sync"
 	"sync/atomic"
 
 	"github.com/bgpfilter/bgpfilter/irr/rpsl"
@@ -27,17 +28,31 @@ import (
 // every core busy and bound the memory in flight.
 const chunkSize = 1 << 20
 
-// chunk is one piece of a file and, once parsed, its records.
+// chunk is one piece of a file and, once parsed, its objects.
 type chunk struct {
 	data      []byte
 	firstLine int   // lines of the file before data
 	readErr   error // set on the last chunk when reading failed
 	ready     chan struct{}
-	recs      []record
+	ents      []entry  // the objects, in file order
+	recs      []record // the objects the fast path declined (entry.rec)
+	srcs      []string // the sources of the fast entries (entry.src)
 	errs      []chunkErr
 }
 
-// chunkErr is a malformed object, before record at.
+// entPool recycles the entry slices of merged chunks.
+var entPool sync.Pool
+
+// entry is one object of a chunk: a route read by the fast path (see fastroute.go),
+// kept without pointers (a chunk holds ~10,000), or a record.
+type entry struct {
+	rk     routeKey
+	off, n uint32 // the route's text: data[off : off+n]
+	src    uint16 // the route's source: srcs[src]
+	rec    int32  // >= 0: the object is recs[rec]
+}
+
+// chunkErr is a malformed object, before entry at.
 type chunkErr struct {
 	at int
 	e  ObjectError
@@ -69,7 +84,8 @@ func (ix *Index) loadParallel(ctx context.Context, path string, opt LoadOptions,
 	if opt.chunk > 0 {
 		size = opt.chunk
 	}
-	go splitChunks(ctx, src, size, jobs, order)
+	pool := make(bufPool, 2*workers+4) // as many as can be in flight
+	go splitChunks(ctx, src, size, pool, jobs, order)
 	for i := 0; i < workers; i++ {
 		go func() {
 			for c := range jobs {
@@ -94,6 +110,9 @@ func (ix *Index) loadParallel(ctx context.Context, path string, opt LoadOptions,
 			cancel()
 			continue
 		}
+		pool.put(c.data)
+		c.data = nil
+		entPool.Put(c.ents[:0])
 		if c.readErr != nil {
 			ferr = fmt.Errorf("irr: load: rpsl: read %s: %w", path, c.readErr)
 			cancel()
@@ -106,19 +125,42 @@ func (ix *Index) loadParallel(ctx context.Context, path string, opt LoadOptions,
 	return ferr
 }
 
+// bufPool recycles chunk buffers from the merge back to splitChunks: a load then
+// touches a few megabytes of fresh memory for its chunks instead of the size of the
+// file (page faults on fresh memory were a fifth of a load's CPU).
+type bufPool chan []byte
+
+// get returns an empty buffer with room for n bytes.
+func (p bufPool) get(n int) []byte {
+	select {
+	case b := <-p:
+		if cap(b) >= n {
+			return b[:0]
+		}
+	default:
+	}
+	return make([]byte, 0, n)
+}
+
+// put offers b for reuse; nothing may use it afterwards.
+func (p bufPool) put(b []byte) {
+	select {
+	case p <- b:
+	default:
+	}
+}
+
 // splitChunks reads src into chunks cut after an empty line ("\n\n"), sending each to
 // jobs and, in file order, to order; both are closed at the end. A chunk without an
-// empty line grows until it has one or the input ends.
-func splitChunks(ctx context.Context, src io.Reader, size int, jobs, order chan<- *chunk) {
+// empty line grows until it has one or the input ends. Buffers come from pool.
+func splitChunks(ctx context.Context, src io.Reader, size int, pool bufPool, jobs, order chan<- *chunk) {
 	defer close(order)
 	defer close(jobs)
-	var carry []byte
 	line := 0
+	buf := pool.get(size)
 	for {
-		buf := make([]byte, len(carry), max(size, 2*len(carry)))
-		copy(buf, carry)
-		n, err := io.ReadFull(src, buf[len(carry):cap(buf)])
-		buf = buf[:len(carry)+n]
+		n, err := io.ReadFull(src, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
 		eof := err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF)
 		var rerr error
 		if err != nil && !eof {
@@ -127,15 +169,19 @@ func splitChunks(ctx context.Context, src io.Reader, size int, jobs, order chan<
 		cut := len(buf)
 		if !eof {
 			i := bytes.LastIndex(buf, []byte("\n\n"))
-			if i < 0 {
-				carry = buf // no object boundary yet: read more into a larger buffer
+			if i < 0 { // no object boundary yet: read more into a larger buffer
+				buf = append(make([]byte, 0, 2*cap(buf)), buf...)
 				continue
 			}
 			cut = i + 2
 		}
-		c := &chunk{data: buf[:cut:cut], firstLine: line, readErr: rerr, ready: make(chan struct{})}
+		// The rest goes to the next buffer now: once sent, buf belongs to the chunk.
+		var next []byte
+		if !eof {
+			next = append(pool.get(max(size, 2*(len(buf)-cut))), buf[cut:]...)
+		}
+		c := &chunk{data: buf[:cut], firstLine: line, readErr: rerr, ready: make(chan struct{})}
 		line += bytes.Count(c.data, []byte("\n"))
-		carry = buf[cut:]
 		select {
 		case order <- c:
 		case <-ctx.Done():
@@ -150,31 +196,44 @@ func splitChunks(ctx context.Context, src io.Reader, size int, jobs, order chan<
 		if eof {
 			return
 		}
+		buf = next
 	}
 }
 
-// parse scans and validates c's objects into c.recs and c.errs.
+// parse scans and validates c's objects into c.ents, c.recs and c.errs.
 func (c *chunk) parse(path, defaultSource string) {
-	sc := rpsl.NewChunkScanner(c.data, path, c.firstLine)
-	text := make([]byte, 0, len(c.data))
-	// An object ends at an empty line, so a chunk holds at most one object more than
-	// it has "\n\n" (fewer with CR line ends: append grows then). Sizing recs once
-	// saves regrowing a slice of ~200-byte records, which was a third of the bytes a
-	// load allocated.
-	c.recs = make([]record, 0, bytes.Count(c.data, []byte("\n\n"))+1)
-	for {
+	data := c.data
+	c.ents, _ = entPool.Get().([]entry)
+	sc := rpsl.NewChunkScanner(nil, path, 0)
+	var text []byte // the texts of the records, as prepareInto writes them
+	pos, line := 0, c.firstLine
+	for pos < len(data) {
+		if data[pos] == '\n' {
+			pos, line = pos+1, line+1 // the scanner skips empty lines the same way
+			continue
+		}
+		if end, lines, ok := c.fast(data, pos, defaultSource); ok {
+			pos, line = pos+end, line+lines
+			continue
+		}
+		sc.Reset(data[pos:], line)
 		o, err := sc.Next()
+		rest, l := sc.Rest()
+		pos, line = len(data)-len(rest), l
 		if err == io.EOF {
 			break
 		}
 		var se *rpsl.SyntaxError
 		if errors.As(err, &se) {
-			c.errs = append(c.errs, chunkErr{len(c.recs), ObjectError{File: se.File, Line: se.Line, Msg: se.Msg}})
+			c.errs = append(c.errs, chunkErr{len(c.ents), ObjectError{File: se.File, Line: se.Line, Msg: se.Msg}})
 			continue
 		}
-		if err != nil { // a bytes.Reader does not fail; keep the contract anyway
-			c.errs = append(c.errs, chunkErr{len(c.recs), ObjectError{File: path, Msg: err.Error()}})
+		if err != nil { // a chunk scanner does not fail; keep the contract anyway
+			c.errs = append(c.errs, chunkErr{len(c.ents), ObjectError{File: path, Msg: err.Error()}})
 			break
+		}
+		if text == nil {
+			text = make([]byte, 0, len(data)-pos)
 		}
 		c.recs = append(c.recs, record{})
 		r := &c.recs[len(c.recs)-1]
@@ -183,16 +242,76 @@ func (c *chunk) parse(path, defaultSource string) {
 			c.recs = c.recs[:len(c.recs)-1]
 			var oe *ObjectError
 			if errors.As(err, &oe) {
-				c.errs = append(c.errs, chunkErr{len(c.recs), *oe})
+				c.errs = append(c.errs, chunkErr{len(c.ents), *oe})
 			}
 			continue
 		}
 		noteMultiOrigin(r, o)
+		c.ents = append(c.ents, entry{rec: int32(len(c.recs) - 1)})
 	}
-	c.data = nil // the records keep their own copies of the texts
 }
 
-// merge indexes c's records and reports its errors in file order, as scanFile does.
+// fast appends the route object at data[pos:] to c.ents when the fast path takes it,
+// and returns the bytes and lines it consumed.
+func (c *chunk) fast(data []byte, pos int, defaultSource string) (end, lines int, ok bool) {
+	d := data[pos:]
+	if len(d) < 7 || string(d[:5]) != "route" || d[5] != ':' && d[5] != '6' || pos > 1<<31 {
+		return 0, 0, false
+	}
+	fr, ok := scanFastRoute(d)
+	if !ok {
+		return 0, 0, false
+	}
+	rk, ok := fastRouteKey(&fr, d[5] == '6')
+	if !ok {
+		return 0, 0, false
+	}
+	src, ok := c.source(fr.source, fr.nsource, defaultSource)
+	if !ok {
+		return 0, 0, false
+	}
+	c.ents = append(c.ents, entry{rk: rk, off: uint32(pos), n: uint32(fr.text), src: src, rec: -1})
+	return fr.end, fr.lines, true
+}
+
+// source returns the index in c.srcs of a fast route's source, as prepareInto names it:
+// the value in upper case or, without a source attribute, defaultSource. ok is false
+// when prepareInto would refuse it (or the name is not plain ASCII: prepareInto decides).
+func (c *chunk) source(v []byte, n int, defaultSource string) (uint16, bool) {
+	if n == 0 {
+		if defaultSource == "" {
+			return 0, false
+		}
+		v = []byte(defaultSource)
+	}
+	if len(v) == 0 || len(v) > 64 {
+		return 0, false
+	}
+	var buf [64]byte
+	up := buf[:len(v)]
+	for i, b := range v {
+		switch {
+		case b >= 'a' && b <= 'z':
+			b -= 'a' - 'A'
+		case b >= 'A' && b <= 'Z', b >= '0' && b <= '9', b == '-', b == '_':
+		default:
+			return 0, false
+		}
+		up[i] = b
+	}
+	for i, s := range c.srcs {
+		if s == string(up) {
+			return uint16(i), true
+		}
+	}
+	if len(c.srcs) == 1<<16-1 {
+		return 0, false
+	}
+	c.srcs = append(c.srcs, string(up))
+	return uint16(len(c.srcs) - 1), true
+}
+
+// merge indexes c's objects and reports its errors in file order, as scanFile does.
 func (ix *Index) merge(c *chunk, opt LoadOptions, rep *LoadReport) error {
 	malformed := func(e ObjectError) error {
 		if opt.Strict {
@@ -206,23 +325,45 @@ func (ix *Index) merge(c *chunk, opt LoadOptions, rep *LoadReport) error {
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	ix.mutable()
+	ix.sorted.Store(nil) // insertRoute leaves it to the caller
+	var routes [2]int    // fast routes indexed, per family, added to rep at the end
+	defer func() {
+		for f, class := range [2]string{"route", "route6"} {
+			if routes[f] > 0 {
+				rep.Objects[class] += routes[f]
+			}
+		}
+	}()
+	srcs := make([]*source, len(c.srcs))
 	ei := 0
-	for i := 0; i <= len(c.recs); i++ {
+	for i := 0; i <= len(c.ents); i++ {
 		for ei < len(c.errs) && c.errs[ei].at == i {
 			if err := malformed(c.errs[ei].e); err != nil {
 				return err
 			}
 			ei++
 		}
-		if i == len(c.recs) {
+		if i == len(c.ents) {
 			break
 		}
-		r := &c.recs[i]
-		if err := multiOrigin(r, opt, rep); err != nil {
-			return err
+		e := &c.ents[i]
+		if e.rec >= 0 {
+			r := &c.recs[e.rec]
+			if err := multiOrigin(r, opt, rep); err != nil {
+				return err
+			}
+			ix.insert(r)
+			rep.Objects[r.class]++
+			continue
 		}
-		ix.insert(r)
-		rep.Objects[r.class]++
+		s := srcs[e.src]
+		if s == nil {
+			s = ix.source(c.srcs[e.src], true)
+			srcs[e.src] = s
+		}
+		ix.insertRoute(s, e.rk, c.data[e.off:e.off+e.n])
+		routes[kfam(e.rk.p)]++
 	}
 	return nil
 }

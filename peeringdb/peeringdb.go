@@ -1,8 +1,10 @@
 // Package peeringdb reads PeeringDB API "net" pages ({"data": [...]}, as the API and
 // its anonymous dumps serve them, gzip or not): for each network its AS-SET
 // (irr_as_set), prefix counts (info_prefixes4/6) and whether it never announces via
-// route servers (info_never_via_route_servers). The route-server builder takes
-// AS-SETs, max-prefix limits and the never-via-route-servers list from it.
+// route servers (info_never_via_route_servers). Net is the one type for such a
+// record: config.ApplyPeeringDB takes AS-SETs and max-prefix limits from it for
+// customers and members, the route-server builder also the never-via-route-servers
+// list, the MANRS report the rest.
 package peeringdb
 
 import (

@@ -10,7 +10,6 @@ import (
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/peeringdb"
 	"github.com/bgpfilter/bgpfilter/policy"
-	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/rpki"
 )
 
@@ -63,11 +62,7 @@ func OpenConfigSources(ctx context.Context, cfg *config.File, irrSpec IRRSpec, i
 			}
 			return nil, WithCode(code, fmt.Errorf("config %s: peeringdb: %w", cfg.Path, err))
 		}
-		pdb := make(map[routing.ASN]config.PeeringDBNet, len(nets))
-		for a, n := range nets {
-			pdb[a] = config.PeeringDBNet{IRRASSet: n.IRRASSet, Prefixes4: n.Prefixes4, Prefixes6: n.Prefixes6}
-		}
-		notes := cfg.ApplyPeeringDB(pdb)
+		notes := cfg.ApplyPeeringDB(nets)
 		src, err := openConfigData(ctx, irrSpec, rpkiSpec)
 		if err != nil {
 			return nil, err

@@ -122,12 +122,10 @@ func (j *RouteServerJob) run(ctx context.Context, sum *RouteServerSummary) error
 		if err != nil {
 			return WithCode(ExitData, fmt.Errorf("route-server: %w", err))
 		}
-		pdb := make(map[routing.ASN]config.PeeringDBNet, len(nets))
 		for a, n := range nets {
-			pdb[a] = config.PeeringDBNet{IRRASSet: n.IRRASSet, Prefixes4: n.Prefixes4, Prefixes6: n.Prefixes6}
 			neverVia[a] = n.NeverViaRS
 		}
-		sum.Notes = append(sum.Notes, cfg.ApplyPeeringDB(pdb)...)
+		sum.Notes = append(sum.Notes, cfg.ApplyPeeringDB(nets)...)
 	}
 	if len(cfg.Members) == 0 {
 		return WithCode(ExitUsage, fmt.Errorf("route-server: no members in %s (members: or --ixf)", cfg.Path))

@@ -437,3 +437,14 @@ func NewChunkScanner(data []byte, name string, firstLine int) *Scanner {
 	s.chunk, s.data = true, data
 	return s
 }
+
+// Reset points a chunk scanner (NewChunkScanner) at data, which must start at an object
+// boundary after line line of the file: a parallel load scans most objects itself and
+// hands this Scanner only the ones its fast path declines, one at a time.
+func (s *Scanner) Reset(data []byte, line int) {
+	s.data, s.line, s.err = data, line, nil
+}
+
+// Rest returns what a chunk scanner has not read yet and the number of the last line
+// it read: after Next, the data after the object (and the empty line that ended it).
+func (s *Scanner) Rest() ([]byte, int) { return s.data, s.line }
