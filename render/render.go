@@ -77,6 +77,8 @@ type Options struct {
 	// (DIR/<vendor>/*.tmpl); each file and each {{define}} in it replaces the built-in
 	// template of the same name. The directory must exist.
 	TemplateDir string
+	// noCompile: every entry through text/template (the differential tests).
+	noCompile bool
 }
 
 // Renderer renders filters for one format. It is safe for concurrent use after New.
@@ -84,6 +86,13 @@ type Renderer struct {
 	format string
 	f      format
 	t      *template.Template
+	// builtinOnly: no template was overridden, so compiled entry templates
+	// (entries.go) are shared with every other such Renderer of the process.
+	builtinOnly bool
+	// noCompile makes `entries` run text/template for every entry (tests compare).
+	noCompile  bool
+	entryMu    sync.Mutex
+	entryComps map[string]*entryCompiler
 }
 
 // New loads the templates for format (embedded, then the overrides in opt).
@@ -106,7 +115,9 @@ func New(formatName string, opt Options) (*Renderer, error) {
 			return nil, err
 		}
 	}
-	r := &Renderer{format: formatName, f: f, t: t}
+	r := &Renderer{format: formatName, f: f, t: t,
+		builtinOnly: opt.TemplateDir == "" && opt.TemplateFile == "", noCompile: opt.noCompile}
+	t.Funcs(template.FuncMap{"entries": r.entries})
 	if opt.TemplateFile != "" {
 		b, err := os.ReadFile(opt.TemplateFile)
 		if err != nil {
@@ -297,6 +308,7 @@ func funcMap() template.FuncMap {
 	m["json"] = jsonValue
 	m["jsonEntry"] = jsonEntry
 	rsFuncs(m)
+	m["entries"] = func(string, *PrefixData) (string, error) { return "", errors.New("entries: no renderer") }
 	m["maxLen"] = func(v6 bool) int {
 		if v6 {
 			return 128
