@@ -304,6 +304,7 @@ func funcMap() template.FuncMap {
 	rsFuncs(m)
 	// shared is bound per Renderer (Renderer.shared); this one lets templates parse.
 	m["shared"] = func(string, *PrefixData) (string, error) { return "", errors.New("shared: no renderer") }
+	m["longestMatch"] = longestMatch // junos_lpm.go
 	m["maxLen"] = func(v6 bool) int {
 		if v6 {
 			return 128
