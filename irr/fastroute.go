@@ -3,6 +3,7 @@ package irr
 import (
 	"bytes"
 	"net/netip"
+	"unicode/utf8"
 
 	"github.com/bgpfilter/bgpfilter/internal/pfxkey"
 	"github.com/bgpfilter/bgpfilter/irr/rpsl"
@@ -101,7 +102,7 @@ func plainName(b []byte) bool {
 
 // storedForm reports whether the text after the colon of an attribute named with n
 // bytes is as AppendText writes it: empty, or the padding to column 16 (none for a
-// long name) and a value without surrounding white space.
+// long name) and a value without surrounding white space (as bytes.TrimSpace sees it).
 func storedForm(n int, rest []byte) bool {
 	if len(rest) == 0 {
 		return true
@@ -115,18 +116,26 @@ func storedForm(n int, rest []byte) bool {
 			return false
 		}
 	}
-	// Exactly pad bytes of white space before the value and none after it.
-	t := bytes.TrimSpace(rest)
-	return len(t) > 0 && len(t) == len(rest)-pad
+	first, last := rest[pad], rest[len(rest)-1]
+	if first >= utf8.RuneSelf || last >= utf8.RuneSelf {
+		t := bytes.TrimSpace(rest) // a non-ASCII space would be trimmed too
+		return len(t) > 0 && len(t) == len(rest)-pad
+	}
+	return !asciiSpace(first) && !asciiSpace(last)
 }
 
-// attrValue is the value rpsl.Scanner gives a one-line attribute: the text after the
-// colon without its comment, trimmed.
+// asciiSpace is bytes.TrimSpace's set of ASCII white space.
+func asciiSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+// attrValue is the value rpsl.Scanner gives a one-line attribute in stored form (see
+// storedForm): the text after the colon without its comment, trimmed.
 func attrValue(rest []byte) []byte {
-	if i := bytes.IndexByte(rest, '#'); i >= 0 {
-		rest = rest[:i]
+	v := bytes.TrimLeft(rest, " ") // the padding
+	if i := bytes.IndexByte(v, '#'); i >= 0 {
+		v = bytes.TrimSpace(v[:i])
 	}
-	v := bytes.TrimSpace(rest)
 	if v == nil {
 		v = []byte{} // present but empty
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/bgpfilter/bgpfilter/routing"
@@ -31,6 +30,9 @@ type Resolver struct {
 	MaxDepth int      // sets on the longest path from the root, root included
 	MaxSize  int      // maximum number of ASNs plus prefix ranges
 	Parallel int      // concurrent Members queries per nesting level; 0: DefaultParallel
+	// Memo, when set, shares the sets' members and their parsing with every other
+	// expansion that uses the same memo (see SetMemo); the result is the same.
+	Memo *SetMemo
 }
 
 // Missing is a member set that does not exist, with the set path that referenced it
@@ -184,6 +186,7 @@ func (r *Resolver) Expand(ctx context.Context, names ...string) (*Expansion, err
 	}
 	type answer struct {
 		members []string
+		classes []memberClass // nil: classified here
 		found   bool
 	}
 	parallel := r.Parallel
@@ -220,11 +223,17 @@ func (r *Resolver) Expand(ctx context.Context, names ...string) (*Expansion, err
 				sources = r.Sources
 			}
 			g.Go(func() error {
-				members, found, err := r.Q.Members(gctx, sources, it.name, false)
+				var a answer
+				var err error
+				if r.Memo != nil {
+					a.members, a.classes, a.found, err = r.Memo.members(gctx, r.Q, sources, it.name)
+				} else {
+					a.members, a.found, err = r.Q.Members(gctx, sources, it.name, false)
+				}
 				if err != nil {
 					return fmt.Errorf("irr: expand %s: %w", it.name, err)
 				}
-				answers[i] = answer{members, found}
+				answers[i] = a
 				return nil
 			})
 		}
@@ -232,7 +241,7 @@ func (r *Resolver) Expand(ctx context.Context, names ...string) (*Expansion, err
 			return nil, err
 		}
 		for i, it := range level {
-			members, found := answers[i].members, answers[i].found
+			members, found, classes := answers[i].members, answers[i].found, answers[i].classes
 			if !found {
 				if len(it.path) == 0 {
 					where := ""
@@ -250,13 +259,19 @@ func (r *Resolver) Expand(ctx context.Context, names ...string) (*Expansion, err
 			bad := func(m, reason string) {
 				e.Invalid = append(e.Invalid, Invalid{Set: it.name, Member: m, Reason: reason, Path: path})
 			}
-			for _, m := range members {
-				if asSet && (IsRouteSetName(m) || !IsSetName(m) && !routing.IsASN(m)) {
+			for k, m := range members {
+				var c memberClass
+				if classes != nil {
+					c = classes[k]
+				} else {
+					c = classifyMember(m)
+				}
+				if asSet && c.notInASSet {
 					// An as-set holds ASNs and as-sets only (RFC 2622 §5.1).
 					bad(m, "an as-set holds ASNs and as-sets only")
 					continue
 				}
-				if err := r.member(m, it.op, path, addASN, addPrefix, bad, func(name string, op RangeOp) {
+				if err := applyMember(&c, m, it.op, path, addASN, addPrefix, bad, func(name string, op RangeOp) {
 					for _, p := range path {
 						if strings.EqualFold(p, name) {
 							e.Loops = append(e.Loops, append(slices.Clone(path), name))
@@ -282,54 +297,6 @@ func (r *Resolver) Expand(ctx context.Context, names ...string) (*Expansion, err
 	}
 	slices.SortFunc(e.Prefixes, routing.Compare)
 	return e, nil
-}
-
-// member classifies one member token of a set reached with operator outer; a
-// malformed member is passed to bad with the reason and contributes nothing.
-func (r *Resolver) member(m string, outer RangeOp, path []string,
-	addASN func(routing.ASN, []string, RangeOp) error, addPrefix func(routing.PrefixRange, []string) error,
-	bad func(member, reason string), addSet func(string, RangeOp)) error {
-	if strings.EqualFold(m, "ANY") {
-		return nil
-	}
-	pr, perr := ParsePrefixRange(m)
-	if perr == nil {
-		if outer.Kind != OpNone {
-			var ok bool
-			if pr, ok = outer.Apply(pr); !ok {
-				bad(m, "the operator "+outer.String()+" of the enclosing member leaves no lengths")
-				return nil
-			}
-		}
-		return addPrefix(pr, path)
-	}
-	if base, _, _ := strings.Cut(m, "^"); strings.Contains(base, "/") {
-		reason := strings.TrimPrefix(perr.Error(), "irr: ")
-		if _, after, ok := strings.Cut(reason, strconv.Quote(m)+": "); ok {
-			reason = strings.TrimPrefix(after, "irr: ")
-		}
-		bad(m, "invalid prefix range: "+reason)
-		return nil
-	}
-	name, op, err := SplitRangeOp(m)
-	if err != nil {
-		bad(m, strings.TrimPrefix(err.Error(), "irr: "))
-		return nil
-	}
-	if op.Kind == OpNone {
-		op = outer
-	} else if outer.Kind != OpNone {
-		op = composeOps(op, outer)
-	}
-	if a, err := routing.ParseASN(name); err == nil {
-		return addASN(a, path, op)
-	}
-	if IsSetName(name) {
-		addSet(name, op)
-		return nil
-	}
-	bad(m, "not an ASN, set name, prefix or ANY")
-	return nil
 }
 
 // crossLoops finds the loops of the set graph (sets and their set members) that the

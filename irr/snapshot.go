@@ -3,11 +3,13 @@ package irr
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 
 	"github.com/bgpfilter/bgpfilter/routing"
@@ -143,8 +145,14 @@ func sortedKeys[K string | routing.ASN, V any](m map[K]V) []K {
 	for k := range m {
 		out = append(out, k)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	slices.Sort(out)
 	return out
+}
+
+// keyRef is a route of one origin while its list is sorted for a snapshot.
+type keyRef struct {
+	k pkey
+	r textRef
 }
 
 // strTable builds a string table section: count, count+1 record offsets, records.
@@ -275,25 +283,39 @@ func (s *source) sections() [numSec][]byte {
 		w.strs(set.members)
 		w.strs(set.mbrsByRef)
 	})
-	var refs []byte
+	// The route tables are most of a snapshot's tables (a million routes): sized once,
+	// the origins sorted once with their lists, each list sorted without a closure.
+	refs := make([]byte, 0, refSize*(s.nroutes[0]+s.nroutes[1]))
+	var tmp []keyRef
 	for f := range s.origin {
-		var tab, routes []byte
+		type asnList struct {
+			a routing.ASN
+			o *originRoutes
+		}
+		lists := make([]asnList, 0, len(s.origin[f]))
+		for a, o := range s.origin[f] {
+			lists = append(lists, asnList{a, o})
+		}
+		slices.SortFunc(lists, func(x, y asnList) int { return cmp.Compare(x.a, y.a) })
+		tab := make([]byte, 0, 12*len(lists))
+		routes := make([]byte, 0, 9*s.nroutes[f])
 		n := 0
-		for _, a := range sortedKeys(s.origin[f]) {
-			o := s.origin[f][a]
-			tab = binary.LittleEndian.AppendUint32(tab, uint32(a))
+		for _, l := range lists {
+			o := l.o
+			tab = binary.LittleEndian.AppendUint32(tab, uint32(l.a))
 			tab = binary.LittleEndian.AppendUint32(tab, uint32(n))
 			tab = binary.LittleEndian.AppendUint32(tab, uint32(len(o.keys)))
 			n += len(o.keys)
-			// In prefix order: lookups are binary searches, readers need not sort.
-			idx := make([]int, len(o.keys))
-			for i := range idx {
-				idx[i] = i
+			// In prefix order: lookups are binary searches, readers need not sort. The
+			// keys of one origin are distinct, so the order is the same for any sort.
+			tmp = tmp[:0]
+			for i, k := range o.keys {
+				tmp = append(tmp, keyRef{k, o.refs[i]})
 			}
-			sort.Slice(idx, func(i, j int) bool { return comparePKey(o.keys[idx[i]], o.keys[idx[j]]) < 0 })
-			for _, i := range idx {
-				routes = appendKey(routes, o.keys[i])
-				refs = appendRef(refs, o.refs[i])
+			slices.SortFunc(tmp, func(x, y keyRef) int { return comparePKey(x.k, y.k) })
+			for _, kr := range tmp {
+				routes = appendKey(routes, kr.k)
+				refs = appendRef(refs, kr.r)
 			}
 		}
 		out[secOrigin4+2*f], out[secRoutes4+2*f] = tab, routes

@@ -83,7 +83,11 @@ func openConfigData(ctx context.Context, irrSpec IRRSpec, rpkiSpec RPKISpec) (*C
 		src.Close()
 		return nil, err
 	}
-	return &ConfigSources{IRR: src, Resolver: src.Resolver(irrSpec), RPKI: table}, nil
+	// Every session of the job expands through one set memo: a set nested in many
+	// customers' cones is fetched and parsed once (irr.SetMemo; same expansions).
+	res := src.Resolver(irrSpec)
+	res.Memo = irr.NewSetMemo()
+	return &ConfigSources{IRR: src, Resolver: res, RPKI: table}, nil
 }
 
 // Inputs returns the builder's inputs (no validator when there is no RPKI data).

@@ -80,6 +80,9 @@ type Options struct {
 	// Shared, when set, renders prefix sets that several documents of a job share
 	// once (see SharedCache).
 	Shared *SharedCache
+
+	// noCompile: every entry through text/template (the differential tests).
+	noCompile bool
 }
 
 // Renderer renders filters for one format. It is safe for concurrent use after New.
@@ -88,6 +91,13 @@ type Renderer struct {
 	f      format
 	t      *template.Template
 	cache  *SharedCache
+	// builtinOnly: no template was overridden, so compiled entry templates
+	// (entries.go) are shared with every other such Renderer of the process.
+	builtinOnly bool
+	// noCompile makes `entries` run text/template for every entry (tests compare).
+	noCompile  bool
+	entryMu    sync.Mutex
+	entryComps map[string]*entryCompiler
 }
 
 // New loads the templates for format (embedded, then the overrides in opt).
@@ -110,8 +120,9 @@ func New(formatName string, opt Options) (*Renderer, error) {
 			return nil, err
 		}
 	}
-	r := &Renderer{format: formatName, f: f, t: t, cache: opt.Shared}
-	t.Funcs(template.FuncMap{"shared": r.shared})
+	r := &Renderer{format: formatName, f: f, t: t, cache: opt.Shared,
+		builtinOnly: opt.TemplateDir == "" && opt.TemplateFile == "", noCompile: opt.noCompile}
+	t.Funcs(template.FuncMap{"shared": r.shared, "entries": r.entries})
 	if opt.TemplateFile != "" {
 		b, err := os.ReadFile(opt.TemplateFile)
 		if err != nil {
@@ -304,6 +315,7 @@ func funcMap() template.FuncMap {
 	rsFuncs(m)
 	// shared is bound per Renderer (Renderer.shared); this one lets templates parse.
 	m["shared"] = func(string, *PrefixData) (string, error) { return "", errors.New("shared: no renderer") }
+	m["entries"] = func(string, *PrefixData) (string, error) { return "", errors.New("entries: no renderer") }
 	m["longestMatch"] = longestMatch // junos_lpm.go
 	m["maxLen"] = func(v6 bool) int {
 		if v6 {
