@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+
+	"github.com/bgpfilter/bgpfilter/policy"
 )
 
 // Longest-match lines. A prefix set means "a route is accepted when some entry
@@ -36,20 +38,20 @@ type lenRun struct{ lo, hi int }
 // and, once walked, the lengths accepted under it by it and its covers (eff).
 type lpmGroup struct {
 	prefix netip.Prefix
-	first  int // index of its first entry in the list
+	first  int   // index of its first entry in the list
+	rest   []int // the indexes of its other entries, if any
 	own    []lenRun
 	eff    []lenRun
-	shadow bool // a cover adds lengths under prefix that own lacks
 }
 
 // longestMatch is the template function `longestMatch DATA`: DATA itself when no
-// entry is shadowed (the common case, no allocation beyond the scan), otherwise a
-// copy whose Entries list, under each shadowed prefix, the merged runs of lengths
-// the prefix and its covers accept there (one line per run, which is the fewest a
-// route list can do with one match type per line), in the place of that prefix's
-// own lines. Unshadowed lines keep their order and text. Templates for a
-// longest-match lookup (Junos route-filter, route-filter-list) range over its
-// Entries; vendor text stays in the template.
+// entry is shadowed (the common case: one scan, no copy), otherwise a copy whose
+// Entries list, under each shadowed prefix, the merged runs of lengths the prefix and
+// its covers accept there (one line per run, which is the fewest a route list can do
+// with one match type per line), in the place of that prefix's own lines.
+// Unshadowed lines keep their order and text. Templates for a longest-match lookup
+// (Junos route-filter, route-filter-list) render its Entries; vendor text stays in
+// the template. Prefixes are the model's, so masked.
 func longestMatch(d *PrefixData) (*PrefixData, error) {
 	if d == nil {
 		return nil, fmt.Errorf("longestMatch: no prefix set")
@@ -57,28 +59,32 @@ func longestMatch(d *PrefixData) (*PrefixData, error) {
 	if d.Filter == nil || len(d.Filter.Entries) != len(d.Entries) {
 		return nil, fmt.Errorf("longestMatch %s: the lines are not the set's entries", d.Name)
 	}
-	groups := lpmGroups(d)
-	if groups == nil {
+	es := d.Filter.Entries
+	shadowed := lpmGroups(es)
+	if len(shadowed) == 0 {
 		return d, nil
 	}
-	out := make([]Line, 0, len(d.Entries)+len(groups))
-	byFirst := make(map[int]*lpmGroup, len(groups))
-	skip := map[netip.Prefix]bool{}
-	for i := range groups {
-		byFirst[groups[i].first] = &groups[i]
-		skip[groups[i].prefix] = true
+	// at[i]: 0 keep entry i's line, k > 0 print shadowed[k-1]'s runs, -1 drop.
+	at := make([]int32, len(es))
+	extra := 0
+	for k, g := range shadowed {
+		at[g.first] = int32(k + 1)
+		extra += len(g.eff)
+		for _, i := range g.rest {
+			at[i] = -1
+		}
 	}
-	for i, e := range d.Filter.Entries {
-		if g := byFirst[i]; g != nil {
+	out := make([]Line, 0, len(d.Entries)+extra)
+	for i, a := range at {
+		switch {
+		case a == 0:
+			out = append(out, d.Entries[i])
+		case a > 0:
+			g := shadowed[a-1]
 			for _, r := range g.eff {
 				out = append(out, lenLine(d.Entries[i].Prefix, g.prefix.Bits(), r))
 			}
-			continue
 		}
-		if skip[e.Prefix.Masked()] {
-			continue
-		}
-		out = append(out, d.Entries[i])
 	}
 	c := *d
 	c.Entries = out
@@ -90,16 +96,11 @@ func lenLine(prefix string, bits int, r lenRun) Line {
 		Exact: r.lo == bits && r.hi == bits, HasGE: r.lo > bits, HasLE: r.hi > bits}
 }
 
-// lpmGroups returns the shadowed prefixes of d (nil when there are none). It walks
-// the distinct prefixes in address order, shorter first, with a stack of the covers
-// of the current one; a prefix inherits its innermost cover's eff clipped to its own
+// lpmGroups returns the shadowed prefixes of es (none for most lists). It walks the
+// distinct prefixes in address order, shorter first, with a stack of the covers of
+// the current one; a prefix inherits its innermost cover's eff clipped to its own
 // length, so chains of covers accumulate.
-func lpmGroups(d *PrefixData) []lpmGroup {
-	es := d.Filter.Entries
-	order := make([]int, len(es))
-	for i := range order {
-		order[i] = i
-	}
+func lpmGroups(es []policy.Entry) []lpmGroup {
 	cmp := func(a, b int) int {
 		pa, pb := es[a].Prefix, es[b].Prefix
 		if c := pa.Addr().Compare(pb.Addr()); c != 0 {
@@ -107,44 +108,69 @@ func lpmGroups(d *PrefixData) []lpmGroup {
 		}
 		return pa.Bits() - pb.Bits()
 	}
-	if !slices.IsSortedFunc(order, cmp) {
+	sorted := true
+	for i := 1; i < len(es) && sorted; i++ {
+		sorted = cmp(i-1, i) <= 0
+	}
+	var order []int
+	if !sorted {
+		order = make([]int, len(es))
+		for i := range order {
+			order[i] = i
+		}
 		slices.SortStableFunc(order, cmp)
 	}
-	var stack []*lpmGroup
-	var shadowed []lpmGroup
-	for k := 0; k < len(order); {
-		g := &lpmGroup{prefix: es[order[k]].Prefix.Masked(), first: order[k]}
-		for ; k < len(order) && es[order[k]].Prefix.Masked() == g.prefix; k++ {
-			i := order[k]
-			g.first = min(g.first, i)
-			g.own = addRun(g.own, lenRun{es[i].Min, es[i].Max})
+	idx := func(k int) int {
+		if order == nil {
+			return k
 		}
+		return order[k]
+	}
+	var stack []lpmGroup
+	var shadowed []lpmGroup
+	runs := make([]lenRun, len(es)) // the own runs of single-entry groups
+	for k := 0; k < len(es); {
+		i := idx(k)
+		g := lpmGroup{prefix: es[i].Prefix, first: i}
+		runs[k] = lenRun{es[i].Min, es[i].Max}
+		g.own = runs[k : k+1 : k+1]
+		for k++; k < len(es) && es[idx(k)].Prefix == g.prefix; k++ {
+			j := idx(k)
+			if j < g.first {
+				g.first, j = j, g.first
+			}
+			g.rest = append(g.rest, j)
+			g.own = addRun(g.own, lenRun{es[j].Min, es[j].Max})
+		}
+		bits := g.prefix.Bits()
 		for len(stack) > 0 {
 			top := stack[len(stack)-1].prefix
-			if top.Bits() < g.prefix.Bits() && top.Contains(g.prefix.Addr()) {
+			if top.Bits() < bits && top.Contains(g.prefix.Addr()) {
 				break
 			}
 			stack = stack[:len(stack)-1]
 		}
 		g.eff = g.own
+		shadow := false
 		if len(stack) > 0 {
 			for _, r := range stack[len(stack)-1].eff {
-				if r.hi < g.prefix.Bits() {
+				if r.hi < bits {
 					continue
 				}
-				r.lo = max(r.lo, g.prefix.Bits())
-				if !covered(g.own, r) {
-					g.shadow = true
+				r.lo = max(r.lo, bits)
+				if !shadow && covered(g.own, r) {
+					continue
 				}
-				if g.shadow {
-					g.eff = addRun(slices.Clip(g.eff), r)
-				}
+				shadow = true
+				g.eff = addRun(g.eff, r)
 			}
 		}
-		if g.shadow {
-			shadowed = append(shadowed, *g)
+		if shadow {
+			shadowed = append(shadowed, g)
 		}
-		stack = append(stack, g)
+		if g.eff[len(g.eff)-1].hi > bits {
+			stack = append(stack, g) // only lengths beyond its own can reach under other prefixes
+		}
 	}
 	return shadowed
 }
@@ -159,8 +185,8 @@ func covered(rs []lenRun, r lenRun) bool {
 	return false
 }
 
-// addRun merges r into the sorted, disjoint, non-adjacent runs rs (rs may be
-// modified; callers pass a clipped slice when it is shared).
+// addRun returns the sorted, disjoint, non-adjacent runs rs with r merged in, in a
+// new slice (rs is never modified: groups share their runs).
 func addRun(rs []lenRun, r lenRun) []lenRun {
 	out := make([]lenRun, 0, len(rs)+1)
 	placed := false
