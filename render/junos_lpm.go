@@ -20,7 +20,11 @@ import (
 // 198.51.100.128/25 length 27: the set holds 198.51.100.128/25, a Junos list of the
 // same two lines rejects it. longestMatch repairs that in the model's terms: under
 // every shadowed prefix it lists the lengths the prefix and all its covering entries
-// accept there, so the longest match of any route carries what the set means.
+// accept there, so the longest match of any route carries what the set means. The
+// same shape comes without aggregation wherever sets are merged (an export set holds
+// every customer's filter: one customer's 203.0.113.0/24 upto /26 next to another's
+// 203.0.113.0/25 exact). The added lines change nothing for a router configured with
+// `walkup` ("Walkup for Route Filters Overview"), which also tries the shorter prefixes.
 //
 // The `junos` format (prefix-list) needs no repair: it lists exact prefixes only, and
 // Junos prefix lists do the same longest-match lookup ("How Prefix Lists Are
