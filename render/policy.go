@@ -108,12 +108,16 @@ type asnView struct {
 	Chunks      [][]uint32
 	OtherChunks [][]uint32
 	HasNeighbor bool
-	// Regex is an alternation "(a|b|c)" matching exactly the ASNs of Ranges as whole
-	// numbers, RegexChunks the same split into groups of about 8 ranges.
-	Regex       string
-	RegexChunks []string
 	Empty       bool
 }
+
+// Regex is an alternation "(a|b|c)" matching exactly the ASNs of Ranges as whole
+// numbers. It is made when a template asks (methods, not fields: an origin set of a
+// large cone has thousands of ASNs and no built-in template wants its regex).
+func (v asnView) Regex() string { r, _ := rangesRegex(v.Ranges); return r }
+
+// RegexChunks is Regex split into groups of about 8 ranges.
+func (v asnView) RegexChunks() []string { _, c := rangesRegex(v.Ranges); return c }
 
 type rangeView struct {
 	From, To uint32
@@ -382,7 +386,6 @@ func originsView(s policy.ASNSet, neighbor routing.ASN) asnView {
 	for i := 0; i < len(others); i += 8 {
 		v.OtherChunks = append(v.OtherChunks, others[i:min(i+8, len(others))])
 	}
-	v.Regex, v.RegexChunks = rangesRegex(v.Ranges)
 	return v
 }
 
@@ -391,7 +394,6 @@ func rangesView(s policy.ASNRangeSet) asnView {
 	for _, r := range s.Ranges {
 		v.Ranges = append(v.Ranges, rangeView{From: uint32(r.From), To: uint32(r.To), Single: r.From == r.To, Reason: safeComment(r.Reason)})
 	}
-	v.Regex, v.RegexChunks = rangesRegex(v.Ranges)
 	return v
 }
 
