@@ -16,3 +16,13 @@ measure() {
 
 # ratio A B : A/B with two decimals, "n/a" when B is 0.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b==0) print "n/a"; else printf "%.2f", a/b }'; }
+
+# fine CMD...: mean CPU milliseconds (user+sys, perf's task-clock over every thread) of
+# FINE_RUNS runs of CMD (N runs when N is set, default 20), output discarded; "-" when perf
+# cannot count here. /usr/bin/time counts in 10 ms steps, too coarse for small lists.
+PERF=0; perf stat -x, -e task-clock -o /dev/null true 2>/dev/null && PERF=1
+fine() {
+  [ "$PERF" = 1 ] || { echo -; return; }
+  perf stat -x, -e task-clock -r "${N:-${FINE_RUNS:-20}}" -o "$OUT/fine.perf" "$@" >/dev/null 2>&1 || { echo -; return; }
+  awk -F, '/task-clock/ {printf "%.1f", $1}' "$OUT/fine.perf"
+}

@@ -20,7 +20,7 @@ import (
 func fastVsSlow(t testing.TB, data []byte, defSource string) int {
 	t.Helper()
 	c := &chunk{data: data}
-	c.parse("f", defSource)
+	c.parse("f", defSource, make(bufPool, 1))
 	var ref []*record
 	sc := rpsl.NewScanner(bytes.NewReader(data), "f")
 	for {

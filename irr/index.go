@@ -43,6 +43,9 @@ type Index struct {
 	sorted   atomic.Pointer[[]routeEntry] // lazily built table for FindRoutes
 	sortedMu sync.Mutex
 	texts    arena
+	// routes a load has put in the arena but not yet in their origins' lists, in
+	// file order (see pending.go)
+	pending []pendRoute
 	// An index read from a snapshot answers from it lazily (see lazySource) until the
 	// first change; materialize decodes it whole for the other queries.
 	snap      *snapFile
@@ -274,6 +277,9 @@ func prepareInto(r *record, o *rpsl.Object, defaultSource string, text []byte) (
 // upper case, prefixes in canonical form (the range operator kept as written).
 func normalizeMember(m string) string {
 	base, op, hasOp := strings.Cut(m, "^")
+	if !strings.Contains(base, "/") {
+		return strings.ToUpper(m) // not a prefix (netip.ParsePrefix needs the '/')
+	}
 	if p, err := netip.ParsePrefix(base); err == nil && p.Masked() == p {
 		if hasOp {
 			return p.String() + "^" + op
@@ -319,6 +325,16 @@ func (ix *Index) source(name string, create bool) *source {
 // caller holds the write lock.
 func (ix *Index) insert(r *record) {
 	ix.mutable()
+	if r.route != nil {
+		ix.flushRoutes() // the routes a load held back come first (see pending.go)
+	}
+	// Unindexing a replaced object reads the arena but never adds to it, so adding
+	// the text first leaves the arena as adding it after the removals would.
+	ix.insertRef(r, ix.texts.add(r.text))
+}
+
+// insertRef is insert with r's text already in the arena at ref.
+func (ix *Index) insertRef(r *record, ref textRef) {
 	s := ix.source(r.source, true)
 	if r.route != nil {
 		keys := r.routeKeys()
@@ -329,7 +345,6 @@ func (ix *Index) insert(r *record) {
 				ix.removeText(s, r.class, old)
 			}
 		}
-		ref := ix.texts.add(r.text)
 		for _, rk := range keys {
 			f := kfam(rk.p)
 			o := s.origin[f][rk.origin]
@@ -359,7 +374,7 @@ func (ix *Index) insert(r *record) {
 	if old, ok := s.objs[sk]; ok {
 		ix.removeText(s, r.class, old)
 	}
-	s.objs[sk] = ix.texts.add(r.text)
+	s.objs[sk] = ref
 	lk := strings.ToUpper(strings.TrimSpace(r.key))
 	if !slices.Contains(s.byKey[lk], r.class) {
 		s.byKey[lk] = append(s.byKey[lk], r.class)
@@ -379,26 +394,27 @@ func (ix *Index) insert(r *record) {
 	}
 }
 
-// insertRoute is insert for a route object with one origin and no member-of, most of a
-// dump (see fastroute.go): one lookup of the origin's list instead of insert's three,
-// no record. The caller holds the write lock, has called mutable and clears ix.sorted.
-func (ix *Index) insertRoute(s *source, rk routeKey, text []byte) {
+// placeRoute indexes a route object with one origin and no member-of whose text is
+// in the arena at ref (see pending.go): one lookup of the origin's list instead of
+// insert's three, no record. The caller holds the write lock, has called mutable and
+// clears ix.sorted.
+func (ix *Index) placeRoute(s *source, rk routeKey, ref textRef) {
 	f := kfam(rk.p)
 	o := s.origin[f][rk.origin]
 	if o == nil {
 		o = &originRoutes{}
 		s.origin[f][rk.origin] = o
 	} else if o.find(rk.p) >= 0 {
-		// It replaces an object, which insert unindexes (with its other origins).
-		r := record{source: s.name, class: "route", text: text, rk: rk}
+		// It replaces an object, which insertRef unindexes (with its other origins).
+		r := record{source: s.name, class: "route", rk: rk}
 		if rk.p.V6 {
 			r.class = "route6"
 		}
 		r.route = &r.rk
-		ix.insert(&r)
+		ix.insertRef(&r, ref)
 		return
 	}
-	o.add(rk.p, ix.texts.add(text))
+	o.add(rk.p, ref)
 	s.nroutes[f]++
 }
 
@@ -496,6 +512,9 @@ func (ix *Index) Delete(o *rpsl.Object) error {
 
 func (ix *Index) deleteLocked(r *record) error {
 	ix.mutable()
+	if r.route != nil {
+		ix.flushRoutes()
+	}
 	s := ix.source(r.source, false)
 	if s == nil {
 		return fmt.Errorf("irr: delete %s %s (%s): %w", r.class, r.keyString(), r.source, ErrNotFound)

@@ -36,6 +36,7 @@ type chunk struct {
 	ready     chan struct{}
 	ents      []entry  // the objects, in file order
 	recs      []record // the objects the fast path declined (entry.rec)
+	text      []byte   // the texts of recs, as prepareInto writes them
 	srcs      []string // the sources of the fast entries (entry.src)
 	errs      []chunkErr
 }
@@ -84,12 +85,12 @@ func (ix *Index) loadParallel(ctx context.Context, path string, opt LoadOptions,
 	if opt.chunk > 0 {
 		size = opt.chunk
 	}
-	pool := make(bufPool, 2*workers+4) // as many as can be in flight
+	pool := make(bufPool, 4*workers+8) // data and texts of the chunks in flight
 	go splitChunks(ctx, src, size, pool, jobs, order)
 	for i := 0; i < workers; i++ {
 		go func() {
 			for c := range jobs {
-				c.parse(path, opt.DefaultSource)
+				c.parse(path, opt.DefaultSource, pool)
 				close(c.ready)
 			}
 		}()
@@ -111,7 +112,10 @@ func (ix *Index) loadParallel(ctx context.Context, path string, opt LoadOptions,
 			continue
 		}
 		pool.put(c.data)
-		c.data = nil
+		if c.text != nil {
+			pool.put(c.text) // the merge copied the texts into the arena
+		}
+		c.data, c.text, c.recs = nil, nil, nil
 		entPool.Put(c.ents[:0])
 		if c.readErr != nil {
 			ferr = fmt.Errorf("irr: load: rpsl: read %s: %w", path, c.readErr)
@@ -122,6 +126,9 @@ func (ix *Index) loadParallel(ctx context.Context, path string, opt LoadOptions,
 			opt.Progress(done.Load(), total)
 		}
 	}
+	ix.mu.Lock()
+	ix.flushRoutes()
+	ix.mu.Unlock()
 	return ferr
 }
 
@@ -201,11 +208,11 @@ func splitChunks(ctx context.Context, src io.Reader, size int, pool bufPool, job
 }
 
 // parse scans and validates c's objects into c.ents, c.recs and c.errs.
-func (c *chunk) parse(path, defaultSource string) {
+func (c *chunk) parse(path, defaultSource string, pool bufPool) {
 	data := c.data
 	c.ents, _ = entPool.Get().([]entry)
 	sc := rpsl.NewChunkScanner(nil, path, 0)
-	var text []byte // the texts of the records, as prepareInto writes them
+	text := c.text // the texts of the records, as prepareInto writes them
 	pos, line := 0, c.firstLine
 	for pos < len(data) {
 		if data[pos] == '\n' {
@@ -233,7 +240,7 @@ func (c *chunk) parse(path, defaultSource string) {
 			break
 		}
 		if text == nil {
-			text = make([]byte, 0, len(data)-pos)
+			text = pool.get(len(data)) // the size of the pooled buffers
 		}
 		c.recs = append(c.recs, record{})
 		r := &c.recs[len(c.recs)-1]
@@ -249,6 +256,7 @@ func (c *chunk) parse(path, defaultSource string) {
 		noteMultiOrigin(r, o)
 		c.ents = append(c.ents, entry{rec: int32(len(c.recs) - 1)})
 	}
+	c.text = text
 }
 
 // fast appends the route object at data[pos:] to c.ents when the fast path takes it,
@@ -326,7 +334,7 @@ func (ix *Index) merge(c *chunk, opt LoadOptions, rep *LoadReport) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.mutable()
-	ix.sorted.Store(nil) // insertRoute leaves it to the caller
+	ix.sorted.Store(nil) // holdRoute leaves it to the caller
 	var routes [2]int    // fast routes indexed, per family, added to rep at the end
 	defer func() {
 		for f, class := range [2]string{"route", "route6"} {
@@ -362,7 +370,7 @@ func (ix *Index) merge(c *chunk, opt LoadOptions, rep *LoadReport) error {
 			s = ix.source(c.srcs[e.src], true)
 			srcs[e.src] = s
 		}
-		ix.insertRoute(s, e.rk, c.data[e.off:e.off+e.n])
+		ix.holdRoute(s, e.rk, c.data[e.off:e.off+e.n])
 		routes[kfam(e.rk.p)]++
 	}
 	return nil

@@ -190,39 +190,6 @@ func (ix *Index) members(srcs []*source, name string, recursive bool) ([]string,
 	return sortUnique(ix.expandRouteSet(srcs, set)), true
 }
 
-// expandASNs resolves an as-set recursively to its ASNs; loops and unknown sets are
-// dropped silently (IRRd "!i…,1").
-func (ix *Index) expandASNs(srcs []*source, root *rpslSet) []routing.ASN {
-	// A slice sorted at the end beats a map for the 50k ASNs of a large set, and the
-	// sorted order walks the origin tables front to back.
-	var asns []routing.ASN
-	seen := map[string]bool{strings.ToUpper(root.name): true}
-	queue := []*rpslSet{root}
-	for len(queue) > 0 {
-		set := queue[0]
-		queue = queue[1:]
-		for _, m := range directMembers(set, srcs) {
-			if a, err := routing.ParseASN(m); err == nil {
-				asns = append(asns, a)
-				continue
-			}
-			if !IsSetName(m) || strings.Contains(m, "^") {
-				continue
-			}
-			k := strings.ToUpper(m)
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-			// An as-set holds ASNs and as-sets only (RFC 2622 §5.1).
-			if sub, _ := findSet(srcs, m); sub != nil && sub.class == "as-set" {
-				queue = append(queue, sub)
-			}
-		}
-	}
-	return sortASNs(asns)
-}
-
 // sortASNs sorts and deduplicates asns in place: by radix (pfxkey.SortPacked) when
 // large, which is several times faster than a comparison sort on the 50k ASNs of a
 // large set.
@@ -358,19 +325,35 @@ func (ix *Index) setPrefixKeys(srcs []*source, name string, v6 bool) (pfxkey.Lis
 			n += src.countPrefixes(f, a)
 		}
 	}
+	// Source by source (the result is sorted at the end): a snapshot's origin table is
+	// walked once in ASN order (originCursor), the other family's never touched.
 	if !v6 {
 		// Pack straight from the per-origin lists: half the bytes to move.
 		packed := make([]uint64, 0, n)
-		for _, a := range asns {
-			for _, src := range srcs {
+		for _, src := range srcs {
+			if src.lz != nil {
+				cur := src.lz.cursor(0)
+				for _, a := range asns {
+					packed = src.lz.decodePacked4(packed, cur.routes(a), a)
+				}
+				continue
+			}
+			for _, a := range asns {
 				packed = src.appendPacked4(packed, a)
 			}
 		}
 		return pfxkey.List{P4: packed}.Normalize(), true
 	}
 	keys := make([]pkey, 0, n)
-	for _, a := range asns {
-		for _, src := range srcs {
+	for _, src := range srcs {
+		if src.lz != nil {
+			cur := src.lz.cursor(1)
+			for _, a := range asns {
+				keys = src.lz.decodeKeys(keys, cur.routes(a), 1, a)
+			}
+			continue
+		}
+		for _, a := range asns {
 			keys = src.appendKeys(keys, 1, a)
 		}
 	}

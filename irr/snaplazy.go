@@ -251,19 +251,68 @@ func (lz *lazySource) routeMembers(set string) map[routeKey]memberOfRef {
 // origin returns the routes of a in family f as a byte range of its route section.
 func (lz *lazySource) origin(f int, a routing.ASN) []byte {
 	tab := lz.originTable(f)
-	lo, hi := 0, len(tab)/originRow
-	for lo < hi {
+	return lz.rowRoutes(f, tab, seekOrigin(tab, 0, a), a)
+}
+
+// originCursor looks up ASNs in ascending order in the origin table of one family:
+// the sorted ASNs of an expansion walk the table front to back, each search starting
+// where the last one ended (galloping), instead of a binary search over the whole
+// table per ASN (50k of them for a large set).
+type originCursor struct {
+	lz  *lazySource
+	f   int
+	tab []byte
+	i   int
+}
+
+func (lz *lazySource) cursor(f int) *originCursor {
+	return &originCursor{lz: lz, f: f, tab: lz.originTable(f)}
+}
+
+// routes returns the routes of a, which must not be smaller than the previous a.
+func (c *originCursor) routes(a routing.ASN) []byte {
+	c.i = seekOrigin(c.tab, c.i, a)
+	return c.lz.rowRoutes(c.f, c.tab, c.i, a)
+}
+
+// seekOrigin returns the first row at or after from of the origin table tab whose ASN
+// is not below a (the number of rows when there is none): doubling steps from from,
+// then a binary search within the last step.
+func seekOrigin(tab []byte, from int, a routing.ASN) int {
+	n := len(tab) / originRow
+	at := func(i int) routing.ASN { return routing.ASN(binary.LittleEndian.Uint32(tab[i*originRow:])) }
+	lo, hi := from, n
+	for step := 1; lo+step < n; step *= 2 {
+		if at(lo+step) >= a {
+			hi = lo + step
+			break
+		}
+		lo += step
+	}
+	if lo < n && at(lo) >= a {
+		return lo
+	}
+	for lo < hi { // invariant: at(lo) < a, hi == n or at(hi) >= a
 		m := int(uint(lo+hi) >> 1)
-		if routing.ASN(binary.LittleEndian.Uint32(tab[m*originRow:])) < a {
-			lo = m + 1
+		if m == lo {
+			return hi
+		}
+		if at(m) < a {
+			lo = m
 		} else {
 			hi = m
 		}
 	}
-	if lo*originRow >= len(tab) {
+	return hi
+}
+
+// rowRoutes returns the routes of row i of origin table tab of family f when that row
+// is a's, else nil.
+func (lz *lazySource) rowRoutes(f int, tab []byte, i int, a routing.ASN) []byte {
+	if i*originRow >= len(tab) {
 		return nil
 	}
-	row := tab[lo*originRow:]
+	row := tab[i*originRow:]
 	if routing.ASN(binary.LittleEndian.Uint32(row)) != a {
 		return nil
 	}
@@ -298,7 +347,11 @@ func (lz *lazySource) prefixes(f int, a routing.ASN) []pkey {
 
 // appendKeys appends the routes of a in family f to dst.
 func (lz *lazySource) appendKeys(dst []pkey, f int, a routing.ASN) []pkey {
-	b := lz.origin(f, a)
+	return lz.decodeKeys(dst, lz.origin(f, a), f, a)
+}
+
+// decodeKeys appends the routes b (of origin a, family f, from origin or a cursor).
+func (lz *lazySource) decodeKeys(dst []pkey, b []byte, f int, a routing.ASN) []pkey {
 	size := route4Len
 	if f == 1 {
 		size = route6Len
@@ -317,7 +370,11 @@ func (lz *lazySource) appendKeys(dst []pkey, f int, a routing.ASN) []pkey {
 // appendPacked4 appends the IPv4 routes of a as pack4 values (the route section's own
 // encoding).
 func (lz *lazySource) appendPacked4(dst []uint64, a routing.ASN) []uint64 {
-	b := lz.origin(0, a)
+	return lz.decodePacked4(dst, lz.origin(0, a), a)
+}
+
+// decodePacked4 appends the IPv4 routes b of origin a as pack4 values.
+func (lz *lazySource) decodePacked4(dst []uint64, b []byte, a routing.ASN) []uint64 {
 	for i := 0; i+route4Len <= len(b); i += route4Len {
 		v := binary.LittleEndian.Uint64(b[i:])
 		if k := pfxkey.Unpack4(v); v>>40 != 0 || k.Bits > 32 || !masked(k) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bgpfilter/bgpfilter/internal/atomicfile"
+	"github.com/bgpfilter/bgpfilter/internal/pfxkey"
 	"github.com/bgpfilter/bgpfilter/irr"
 	"github.com/bgpfilter/bgpfilter/irrcache"
 	"github.com/bgpfilter/bgpfilter/routing"
@@ -362,6 +363,17 @@ func (d *defaultSources) SetPrefixes(ctx context.Context, s []string, name strin
 // Routes asks with the job's source list when s is empty.
 func (d *defaultSources) Routes(ctx context.Context, s []string, asns []routing.ASN, v6 bool) ([][]netip.Prefix, error) {
 	return d.Querier.Routes(ctx, d.pick(s), asns, v6)
+}
+
+// SetPrefixKeys implements irr.KeyQuerier: the wrapped Querier's keys path, with the
+// job's source list when s is empty.
+func (d *defaultSources) SetPrefixKeys(ctx context.Context, s []string, name string, v6 bool) (pfxkey.List, bool, error) {
+	return irr.SetPrefixKeys(ctx, d.Querier, d.pick(s), name, v6)
+}
+
+// SetASNs implements irr.ASNQuerier, with the job's source list when s is empty.
+func (d *defaultSources) SetASNs(ctx context.Context, s []string, name string) ([]routing.ASN, bool, error) {
+	return irr.SetASNs(ctx, d.Querier, d.pick(s), name)
 }
 
 // Close closes the wrapped Querier.

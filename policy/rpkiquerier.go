@@ -119,20 +119,12 @@ func (r *RPKIQuerier) filter(a routing.ASN, ps []netip.Prefix, v6 bool) []netip.
 // SetPrefixes answers "!a" as Members(recursive) and Routes would, so the RPKI
 // filter applies per origin; route-sets and empty sets go to the wrapped Querier.
 func (r *RPKIQuerier) SetPrefixes(ctx context.Context, sources []string, name string, v6 bool) ([]netip.Prefix, bool, error) {
-	mem, found, err := r.Querier.Members(ctx, sources, name, true)
+	asns, err := r.setASNs(ctx, sources, name)
 	if err != nil {
-		return nil, false, fmt.Errorf("rpki filter: members of %s: %w", name, err)
+		return nil, false, err
 	}
-	if !found {
+	if asns == nil {
 		return nil, false, nil
-	}
-	asns := make([]routing.ASN, 0, len(mem))
-	for _, m := range mem {
-		a, err := routing.ParseASN(m)
-		if err != nil {
-			return r.Querier.SetPrefixes(ctx, sources, name, v6)
-		}
-		asns = append(asns, a)
 	}
 	if len(asns) == 0 {
 		return r.Querier.SetPrefixes(ctx, sources, name, v6)
@@ -150,6 +142,44 @@ func (r *RPKIQuerier) SetPrefixes(ctx context.Context, sources []string, name st
 	}
 	sortPrefixes(out)
 	return slices.Compact(out), true, nil
+}
+
+// setASNs returns the ASNs of the as-set name (as numbers when the wrapped Querier
+// can, irr.ASNQuerier; else parsed from Members): nil when it does not exist, empty
+// when it is no as-set of ASNs only (a route-set) or has no members.
+func (r *RPKIQuerier) setASNs(ctx context.Context, sources []string, name string) ([]routing.ASN, error) {
+	asns, ok, err := irr.SetASNs(ctx, r.Querier, sources, name)
+	if err != nil {
+		return nil, fmt.Errorf("rpki filter: members of %s: %w", name, err)
+	}
+	if ok {
+		if asns == nil {
+			asns = []routing.ASN{} // found, no members
+		}
+		return asns, nil
+	}
+	mem, found, err := r.Querier.Members(ctx, sources, name, true)
+	if err != nil {
+		return nil, fmt.Errorf("rpki filter: members of %s: %w", name, err)
+	}
+	if !found {
+		return nil, nil
+	}
+	asns = make([]routing.ASN, 0, len(mem))
+	for _, m := range mem {
+		a, err := routing.ParseASN(m)
+		if err != nil {
+			return []routing.ASN{}, nil
+		}
+		asns = append(asns, a)
+	}
+	return asns, nil
+}
+
+// SetASNs implements irr.ASNQuerier: passed through, as Members is (as-set members
+// are ASNs; the RPKI filter applies to routes).
+func (r *RPKIQuerier) SetASNs(ctx context.Context, sources []string, name string) ([]routing.ASN, bool, error) {
+	return irr.SetASNs(ctx, r.Querier, sources, name)
 }
 
 // Dropped returns the route objects dropped as invalid so far, sorted by prefix, then

@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -232,5 +233,38 @@ func TestROAAddMaxLength(t *testing.T) {
 		tb.ROAMaxLength(netip.MustParsePrefix("203.0.113.0/24"), 64500) != 0 ||
 		tb.ROAMaxLength(netip.MustParsePrefix("203.0.113.0/25"), 64502) != 0 {
 		t.Error("Table.ROAMaxLength")
+	}
+}
+
+// membersOnly hides the optional interfaces of a Querier (irr.ASNQuerier), as a
+// remote whois server has none: the ASNs come from Members as strings.
+type membersOnly struct{ irr.Querier }
+
+// TestRPKIQuerierASNPath: the wrapper's "!a" from the index's ASN answers
+// (irr.ASNQuerier) equals its "!a" from the strings of Members, with the same drops
+// and additions, for as-sets, a nested as-set, a route-set and an unknown name; and
+// SetASNs is passed through unchanged.
+func TestRPKIQuerierASNPath(t *testing.T) {
+	ix, tb := rpkiFixture(t)
+	ctx := context.Background()
+	for _, p := range []rpki.Policy{rpki.PolicyIgnore, rpki.PolicyDropInvalid, rpki.PolicyROAAdd} {
+		for _, name := range []string{"AS-RPKI", "AS-RPKI-SUB", "RS-RPKI", "AS-NOPE"} {
+			for _, v6 := range []bool{false, true} {
+				a, b := newRQ(ix, tb, p), newRQ(membersOnly{ix}, tb, p)
+				ga, fa, ea := a.SetPrefixes(ctx, nil, name, v6)
+				gb, fb, eb := b.SetPrefixes(ctx, nil, name, v6)
+				if ea != nil || eb != nil || fa != fb || !slices.Equal(ga, gb) ||
+					fmt.Sprint(a.Dropped()) != fmt.Sprint(b.Dropped()) || fmt.Sprint(a.Added()) != fmt.Sprint(b.Added()) {
+					t.Errorf("%s !a%s v6 %v: ASN path %v %v %v (dropped %v), strings %v %v %v (dropped %v)",
+						p, name, v6, ga, fa, ea, a.Dropped(), gb, fb, eb, b.Dropped())
+				}
+			}
+		}
+	}
+	rq := newRQ(ix, tb, rpki.PolicyDropInvalid)
+	got, ok, err := rq.SetASNs(ctx, nil, "AS-RPKI")
+	want, wok, _ := ix.SetASNs(ctx, nil, "AS-RPKI")
+	if err != nil || !ok || !wok || !slices.Equal(got, want) || len(got) != 4 {
+		t.Errorf("SetASNs(AS-RPKI) = %v %v %v, index %v", got, ok, err, want)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"slices"
 	"strings"
 
 	"github.com/bgpfilter/bgpfilter/irr"
@@ -101,7 +100,7 @@ type runner struct {
 
 	macros   []string
 	rsets    []string
-	asns     map[uint32]struct{}
+	asns     asnSet
 	stop     map[string]bool
 	already  map[string]bool
 	set      *prefixset.Set
@@ -136,7 +135,6 @@ func (r *runner) errorf(format string, a ...any) {
 
 func (r *runner) run(out *bufio.Writer) int {
 	c := r.c
-	r.asns = map[uint32]struct{}{}
 	r.stop = map[string]bool{}
 	r.already = map[string]bool{}
 	r.set = prefixset.New(c.v6)
@@ -211,7 +209,7 @@ func (r *runner) run(out *bufio.Writer) int {
 	case c.aggregate:
 		r.set.Aggregate()
 	}
-	p := &printer{c: c, w: out, set: r.set, asns: sortedASNs(r.asns), errw: r.errw}
+	p := &printer{c: c, w: out, set: r.set, asns: r.asns.sorted(), errw: r.errw}
 	if e := p.print(); e != nil {
 		out.Flush()
 		io.WriteString(r.errw, e.stderr)
@@ -224,15 +222,6 @@ func (r *runner) run(out *bufio.Writer) int {
 		r.entries = r.set.Len()
 	}
 	return 0
-}
-
-func sortedASNs(m map[uint32]struct{}) []uint32 {
-	out := make([]uint32, 0, len(m))
-	for a := range m {
-		out = append(out, a)
-	}
-	slices.Sort(out)
-	return out
 }
 
 func hasPrefixFold(s, prefix string) bool {
@@ -277,11 +266,11 @@ func (r *runner) addAS(text string) bool {
 		return false
 	}
 	asno := uint32(v)
-	if !r.c.special && (asno >= 4200000000 || asno >= 64496 && asno <= 65551 || asno == 23456) {
+	if !r.c.special && specialASN(asno) {
 		r.errorf("Invalid AS number: %d\n", asno)
 		return false
 	}
-	r.asns[asno] = struct{}{}
+	r.asns.insert(asno)
 	return true
 }
 
@@ -433,6 +422,16 @@ func (r *runner) expand() int {
 				}
 				r.set.AddList(keys)
 			default:
+				// As numbers when the Querier can (irr.ASNQuerier): the same ASNs as the
+				// strings of Members, without formatting, sorting and parsing 50k strings.
+				asns, ok, err := irr.SetASNs(ctx, r.q, r.cur, name)
+				if err != nil {
+					return r.queryFailed("!i"+name+",1", err)
+				}
+				if ok {
+					r.addASNs(asns)
+					continue
+				}
 				mem, _, err := r.q.Members(ctx, r.cur, name, true)
 				if err != nil {
 					return r.queryFailed("!i"+name+",1", err)
@@ -463,7 +462,7 @@ func (r *runner) expand() int {
 			r.push(request{kind: qSources, srcs: src})
 			r.push(request{kind: qRSMembers, arg: setName(rs), recursive: !c.usesource})
 		}
-		for _, a := range sortedASNs(r.asns) {
+		for _, a := range r.asns.sorted() {
 			r.push(request{kind: qRoutes, asn: a})
 		}
 		if code := r.drain(); code != 0 {
@@ -530,6 +529,23 @@ func (r *runner) drain() int {
 				batch[i] = routing.ASN(r.queue[i].asn)
 			}
 			r.queue = r.queue[n:]
+			if kq, ok := r.q.(irr.RouteKeyQuerier); ok {
+				// As one list of keys (the same prefixes, no netip value per route).
+				keys, has, err := kq.RouteKeys(ctx, r.cur, batch, r.c.v6)
+				if err != nil {
+					return r.queryFailed("!g", err)
+				}
+				if len(has) != len(batch) {
+					return r.queryFailed("!g", fmt.Errorf("%d answers for %d ASNs: %w", len(has), len(batch), irr.ErrUnavailable))
+				}
+				for i, h := range has {
+					if !h && r.c.validate {
+						r.asns.remove(uint32(batch[i]))
+					}
+				}
+				r.set.AddList(keys)
+				continue
+			}
 			res, err := r.q.Routes(ctx, r.cur, batch, r.c.v6)
 			if err != nil {
 				return r.queryFailed("!g", err)
@@ -539,7 +555,7 @@ func (r *runner) drain() int {
 			}
 			for i, ps := range res {
 				if len(ps) == 0 && r.c.validate {
-					delete(r.asns, uint32(batch[i]))
+					r.asns.remove(uint32(batch[i]))
 				}
 				for _, p := range ps {
 					r.addPrefix(p)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
-	"strings"
 
 	"github.com/bgpfilter/bgpfilter/prefixset"
 )
@@ -155,8 +154,10 @@ func (p *printer) pathLines(peerLine, head, sep, tail string) (lines []string, f
 	if found {
 		lines = append(lines, peerLine)
 	}
+	var b []byte // one allocation per line: the 12k lines of a large set add up
 	groups(rest, p.c.width, func(g []uint32) {
-		lines = append(lines, head+join(g, sep)+tail)
+		b = append(appendJoin(append(b[:0], head...), g, sep), tail...)
+		lines = append(lines, string(b))
 	})
 	return lines, found
 }
@@ -195,7 +196,10 @@ func (p *printer) permitList(clear, entry string, re []string) {
 		return
 	}
 	for _, r := range re {
-		p.s(entry + " permit " + r + "\n")
+		p.s(entry)
+		p.s(" permit ")
+		p.s(r)
+		p.s("\n")
 	}
 }
 
@@ -214,14 +218,18 @@ func (p *printer) regexSet(head, open, close, tail string, re []string, leadingC
 }
 
 func join(asns []uint32, sep string) string {
-	var b strings.Builder
+	return string(appendJoin(make([]byte, 0, 11*len(asns)), asns, sep))
+}
+
+// appendJoin appends the ASNs in decimal, separated by sep.
+func appendJoin(b []byte, asns []uint32, sep string) []byte {
 	for i, a := range asns {
 		if i > 0 {
-			b.WriteString(sep)
+			b = append(b, sep...)
 		}
-		b.WriteString(u(a))
+		b = strconv.AppendUint(b, uint64(a), 10)
 	}
-	return b.String()
+	return b
 }
 
 func (p *printer) aspath() *exit {

@@ -36,7 +36,7 @@ func NewApp(stdout, stderr io.Writer) *ucli.App {
 		ErrWriter:              stderr,
 		UseShortOptionHandling: true,
 		HideVersion:            true,
-		Flags:                  append(append(globalFlags(), remoteFlags()...), rpkiFlags()...),
+		Flags:                  cachedNames(append(append(globalFlags(), remoteFlags()...), rpkiFlags()...)),
 		ExitErrHandler:         func(*ucli.Context, error) {},
 		// Without an Action urfave/cli treats an unknown command as a help topic and
 		// exits 3 ("source unavailable" here); a typo is a usage error.
