@@ -371,6 +371,11 @@ func safeComment(s string) string {
 func originsView(s policy.ASNSet, neighbor routing.ASN) asnView {
 	v := asnView{Name: s.Name, Empty: len(s.ASNs) == 0}
 	var others []uint32
+	if n := len(s.ASNs); n > 0 {
+		// Sized once: a large cone has tens of thousands of origins, per vendor.
+		v.ASNs, v.Ranges, others = make([]uint32, 0, n), make([]rangeView, 0, n), make([]uint32, 0, n)
+		v.Chunks, v.OtherChunks = make([][]uint32, 0, (n+7)/8), make([][]uint32, 0, (n+7)/8)
+	}
 	for _, a := range s.ASNs {
 		if a == neighbor {
 			v.HasNeighbor = true
