@@ -270,6 +270,10 @@ func (b *Builder) Build() (*Table, error) {
 		if err := x.finish(); err != nil {
 			return nil, fmt.Errorf("rpki: %s: %w", b.meta.Source, err)
 		}
+		var err error
+		if t.runs, err = x.buildRuns(t.ents, t.runs); err != nil {
+			return nil, fmt.Errorf("rpki: %s: %w", b.meta.Source, err)
+		}
 	}
 	return t, nil
 }

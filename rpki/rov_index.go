@@ -3,6 +3,7 @@ package rpki
 import (
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"net/netip"
 	"slices"
 
@@ -33,27 +34,25 @@ type entry struct {
 	maxLen uint8
 }
 
-// How the index answers a lookup in (nearly) one cache miss.
+// How the index answers a lookup in a few independent cache misses.
 //
 // The VRP prefixes of one family cut the address space into elementary intervals:
-// ranges of addresses covered by the same VRP prefixes. For each interval the index
-// stores a copy of the deepest VRP prefix covering it (a vnode, 16 bytes); every
-// other covering prefix is on that node's parent chain, and the prefixes covering a
-// route A/L are the nodes of that chain no longer than L (a node of length <= L that
-// holds A holds all of A/L). A lookup thus is: the directory entry of the address's
-// top bits (/16 for IPv4: 256 KiB; /24 inside 2000::/4 for IPv6, with one bucket
-// below and one above), a branch-free binary search over the interval starts of that
-// bucket (16-bit keys for IPv4, 16 to a half cache line), and one interval record.
-// The parent chain is walked only when the deepest prefix is longer than the route
-// or its VRPs do not match; most real routes are decided by the first record.
+// ranges of addresses covered by the same VRP prefixes. Every covering prefix of an
+// interval is on the parent chain of its deepest covering prefix (a vnode), and the
+// prefixes covering a route A/L are the nodes of that chain no longer than L (a
+// node of length <= L that holds A holds all of A/L). A lookup is: the directory
+// (rov_dir.go: a /16 root, child nodes where the interval starts are dense), a
+// branch-free binary search over at most a few dozen interval starts (16-bit keys
+// for IPv4), and one 16-byte interval record that decides most routes alone; the
+// others read the chain's VRPs from one consecutive run (rov_runs.go) instead of
+// walking the chain.
 //
-// The hot arrays for the real 723k-VRP set total ~12 MiB for IPv4 (a kentik/patricia
-// trie walk read ~10 dependent cache lines of ~100 MiB; the first flat index 40 MiB),
-// so they stay largely in the last-level cache and the TLB reach. Everything is
-// pointer-free: the GC never scans the index.
+// The hot arrays for the real 723k-VRP set are ~10 MiB for IPv4 (a kentik/patricia
+// trie walk read ~10 dependent cache lines of ~100 MiB; the first flat index 40 MiB).
+// Everything is pointer-free: the GC never scans the index.
 const (
-	dirBits4 = 16
-	dirBits6 = 20 // /24 buckets: bits 4..23 inside 2000::/4
+	dirBits4 = 16 // /16 buckets
+	dirBits6 = 16 // /20 buckets: bits 4..19 inside 2000::/4
 )
 
 // vnode is one VRP prefix: its VRPs (Table.ents[off:off+n], asn the first one's
@@ -80,15 +79,14 @@ type flatIndex struct {
 	lo    []uint64 // IPv6 only
 
 	// Interval i starts at key i (k4: the low 16 bits of an IPv4 start, its top 16
-	// bits are the bucket; kh/kl: an IPv6 start) and ends before key i+1. dir[b]-1
-	// is the last interval starting before bucket b (dir[0] is 1: interval 0 starts
-	// at address 0), dir[b+1] the first one after bucket b, so the interval of an
-	// address in bucket b is among [dir[b]-1, dir[b+1]).
-	dir     []uint32
+	// bits are the root bucket; k6: an IPv6 start) and ends before key i+1. The
+	// directory (rov_dir.go) gives the window of keys an address is among.
+	dir     []dirEnt // the root: buckets()+1 entries
+	sub     []dirEnt // child nodes
 	k4      []uint16
-	kh, kl  []uint64
-	ivl     []vnode // a copy of each interval's deepest covering node
-	ivlNode []int32 // that node's index, -1 none (for the cold paths)
+	k6      []point
+	rec     []ivRec // each interval's record (rov_runs.go)
+	ivlNode []int32 // each interval's deepest covering node, -1 none (cold paths)
 }
 
 func newFlatIndex(v6 bool) *flatIndex { return &flatIndex{v6: v6} }
@@ -260,36 +258,15 @@ func (x *flatIndex) finish() error {
 		x.ivlNode = append(x.ivlNode, d)
 		starts = append(starts, p)
 	}
-	x.ivl = make([]vnode, len(starts))
-	for i, d := range x.ivlNode {
-		if d >= 0 {
-			x.ivl[i] = x.nodes[d]
-		} else {
-			x.ivl[i] = vnode{parent: -1}
-		}
-	}
 	if x.v6 {
-		x.kh = make([]uint64, len(starts))
-		x.kl = make([]uint64, len(starts))
-		for i, p := range starts {
-			x.kh[i], x.kl[i] = p.hi, p.lo
-		}
+		x.k6 = slices.Clip(starts)
 	} else {
 		x.k4 = make([]uint16, len(starts))
 		for i, p := range starts {
 			x.k4[i] = uint16(p.hi >> 32)
 		}
 	}
-	nb := x.buckets()
-	x.dir = make([]uint32, nb+1)
-	k := 0
-	for b := 0; b <= nb; b++ {
-		for k < len(starts) && x.bucket(starts[k].hi) < b {
-			k++
-		}
-		x.dir[b] = uint32(k)
-	}
-	x.dir[0] = 1
+	x.buildDir(starts)
 	return nil
 }
 
@@ -308,38 +285,44 @@ func (x *flatIndex) covers(i int, hi, lo uint64, bits uint8) bool {
 }
 
 // interval4 returns the interval of the IPv4 address a: the last interval start
-// not after a, found by a branch-free binary search inside a's /16 bucket.
+// not after a, found by a branch-free binary search inside a's directory window.
 func (x *flatIndex) interval4(a uint32) int {
-	b := a >> (32 - dirBits4)
-	k := int(x.dir[b]) - 1
-	n := int(x.dir[b+1]) - k
+	k, n := x.window(uint64(a) << 32)
 	keys := x.k4[k : k+n]
 	v := uint16(a)
 	base := 0
-	// keys[0] starts before the bucket (or is address 0) and is never compared.
+	// keys[0] starts before the window (or is address 0) and is never compared.
 	for n > 1 {
 		h := n >> 1
-		if keys[base+h] <= v {
-			base += h
-		}
+		base += h * le16(keys[base+h], v)
 		n -= h
 	}
 	return k + base
 }
 
+// le16 is 1 if a <= b, else 0, without a branch: a binary search step that
+// branches on a loaded key mispredicts half the time, and a mispredict discards
+// the other lookups' loads in flight (States).
+func le16(a, b uint16) int {
+	return int((uint32(a) - uint32(b) - 1) >> 31)
+}
+
+// lePoint is 1 if a <= b, else 0, without a branch (the borrow of b - a).
+func lePoint(a, b point) int {
+	_, borrow := bits.Sub64(b.lo, a.lo, 0)
+	_, borrow = bits.Sub64(b.hi, a.hi, borrow)
+	return int(1 - borrow)
+}
+
 // interval6 returns the interval of the IPv6 address hi/lo.
 func (x *flatIndex) interval6(hi, lo uint64) int {
-	b := bucket6(hi)
-	k := int(x.dir[b]) - 1
-	n := int(x.dir[b+1]) - k
-	kh, kl := x.kh[k:k+n], x.kl[k:k+n]
+	k, n := x.window(hi)
+	keys := x.k6[k : k+n]
+	v := point{hi, lo}
 	base := 0
 	for n > 1 {
 		h := n >> 1
-		m := base + h
-		if kh[m] < hi || kh[m] == hi && kl[m] <= lo {
-			base = m
-		}
+		base += h * lePoint(keys[base+h], v)
 		n -= h
 	}
 	return k + base

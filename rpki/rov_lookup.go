@@ -105,9 +105,9 @@ func (t *Table) entsMatch(off uint32, n uint16, asn routing.ASN, bits uint8, ori
 	return false
 }
 
-// walk decides a route of length l from origin, starting at r, the interval record
-// of its address: up the parent chain to the first node no longer than the route,
-// then up to the first node with a matching VRP.
+// walk decides a route of length l from origin, starting at node r (where a capped
+// run continues, rov_runs.go): up the parent chain to the first node no longer than
+// the route, then up to the first node with a matching VRP.
 func (t *Table) walk(x *flatIndex, r *vnode, l uint8, origin routing.ASN) routing.ROVState {
 	if r.n == 0 {
 		return routing.NotFound
@@ -136,7 +136,7 @@ func (t *Table) walk(x *flatIndex, r *vnode, l uint8, origin routing.ASN) routin
 // than l that holds a holds the whole route).
 func (t *Table) state4(a uint32, l uint8, origin routing.ASN) routing.ROVState {
 	x := t.ix4
-	return t.walk(x, &x.ivl[x.interval4(a)], l, origin)
+	return t.lookupRec(x, x.interval4(a), l, origin)
 }
 
 // state is State for a prepared query.
@@ -148,7 +148,7 @@ func (t *Table) state(q *query, origin routing.ASN) routing.ROVState {
 		return t.state4(uint32(q.hi>>32), q.len, origin)
 	}
 	x := t.ix6
-	return t.walk(x, &x.ivl[x.interval6(q.hi, q.lo)], q.len, origin)
+	return t.lookupRec(x, x.interval6(q.hi, q.lo), q.len, origin)
 }
 
 // Route is a route to validate: its prefix and origin AS (0 when the origin cannot

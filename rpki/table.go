@@ -35,7 +35,8 @@ type Metadata struct {
 type Table struct {
 	ix4   *flatIndex // rov_index.go
 	ix6   *flatIndex
-	ents  []entry // the VRPs of every group, in prefix order
+	ents  []entry  // the VRPs of every group, in prefix order
+	runs  []runEnt // the covering runs of both families (rov_runs.go)
 	tas   []string
 	perTA []int
 	n4    int
