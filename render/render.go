@@ -311,6 +311,7 @@ func funcMap() template.FuncMap {
 	m["entries"] = func(string, *PrefixData) (string, error) { return "", errors.New("entries: no renderer") }
 	m["asnEntries"] = func(string, []uint32, string) (string, error) { return "", errors.New("asnEntries: no renderer") }
 	m["numJoin"] = numJoin
+	m["longestMatch"] = longestMatch // junos_lpm.go
 	m["maxLen"] = func(v6 bool) int {
 		if v6 {
 			return 128
