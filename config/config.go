@@ -24,7 +24,7 @@ import (
 var ErrInvalid = errors.New("invalid config")
 
 // MaxNameLength is the longest customer or member name: with the longest suffix
-// ("_OUT_PFX_V4") the object names stay within every vendor's limit.
+// ("_BOGON_ASNS") the object names stay within every vendor's limit.
 const MaxNameLength = 40
 
 // Targets are the vendor targets a config may name.
@@ -133,7 +133,8 @@ type Knobs struct {
 // generate renders, explain evaluates, and SAV and the flow audit protect.
 type Customer struct {
 	// Name: letters, digits, '_', starting with a letter, at most 40 characters;
-	// unique among customers and members. Policy names are NAME_IN_V4 and so on.
+	// unique among customers and members; not BGPFILTER, BGPFILTER_EXPORT or a shared
+	// export set's name (policy.CheckCustomerName). Policy names are NAME_IN_V4 and so on.
 	Name string
 	ASN  routing.ASN
 	Role policy.Role

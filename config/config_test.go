@@ -115,6 +115,10 @@ func TestParseErrors(t *testing.T) {
 		{"bad name", "local_as: 1\ncustomers: [{name: 1abc, asn: 1}]\n", []string{`line 2: customers[0].name: invalid name "1abc"`}},
 		{"long name", "local_as: 1\ncustomers: [{name: " + strings.Repeat("a", 41) + ", asn: 1}]\n", []string{"at most 40 characters"}},
 		{"dash name", "local_as: 1\ncustomers: [{name: a-b, asn: 1}]\n", []string{`invalid name "a-b"`}},
+		// Names whose objects could be named like the shared export set (NAME_V4 ...).
+		{"export set stem", "local_as: 1\ncustomers: [{name: bgpfilter_Export, asn: 1}]\n", []string{"line 2: customers[0].name: customer name bgpfilter_Export is reserved", "BGPFILTER_EXPORT_V4"}},
+		{"export set name", "local_as: 1\ncustomers: [{name: BGPFILTER_EXPORT_V6, asn: 1}]\n", []string{"is reserved", "BGPFILTER_EXPORT_V6"}},
+		{"export set root", "local_as: 1\ncustomers: [{name: BGPFILTER, asn: 1}]\n", []string{"is reserved"}},
 		{"duplicate name", "local_as: 1\ncustomers:\n  - {name: Acme, asn: 1}\n  - {name: acme, asn: 2}\n", []string{`line 4: customers[1] (acme): name "acme" is used twice (also on line 3)`}},
 		{"bad asn", "local_as: 1\ncustomers: [{name: a, asn: AS-FOO}]\n", []string{`line 2: customers[0] (a).asn: invalid AS number "AS-FOO"`}},
 		{"asn out of range", "local_as: 4294967296\ncustomers: [{name: a, asn: 1}]\n", []string{"line 1: local_as: invalid AS number \"4294967296\": out of range"}},

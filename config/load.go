@@ -808,6 +808,9 @@ func (p *parser) customer(n *yaml.Node, where string, defaults Knobs) Customer {
 	c := Customer{Line: n.Line, Role: policy.RoleCustomer}
 	if v, ok := m["name"]; ok {
 		c.Name = p.name(v, join(where, "name"))
+		if err := policy.CheckCustomerName(c.Name); c.Name != "" && err != nil {
+			p.failf(v, join(where, "name"), "%v", err)
+		}
 		where = label
 	} else {
 		p.failf(n, where, "missing key name")

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/bgpfilter/bgpfilter/config"
@@ -136,28 +135,24 @@ func customerNames(cfg *config.File) string {
 	return strings.Join(names, ", ")
 }
 
-// buildExports builds every customer's import documents (the export policy is self
-// plus the union of their filters) and sets docs' export documents.
+// buildExports builds every customer's import documents and from them the shared
+// export set (exportSets, as generate does), and sets docs' export documents: the
+// policy NAME_OUT_V4 / NAME_OUT_V6 matching BGPFILTER_EXPORT_V4 / _V6.
 func buildExports(ctx context.Context, cfg *config.File, src *ConfigSources, docs *policy.SessionDocuments) error {
 	in := src.Inputs()
-	var imp4, imp6 []*policy.Document
+	var imports [2][]*policy.Document
 	for i := range cfg.Customers {
 		d, err := policy.BuildSession(ctx, in, cfg.CustomerSpec(&cfg.Customers[i]))
 		if err != nil {
 			return fmt.Errorf("explain: export: %w", err)
 		}
-		imp4, imp6 = append(imp4, d.Import4), append(imp6, d.Import6)
+		imports[0], imports[1] = append(imports[0], d.Import4), append(imports[1], d.Import6)
 	}
-	for _, fam := range []int{4, 6} {
-		own, _, err := policy.OwnPrefixes(ctx, in, "SELF_V"+strconv.Itoa(fam), fam, cfg.Self.ASSets, cfg.Self.Prefixes, cfg.Defaults.RPKIPolicy)
-		if err != nil {
-			return fmt.Errorf("explain: export: %w", err)
-		}
-		if fam == 4 {
-			docs.Export4 = policy.ExportDocument(docs.Import4, own, imp4)
-		} else {
-			docs.Export6 = policy.ExportDocument(docs.Import6, own, imp6)
-		}
+	sets, _, err := exportSets(ctx, cfg, in, imports)
+	if err != nil {
+		return fmt.Errorf("explain: export: %w", err)
 	}
+	docs.Export4 = policy.ExportDocumentFrom(docs.Import4, sets[0])
+	docs.Export6 = policy.ExportDocumentFrom(docs.Import6, sets[1])
 	return nil
 }

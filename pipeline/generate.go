@@ -26,7 +26,9 @@ import (
 )
 
 // GenerateJob renders every customer of a config for each of its targets into
-// Out/<customer>/<target>.conf, safe for a nightly pipeline: the IRR and RPKI data are
+// Out/<customer>/<target>.conf, and the export set every customer's export policy
+// announces once per target into Out/_export/<target>.conf (export.go), safe for a
+// nightly pipeline: the IRR and RPKI data are
 // opened once and shared, customers are built by a bounded worker pool, each
 // customer's files are replaced together or not at all, a filter that shrank more
 // than the customer's shrink guard allows is refused (exit 4) unless Force, a
@@ -76,8 +78,10 @@ type GenerateSummary struct {
 	IRR         SummaryIRR        `json:"irr"`
 	RPKI        *GenerateRPKI     `json:"rpki"`
 	Customers   []CustomerSummary `json:"customers"`
-	Warnings    []string          `json:"warnings"`
-	Error       string            `json:"error,omitempty"`
+	// Export is the shared export set (Out/_export).
+	Export   *ExportSummary `json:"export"`
+	Warnings []string       `json:"warnings"`
+	Error    string         `json:"error,omitempty"`
 }
 
 // GenerateRPKI is the RPKI part of the generate summary.
@@ -135,22 +139,6 @@ func rangeStrings(es []stateEntry) []string {
 	return out
 }
 
-// keptDocument is the import document of a customer whose previous files are kept
-// (its data could not be fetched, or the shrink guard refused the new filter): its
-// previous filter, so that every other customer's export policy still announces it.
-func keptDocument(name string, family int, st customerState) *policy.Document {
-	es := st.Entries[famKeys[family]]
-	if len(es) == 0 {
-		return nil
-	}
-	d := &policy.Document{Customer: name, Direction: policy.Import, Family: family,
-		Prefixes: policy.PrefixSet{Name: name, Family: family, Objects: []string{"previous run"}}}
-	for _, e := range es {
-		d.Prefixes.Entries = append(d.Prefixes.Entries, policy.Entry{PrefixRange: routing.PrefixRange{Prefix: e.Prefix, Min: e.Min, Max: e.Max}})
-	}
-	return d
-}
-
 var famKeys = map[int]string{4: "ipv4", 6: "ipv6"}
 
 // generateWriters bounds the customers whose files are being written (staged and
@@ -178,7 +166,7 @@ func (j *GenerateJob) Run(ctx context.Context) error {
 	}
 	cfg := j.Config
 	sum := &GenerateSummary{Status: "ok", GeneratedAt: now().UTC(), Config: cfg.Path, DryRun: j.DryRun,
-		Customers: []CustomerSummary{}, Warnings: []string{}}
+		Customers: []CustomerSummary{}, Export: newExportSummary(), Warnings: []string{}}
 	specs, sources := j.IRR.Specs, j.IRR.Sources
 	if !j.IRRFromFlags && len(cfg.IRR) > 0 {
 		specs = SplitSpecs(cfg.IRR)
@@ -227,6 +215,9 @@ func (j *GenerateJob) finish(sum *GenerateSummary, runErr error) error {
 		for _, c := range sum.Customers {
 			worst[c.ExitCode] = true
 		}
+		if sum.Export != nil {
+			worst[sum.Export.ExitCode] = true
+		}
 		for _, c := range []int{ExitUnavailable, ExitGuard, ExitData, ExitUsage} {
 			if worst[c] {
 				code = c
@@ -274,7 +265,11 @@ func incompleteMessage(sum *GenerateSummary) string {
 			names = append(names, c.Name+" ("+c.Status+")")
 		}
 	}
-	return fmt.Sprintf("%d of %d customers kept their previous files: %v", len(names), len(sum.Customers), names)
+	msg := fmt.Sprintf("%d of %d customers kept their previous files: %v", len(names), len(sum.Customers), names)
+	if e := sum.Export; e != nil && e.ExitCode != ExitOK {
+		msg += fmt.Sprintf("; the shared export files were kept (%s): %s", e.Status, e.Error)
+	}
+	return msg
 }
 
 // built is one customer's build result and what the run decided about it.
@@ -327,9 +322,6 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 		in.Querier, in.Resolver = mq, &res
 	}
 
-	var own [2]policy.PrefixSet
-	var imports [2][]*policy.Document
-
 	// Phase 1: every customer's import documents, in parallel.
 	results := make([]built, len(cfg.Customers))
 	jobs := j.Jobs
@@ -353,9 +345,9 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 	}
 	wg.Wait()
 
-	// Phase 2: the shrink guard, then the export documents: they need the
+	// Phase 2: the shrink guard, then the shared export set: it needs the
 	// operator's own prefixes and every customer's filter (the previous one of a
-	// customer whose files are kept, so no export policy loses its prefixes).
+	// customer whose files are kept, so the set never loses its prefixes).
 	for i := range results {
 		c := &cfg.Customers[i]
 		results[i].prev, results[i].prevErr = readState(filepath.Join(j.Out, c.Name, "state.json"))
@@ -371,50 +363,25 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 			}
 		case r.err == nil:
 			r.refused, r.warn = shrinkCheck(c, *r, j.Force)
-		case r.prevErr != nil:
-			sum.Warnings = append(sum.Warnings, fmt.Sprintf("customer %s: data unavailable and %v: its previous prefixes are missing from every export policy", c.Name, r.prevErr))
 		}
 	}
-	for fi, fam := range []int{4, 6} {
-		set, warns, err := policy.OwnPrefixes(ctx, in, fmt.Sprintf("SELF_V%d", fam), fam, cfg.Self.ASSets, cfg.Self.Prefixes, cfg.Defaults.RPKIPolicy)
-		if err != nil {
-			// Without the own prefixes no export policy can be built: every customer
-			// keeps its previous files, each says why.
-			err = fmt.Errorf("self (own prefixes for the export policies): %w", err)
-			for i := range results {
-				if results[i].err == nil {
-					results[i].err = err
-				}
-			}
+	// The export files are written before any customer's: a customer's new export
+	// policies name the shared sets. A customer of a target whose shared file is
+	// neither there nor written keeps its previous files.
+	var missing map[string]error
+	sum.Export, missing = j.export(ctx, cfg, in, results)
+	for i := range results {
+		if results[i].err != nil {
+			continue
 		}
-		own[fi] = set
-		sum.Warnings = append(sum.Warnings, warns...)
-	}
-	for i, r := range results {
-		for fi, fam := range []int{4, 6} {
-			var d *policy.Document
-			// A customer whose files are kept is announced with its previous filter;
-			// when that is unknown (damaged state.json), with the new one.
-			switch {
-			case r.err == nil && (r.refused == "" || r.prevErr != nil) && fam == 4:
-				d = r.docs.Import4
-			case r.err == nil && (r.refused == "" || r.prevErr != nil):
-				d = r.docs.Import6
-			default:
-				d = keptDocument(cfg.Customers[i].Name, fam, r.prev)
-			}
-			if d != nil {
-				imports[fi] = append(imports[fi], d)
+		for _, t := range cfg.Customers[i].Knobs.Targets {
+			if err := missing[t]; err != nil {
+				results[i].err = err
+				break
 			}
 		}
 	}
-
-	// Every export policy of a family announces the same set: merge it once.
-	shared := render.NewSharedCache()
-	var exports [2]*policy.ExportSet
-	for fi, fam := range []int{4, 6} {
-		exports[fi] = policy.NewExportSet(fam, own[fi], imports[fi])
-	}
+	exports := [2]*policy.ExportSet{{Family: 4}, {Family: 6}}
 
 	// Phase 3: render each customer, jobs at a time (CPU-bound), and write it: the
 	// staged writes wait for fsyncs, not CPU, so up to generateWriters more customers
@@ -431,7 +398,7 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 			cpu <- struct{}{}
 			rendered := sync.OnceFunc(func() { <-cpu })
 			defer rendered()
-			cs := j.customer(&cfg.Customers[i], results[i], exports, shared, rendered)
+			cs := j.customer(&cfg.Customers[i], results[i], exports, rendered)
 			mu.Lock()
 			sum.Customers[i] = cs
 			done++
@@ -460,7 +427,7 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 // customer renders and writes one customer; its previous files stay unless every
 // target could be rendered and the shrink guard allows the new filter.
 // rendered is called once the files are rendered, before they are written.
-func (j *GenerateJob) customer(c *config.Customer, b built, exports [2]*policy.ExportSet, shared *render.SharedCache, rendered func()) CustomerSummary {
+func (j *GenerateJob) customer(c *config.Customer, b built, exports [2]*policy.ExportSet, rendered func()) CustomerSummary {
 	cs := CustomerSummary{Name: c.Name, Targets: slices.Clone(c.Knobs.Targets), Files: []string{},
 		Entries: map[string]int{}, Added: map[string]int{}, Removed: map[string]int{}, Sources: []string{}, Warnings: []string{}}
 	fail := func(err error, fallback int) CustomerSummary {
@@ -476,8 +443,11 @@ func (j *GenerateJob) customer(c *config.Customer, b built, exports [2]*policy.E
 		return fail(b.err, ExitData)
 	}
 	docs := b.docs
+	// The export policies name the shared set (written by export.go); its entries
+	// and warnings are the export summary's, not the customer's.
 	docs.Export4 = policy.ExportDocumentFrom(docs.Import4, exports[0])
 	docs.Export6 = policy.ExportDocumentFrom(docs.Import6, exports[1])
+	docs.Export4.Warnings, docs.Export6.Warnings = nil, nil
 	dir := filepath.Join(j.Out, c.Name)
 	prev := b.prev
 	state := customerState{Entries: map[string][]stateEntry{}}
@@ -534,7 +504,7 @@ func (j *GenerateJob) customer(c *config.Customer, b built, exports [2]*policy.E
 	}
 	var files []file
 	for _, target := range c.Knobs.Targets {
-		out, err := render.RenderPolicy(target, all, render.Options{Shared: shared})
+		out, err := render.RenderPolicy(target, all, render.Options{})
 		if err != nil {
 			return fail(fmt.Errorf("%s: %w", target, err), ExitData)
 		}
@@ -689,7 +659,7 @@ func setDiff(a, b []string) (added, removed int) {
 // could not be loaded) and returns err.
 func GenerateFailed(out, configPath string, dryRun bool, stdout io.Writer, err error) error {
 	j := &GenerateJob{Config: &config.File{Path: configPath}, Out: out, DryRun: dryRun, Stdout: stdout}
-	sum := &GenerateSummary{GeneratedAt: time.Now().UTC(), Config: configPath, DryRun: dryRun, Customers: []CustomerSummary{}, Warnings: []string{}}
+	sum := &GenerateSummary{GeneratedAt: time.Now().UTC(), Config: configPath, DryRun: dryRun, Customers: []CustomerSummary{}, Export: newExportSummary(), Warnings: []string{}}
 	if !dryRun {
 		if merr := os.MkdirAll(out, 0o755); merr != nil {
 			return err

@@ -82,7 +82,6 @@ const (
 	SuffixBogonASNs = "_BOGON_ASNS" // bogon ASN ranges
 	SuffixBogons    = "_BOGONS_V"   // + family: bogon prefixes
 	SuffixPeerlock  = "_PEERLOCK"   // peerlock ASNs
-	SuffixOutPfx    = "_OUT_PFX_V"  // + family: the export prefix set
 )
 
 func famName(name, suffix string, family int) string {
@@ -328,7 +327,7 @@ func ExportDocumentFrom(imp *Document, set *ExportSet) *Document {
 		Session:   imp.Session,
 	}
 	d.Session.MaxPrefix = MaxPrefix{}
-	d.Prefixes = PrefixSet{Name: famName(imp.Customer, SuffixOutPfx, imp.Family), Family: imp.Family,
+	d.Prefixes = PrefixSet{Name: ExportSetName(imp.Family), Family: imp.Family,
 		Objects: set.Objects, Entries: set.Entries}
 	if len(set.Entries) == 0 {
 		d.Warnings = []string{fmt.Sprintf("empty IPv%d export filter: nothing is announced", imp.Family)}

@@ -68,35 +68,37 @@ func TestPolicyOriginBinding(t *testing.T) {
 }
 
 // TestBirdParsesOriginBinding: bird -p accepts every example customer's policy with
-// origin binding, and all of them in one bird.conf.
+// origin binding after the shared export file, and all of them in one bird.conf.
 func TestBirdParsesOriginBinding(t *testing.T) {
 	bird := peer.Require(t, "bird")
 	docs, _ := exampleDocs(t, withOriginBinding)
+	shared := exportText(t, "bird", docs)
 	var all strings.Builder
-	all.WriteString(birdHeader)
+	all.WriteString(birdHeader + shared)
 	for name, ds := range docs {
 		out, err := RenderPolicy("bird", ds, Options{})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		birdParse(t, bird, birdHeader+string(out.Text))
+		birdParse(t, bird, birdHeader+shared+string(out.Text))
 		all.Write(out.Text)
 	}
 	birdParse(t, bird, all.String())
 }
 
 // TestFRRLoadsOriginBinding: vtysh -C accepts every example customer's FRR policy
-// with origin binding.
+// with origin binding, after the shared export file.
 func TestFRRLoadsOriginBinding(t *testing.T) {
 	vtysh := peer.Require(t, "vtysh")
 	docs, _ := exampleDocs(t, withOriginBinding)
+	shared := exportText(t, "frr", docs)
 	for name, ds := range docs {
 		out, err := RenderPolicy("frr", ds, Options{})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		path := filepath.Join(t.TempDir(), "frr.conf")
-		if err := os.WriteFile(path, out.Text, 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(shared+string(out.Text)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if b, err := exec.Command(vtysh, "-C", "-f", path).CombinedOutput(); err != nil {
@@ -122,17 +124,18 @@ func TestPolicyOriginBindingGoldens(t *testing.T) {
 }
 
 // TestPolicyOriginBindingStructure runs the Junos and IOS-XR structural checks on
-// every example customer with origin binding.
+// every example customer with origin binding, loaded with the shared export file.
 func TestPolicyOriginBindingStructure(t *testing.T) {
 	docs, _ := exampleDocs(t, withOriginBinding)
 	checks := map[string]func(string) []string{"junos": checkJunos, "iosxr": checkIOSXR}
 	for vendor, check := range checks {
+		shared := exportText(t, vendor, docs)
 		for name, ds := range docs {
 			out, err := RenderPolicy(vendor, ds, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, e := range check(string(out.Text)) {
+			for _, e := range check(shared + string(out.Text)) {
 				t.Errorf("%s %s: %s", vendor, name, e)
 			}
 		}

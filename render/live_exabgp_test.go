@@ -40,8 +40,8 @@ import (
 //
 // Plumbing the test adds to the rendered configs (the model has no local address):
 // BIRD gets "local ADDR port P; multihop 2;" in every protocol bgp, FRR
-// "update-source" and "ebgp-multihop 2" on every neighbour. The sessions export
-// nothing (no export policy is rendered).
+// "update-source" and "ebgp-multihop 2" on every neighbour. The export policies
+// and the shared export file are loaded too; what the sessions export is not checked.
 
 type exaCustomer struct {
 	name, asn, asSet string
@@ -359,12 +359,13 @@ customers:
 
 	bport := peer.FreePort(t)
 	var birdConf, frrConf strings.Builder
-	fmt.Fprintf(&birdConf, "log \"%s/bird.log\" all;\nrouter id 198.18.0.2;\nprotocol device {}\n", dir)
+	// The shared export file first (BIRD includes it, FRR reads it first), then every
+	// customer's policies, import and export.
+	fmt.Fprintf(&birdConf, "log \"%s/bird.log\" all;\nrouter id 198.18.0.2;\nprotocol device {}\ninclude %q;\n", dir, liveExportFile(t, dir, "bird", docs))
+	frrConf.WriteString(liveExport(t, "frr", docs))
 	for _, c := range exaCustomers {
 		d := docs[c.name]
-		// Import policies only: the export lists (every customer's filter, once per
-		// customer) would triple what FRR reads, slowly, and TestLivePolicies has them.
-		all := []*policy.Document{d.Import4, d.Import6}
+		all := []*policy.Document{d.Import4, d.Import6, d.Export4, d.Export6}
 		b, err := RenderPolicy("bird", all, Options{})
 		if err != nil {
 			t.Fatal(err)

@@ -251,7 +251,10 @@ customers:
 	}
 	docs, table := buildSessions(t, cfg)
 	var birdConf, frrConf strings.Builder
-	fmt.Fprintf(&birdConf, "log \"%s/bird.log\" all;\nrouter id 198.18.0.2;\nprotocol device {}\n", dir)
+	// The shared export file first, as generate writes it and the README loads it:
+	// BIRD includes it, FRR reads it before the customers' files.
+	fmt.Fprintf(&birdConf, "log \"%s/bird.log\" all;\nrouter id 198.18.0.2;\nprotocol device {}\ninclude %q;\n", dir, liveExportFile(t, dir, "bird", docs))
+	frrConf.WriteString(liveExport(t, "frr", docs))
 	bport := peer.FreePort(t)
 	for _, c := range liveCustomers {
 		d := docs[c.name]

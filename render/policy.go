@@ -182,7 +182,7 @@ func RenderPolicy(vendor string, docs []*policy.Document, opt Options) (*PolicyO
 	if r.t.Lookup("policy.tmpl") == nil {
 		return nil, fmt.Errorf("render: %s: session policies: %w", vendor, ErrUnsupported)
 	}
-	v, warnings, err := newPolicyView(vendor, docs, opt.Shared)
+	v, warnings, err := newPolicyView(vendor, docs)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +193,7 @@ func RenderPolicy(vendor string, docs []*policy.Document, opt Options) (*PolicyO
 	return &PolicyOutput{Text: text, Warnings: warnings}, nil
 }
 
-func newPolicyView(vendor string, docs []*policy.Document, shared *SharedCache) (*policyView, []string, error) {
+func newPolicyView(vendor string, docs []*policy.Document) (*policyView, []string, error) {
 	first := docs[0]
 	caps := Capabilities(vendor)
 	s := first.Session
@@ -226,7 +226,7 @@ func newPolicyView(vendor string, docs []*policy.Document, shared *SharedCache) 
 		if d.Session.OriginBinding && d.Direction == policy.Import && caps["origin-binding"] == CapNo {
 			return nil, nil, fmt.Errorf("render: %s: %s: origin_binding (prefix paired with its own origins): %w", vendor, d.Name, ErrUnsupported)
 		}
-		dv, err := newDocView(d, shared)
+		dv, err := newDocView(d)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -319,7 +319,7 @@ func sharedName(v *policyView, name string) bool {
 	return name == v.Origins.Name || name == v.BogonASNs.Name || name == v.Peerlock.Name
 }
 
-func newDocView(d *policy.Document, shared *SharedCache) (*docView, error) {
+func newDocView(d *policy.Document) (*docView, error) {
 	if d.Family != 4 && d.Family != 6 {
 		return nil, fmt.Errorf("render: %s: address family %d", d.Name, d.Family)
 	}
@@ -341,8 +341,19 @@ func newDocView(d *policy.Document, shared *SharedCache) (*docView, error) {
 	if d.Direction == policy.Import && dv.Enabled[string(policy.RuleASPathLength)] && d.MaxPathLength < 1 {
 		return nil, fmt.Errorf("render: %s: as-path-length limit %d", d.Name, d.MaxPathLength)
 	}
-	dv.Prefixes = newPrefixDataLines(&policy.PrefixFilter{Name: d.Prefixes.Name, Family: d.Family, Entries: d.Prefixes.Entries},
-		shared.linesFor(d.Prefixes.Entries))
+	pf := &policy.PrefixFilter{Name: d.Prefixes.Name, Family: d.Family, Objects: d.Prefixes.Objects}
+	if d.Direction == policy.Export && d.Prefixes.Name != policy.ExportSetName(d.Family) {
+		return nil, fmt.Errorf("render: %s: the export policy must announce the shared export set %s, not %s", d.Name, policy.ExportSetName(d.Family), d.Prefixes.Name)
+	}
+	if d.Direction == policy.Export {
+		// The export set is the shared one (export.go), rendered once per run: the
+		// customer's policy only names it.
+		dv.Prefixes = newPrefixDataLines(pf, nil)
+		dv.Prefixes.Empty = len(d.Prefixes.Entries) == 0
+	} else {
+		pf.Entries = d.Prefixes.Entries
+		dv.Prefixes = newPrefixData(pf)
+	}
 	bog := &policy.PrefixFilter{Name: d.BogonPrefixes.Name, Family: d.Family}
 	for _, b := range d.BogonPrefixes.Entries {
 		if b.Prefix.Addr().Is6() != dv.V6 {

@@ -55,6 +55,9 @@ func checkJunos(text string) []string {
 		if err := ValidateName("junos", name); err != nil && !regexp.MustCompile(`^a[0-9]+$`).MatchString(name) {
 			errs = append(errs, err.Error())
 		}
+		if _, dup := defined[kind+" "+name]; dup && kind != "as-path" {
+			errs = append(errs, "defined twice: "+kind+" "+name)
+		}
 		defined[kind+" "+name] = kind
 	}
 	for _, m := range junosRef.FindAllStringSubmatch(text, -1) {
@@ -160,20 +163,32 @@ func checkIOSXR(text string) []string {
 }
 
 // TestPolicyStructure runs the structural checks on the Junos and IOS-XR policies of
-// every example customer, requires every rule to be named in a comment, and proves
-// the checks can fail on broken variants.
+// every example customer loaded with the shared export file (every object referenced
+// is defined in one of the two, none in both), requires every rule to be named in a
+// comment, and proves the checks can fail on broken variants, the customer's file
+// without the shared one among them.
 func TestPolicyStructure(t *testing.T) {
 	docs, _ := exampleDocs(t, noOriginBinding)
 	checks := map[string]func(string) []string{"junos": checkJunos, "iosxr": checkIOSXR}
 	for vendor, check := range checks {
+		shared := exportText(t, vendor, docs)
+		for _, e := range check(shared) {
+			t.Errorf("%s shared export file: %s", vendor, e)
+		}
 		for name, ds := range docs {
 			out, err := RenderPolicy(vendor, ds, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			text := string(out.Text)
-			for _, e := range check(text) {
+			for _, e := range check(shared + text) {
 				t.Errorf("%s %s: %s", vendor, name, e)
+			}
+			if errs := strings.Join(check(text), "\n"); !strings.Contains(errs, "not defined") || !strings.Contains(errs, policy.ExportSetName(6)) {
+				t.Errorf("%s %s: without the shared export file the check finds no undefined %s: %q", vendor, name, policy.ExportSetName(6), errs)
+			}
+			if errs := check(shared + text + shared); len(errs) == 0 {
+				t.Errorf("%s %s: the shared sets twice pass the check", vendor, name)
 			}
 			for _, r := range policy.ImportRules() {
 				if !strings.Contains(text, " "+string(r)+": ") {

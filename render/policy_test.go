@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,13 +45,21 @@ func noOriginBinding(cfg *config.File) {
 }
 
 // TestBirdParsesPolicies: the BIRD session policy of every example customer, with
-// its sessions and run-time ROV, passes bird -p; all customers together in one
-// bird.conf too (no name clashes).
+// its sessions and run-time ROV, passes bird -p with the shared export file included
+// before it, as the README tells operators to load them; all customers together in
+// one bird.conf too (no name clashes). Without the shared file bird -p refuses a
+// customer's file: its export filters name the shared sets.
 func TestBirdParsesPolicies(t *testing.T) {
 	bird := peer.Require(t, "bird")
 	docs, _ := exampleDocs(t, noOriginBinding)
-	var all strings.Builder
-	all.WriteString(birdHeader)
+	dir := t.TempDir()
+	shared := filepath.Join(dir, "_export", "bird.conf")
+	os.MkdirAll(filepath.Dir(shared), 0o755)
+	if err := os.WriteFile(shared, []byte(exportText(t, "bird", docs)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	include := func(path string) string { return fmt.Sprintf("include %q;\n", path) }
+	all := birdHeader + include(shared)
 	for name, ds := range docs {
 		out, err := RenderPolicy("bird", ds, Options{})
 		if err != nil {
@@ -59,19 +68,34 @@ func TestBirdParsesPolicies(t *testing.T) {
 		if os.Getenv("BGPFILTER_SHOW") != "" {
 			t.Logf("%s:\n%s", name, out.Text)
 		}
-		birdParse(t, bird, birdHeader+string(out.Text))
-		all.Write(out.Text)
+		path := filepath.Join(dir, name, "bird.conf")
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, out.Text, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		birdParse(t, bird, birdHeader+include(shared)+include(path))
+		alone := filepath.Join(dir, name+"-alone.conf")
+		os.WriteFile(alone, []byte(birdHeader+include(path)), 0o644)
+		// BIRD names the line, not the symbol: it must be the line that matches the
+		// shared set.
+		b, err := exec.Command(bird, "-p", "-c", alone).CombinedOutput()
+		var line int
+		fmt.Sscanf(strings.TrimPrefix(string(b), "bird: "+path+":"), "%d", &line)
+		lines := strings.Split(string(out.Text), "\n")
+		if err == nil || !strings.Contains(string(b), "CF_SYM_UNDEFINED") || line < 1 || line > len(lines) || !strings.Contains(lines[line-1], policy.ExportSetName(4)) {
+			t.Errorf("%s: bird -p without the shared export file: %v %s (want an undefined symbol on the line naming %s)", name, err, b, policy.ExportSetName(4))
+		}
+		all += include(path)
 	}
-	birdParse(t, bird, all.String())
+	birdParse(t, bird, all)
 }
 
-// TestFRRLoadsPolicies: the FRR session policy of every example customer passes
-// vtysh -C, and all of them together load into a running FRR 8.4 bgpd (with the rpki
-// module) without a config error; every route-map is there with its entries.
+// TestFRRLoadsPolicies: the FRR session policy of every example customer, after the
+// shared export file, passes vtysh -C.
 func TestFRRLoadsPolicies(t *testing.T) {
 	vtysh := peer.Require(t, "vtysh")
 	docs, _ := exampleDocs(t, noOriginBinding)
-	var all strings.Builder
+	shared := exportText(t, "frr", docs)
 	for name, ds := range docs {
 		out, err := RenderPolicy("frr", ds, Options{})
 		if err != nil {
@@ -81,21 +105,22 @@ func TestFRRLoadsPolicies(t *testing.T) {
 			t.Logf("%s:\n%s", name, out.Text)
 		}
 		path := filepath.Join(t.TempDir(), "frr.conf")
-		os.WriteFile(path, out.Text, 0o644)
+		os.WriteFile(path, []byte(shared+string(out.Text)), 0o644)
 		if b, err := exec.Command(vtysh, "-C", "-f", path).CombinedOutput(); err != nil {
 			t.Errorf("vtysh -C %s: %v\n%s", name, err, b)
 		}
-		all.Write(out.Text)
 	}
-	_ = all
 }
 
-// TestPolicyGoldens: the Junos and IOS-XR session policies of the example customers
-// are golden files a reviewer reads (testdata/golden/policy_*); no Junos or IOS-XR
-// parser checks them, TestPolicyStructure checks their structure.
+// TestPolicyGoldens: the session policies of the example customers and the shared
+// export file are golden files a reviewer reads (testdata/golden/policy_*; made with
+// go test ./render -run TestPolicyGoldens -update); no Junos or IOS-XR parser checks
+// them, TestPolicyStructure checks their structure (BIRD's and FRR's are checked by
+// bird -p and vtysh -C above).
 func TestPolicyGoldens(t *testing.T) {
 	docs, _ := exampleDocs(t, noOriginBinding)
 	for _, v := range PolicyVendors {
+		checkGolden(t, "policy_"+v+"_export.golden", []byte(exportText(t, v, docs)))
 		for _, name := range []string{"cust_one", "transit_cust", "peer_two"} {
 			out, err := RenderPolicy(v, docs[name], Options{})
 			if err != nil {

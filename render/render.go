@@ -77,10 +77,6 @@ type Options struct {
 	// (DIR/<vendor>/*.tmpl); each file and each {{define}} in it replaces the built-in
 	// template of the same name. The directory must exist.
 	TemplateDir string
-	// Shared, when set, renders prefix sets that several documents of a job share
-	// once (see SharedCache).
-	Shared *SharedCache
-
 	// noCompile: every entry through text/template (the differential tests).
 	noCompile bool
 }
@@ -90,7 +86,6 @@ type Renderer struct {
 	format string
 	f      format
 	t      *template.Template
-	cache  *SharedCache
 	// builtinOnly: no template was overridden, so compiled entry templates
 	// (entries.go) are shared with every other such Renderer of the process.
 	builtinOnly bool
@@ -120,9 +115,9 @@ func New(formatName string, opt Options) (*Renderer, error) {
 			return nil, err
 		}
 	}
-	r := &Renderer{format: formatName, f: f, t: t, cache: opt.Shared,
+	r := &Renderer{format: formatName, f: f, t: t,
 		builtinOnly: opt.TemplateDir == "" && opt.TemplateFile == "", noCompile: opt.noCompile}
-	t.Funcs(template.FuncMap{"shared": r.shared, "entries": r.entries})
+	t.Funcs(template.FuncMap{"entries": r.entries})
 	if opt.TemplateFile != "" {
 		b, err := os.ReadFile(opt.TemplateFile)
 		if err != nil {
@@ -313,8 +308,6 @@ func funcMap() template.FuncMap {
 	m["json"] = jsonValue
 	m["jsonEntry"] = jsonEntry
 	rsFuncs(m)
-	// shared is bound per Renderer (Renderer.shared); this one lets templates parse.
-	m["shared"] = func(string, *PrefixData) (string, error) { return "", errors.New("shared: no renderer") }
 	m["entries"] = func(string, *PrefixData) (string, error) { return "", errors.New("entries: no renderer") }
 	m["maxLen"] = func(v6 bool) int {
 		if v6 {

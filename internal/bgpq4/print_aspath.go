@@ -3,6 +3,7 @@ package bgpq4
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 
 	"github.com/bgpfilter/bgpfilter/prefixset"
@@ -115,19 +116,15 @@ func maskAddr(pf netip.Prefix, inverse bool) netip.Addr {
 
 func u(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
 
-// splitPeer removes the peer ASN (-f/-G/-H argument) from the list and reports
-// whether it was a member.
+// splitPeer removes the peer ASN (-f/-G/-H argument) from the list (sorted, see
+// asnSet) and reports whether it was a member; the list itself when it was not.
 func (p *printer) splitPeer() ([]uint32, bool) {
-	out := make([]uint32, 0, len(p.asns))
-	found := false
-	for _, a := range p.asns {
-		if a == p.c.asnumber {
-			found = true
-			continue
-		}
-		out = append(out, a)
+	i, found := slices.BinarySearch(p.asns, p.c.asnumber)
+	if !found {
+		return p.asns, false
 	}
-	return out, found
+	out := make([]uint32, 0, len(p.asns)-1)
+	return append(append(out, p.asns[:i]...), p.asns[i+1:]...), true
 }
 
 // groups calls f for each line of at most width ASNs (0 = unlimited) with the line
@@ -151,14 +148,27 @@ func groups(asns []uint32, width int, f func(line []uint32)) {
 // of at most c.width origins.
 func (p *printer) pathLines(peerLine, head, sep, tail string) (lines []string, found bool) {
 	rest, found := p.splitPeer()
+	n := len(rest)
+	if w := p.c.width; w > 0 {
+		n = (len(rest) + w - 1) / w
+	}
+	lines = make([]string, 0, min(n, len(rest))+1)
 	if found {
 		lines = append(lines, peerLine)
 	}
-	var b []byte // one allocation per line: the 12k lines of a large set add up
+	// Every line into one buffer, cut into strings afterwards: the 12k lines of a large
+	// set cost two allocations, not one each.
+	var b []byte
+	var ends []int
 	groups(rest, p.c.width, func(g []uint32) {
-		b = append(appendJoin(append(b[:0], head...), g, sep), tail...)
-		lines = append(lines, string(b))
+		b = append(appendJoin(append(b, head...), g, sep), tail...)
+		ends = append(ends, len(b))
 	})
+	all, start := string(b), 0
+	for _, e := range ends {
+		lines = append(lines, all[start:e])
+		start = e
+	}
 	return lines, found
 }
 

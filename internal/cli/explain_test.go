@@ -52,7 +52,7 @@ func TestExplainCommand(t *testing.T) {
 		{"export", []string{"explain", "--config", cfg, "--export", "peer_two", "203.0.113.0/24"}, 0,
 			[]string{"accept\n", "peer_two_OUT_V4", "entry:    203.0.113.0/24 exact"}, nil},
 		{"export reject", []string{"explain", "--config", cfg, "--export", "peer_two", "8.8.8.0/24", "64496"}, 0,
-			[]string{"reject\n", "rule:     prefix", "peer_two_OUT_PFX_V4"}, nil},
+			[]string{"reject\n", "rule:     prefix", "BGPFILTER_EXPORT_V4"}, nil},
 		{"unknown customer", []string{"explain", "--config", cfg, "nobody", "198.51.100.0/24", "64497"}, 1,
 			nil, []string{`no customer "nobody"`, "cust_one, transit_cust, peer_two"}},
 		{"bad prefix", []string{"explain", "--config", cfg, "cust_one", "198.51.100.1/24", "64497"}, 1, nil, []string{"host bits"}},

@@ -89,7 +89,7 @@ func TestGenerateIRRServerDiesMidRun(t *testing.T) {
 			want = append(want, fmt.Sprintf("c%d/%s", k, f))
 		}
 	}
-	want = append(want, "summary.json")
+	want = append(want, "summary.json", "_export/bird.conf", "_export/frr.conf", "_export/state.json")
 	slices.Sort(names)
 	slices.Sort(want)
 	if !slices.Equal(names, want) {
@@ -118,15 +118,22 @@ func TestGenerateIRRServerDiesMidRun(t *testing.T) {
 			}
 		}
 	}
-	// The written customers' export policies still announce the unavailable ones'
-	// previous prefixes.
-	for k := 4; k <= n; k++ {
-		old := fmt.Sprintf("198.51.100.%d/28", 16*k)
-		for _, f := range []string{"c1/frr.conf", "c1/bird.conf"} {
+	// The shared export set still announces the unavailable ones' previous prefixes
+	// (and not their new ones, which nobody has checked), and the written ones' new
+	// prefixes.
+	for k := 1; k <= n; k++ {
+		old, add := fmt.Sprintf("198.51.100.%d/28", 16*k), fmt.Sprintf("203.0.113.%d/28", 16*k)
+		for _, f := range []string{"_export/frr.conf", "_export/bird.conf"} {
 			if !strings.Contains(after[f], old) {
-				t.Errorf("%s (rewritten) lost unavailable c%d's previous %s from its export policy", f, k, old)
+				t.Errorf("%s lost c%d's previous %s", f, k, old)
+			}
+			if strings.Contains(after[f], add) != (k < 4) {
+				t.Errorf("%s: c%d's new %s announced: %v, want %v", f, k, add, !(k < 4), k < 4)
 			}
 		}
+	}
+	if e := s.Export; e.Status != "ok" || e.ExitCode != 0 || !slices.Equal(e.PreviousFilters, []string{"c4", "c5", "c6"}) || e.Added["ipv4"] != 3 || e.Removed["ipv4"] != 0 {
+		t.Errorf("export: %+v; want ok, c4-c6 announced with their previous filters, 3 added", e)
 	}
 	if q := srv.Queries(); !slices.Contains(q, die) {
 		t.Errorf("the server never saw the query it dies on: %q", q)
@@ -188,8 +195,8 @@ func TestGenerateEmptiedASSetRefused(t *testing.T) {
 			t.Errorf("%s changed although the shrink guard refused cust_a's new filter", f)
 		}
 	}
-	if !strings.Contains(after["cust_b/frr.conf"], "2001:db8:1f4::/48") {
-		t.Error("cust_b's export lost cust_a's previous prefixes")
+	if !strings.Contains(after["_export/frr.conf"], "2001:db8:1f4::/48") || s.Export.Status != "unchanged" || !slices.Equal(s.Export.PreviousFilters, []string{"cust_a"}) {
+		t.Errorf("the export set lost cust_a's previous prefixes: %+v", s.Export)
 	}
 
 	if code, errs = gen("--force"); code != 0 {

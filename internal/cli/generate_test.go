@@ -35,6 +35,17 @@ type genSummary struct {
 	RPKI *struct {
 		AgeSeconds *int64 `json:"age_seconds"`
 	} `json:"rpki"`
+	Export struct {
+		Status          string         `json:"status"`
+		ExitCode        int            `json:"exit_code"`
+		Files           []string       `json:"files"`
+		Entries         map[string]int `json:"entries"`
+		Added           map[string]int `json:"added"`
+		Removed         map[string]int `json:"removed"`
+		PreviousFilters []string       `json:"previous_filters"`
+		Warnings        []string       `json:"warnings"`
+		Error           string         `json:"error"`
+	} `json:"export"`
 }
 
 func (s genSummary) customer(t *testing.T, name string) int {
@@ -132,17 +143,38 @@ func TestGenerate(t *testing.T) {
 	}
 	for _, f := range []string{"cust_a/bird.conf", "cust_a/frr.conf", "cust_b/bird.conf", "cust_b/frr.conf"} {
 		b, err := os.ReadFile(filepath.Join(out, f))
-		if err != nil || !strings.Contains(string(b), "IN_V4") {
+		if err != nil || !strings.Contains(string(b), "IN_V4") || !strings.Contains(string(b), "BGPFILTER_EXPORT_V4") {
 			t.Errorf("%s: %v %.200q", f, err, b)
 		}
+		// The export set is in the shared file only: no customer's file holds another
+		// customer's prefixes or the own ones.
+		for _, p := range []string{"203.0.113.0/24", map[byte]string{'a': "198.51.100.0/24", 'b': "192.0.2.144/28"}[f[5]]} {
+			if strings.Contains(string(b), p) {
+				t.Errorf("%s holds %s of the export set", f, p)
+			}
+		}
 	}
+	// The shared export set: self (203.0.113.0/24), cust_a's 10 and cust_b's one IPv4
+	// prefix, cust_b's IPv6 prefix, once per target.
+	if e := s.Export; e.Status != "ok" || e.ExitCode != 0 || e.Entries["ipv4"] != 12 || e.Added["ipv4"] != 12 || e.Entries["ipv6"] != 1 || len(e.Files) != 2 {
+		t.Errorf("first run, export: %+v", e)
+	}
+	for _, f := range []string{"bird.conf", "frr.conf"} {
+		b, _ := os.ReadFile(filepath.Join(out, "_export", f))
+		for _, p := range []string{"BGPFILTER_EXPORT_V4", "BGPFILTER_EXPORT_V6", "203.0.113.0/24", "198.51.100.0/24", "192.0.2.144/28", "2001:db8:1::/48"} {
+			if !strings.Contains(string(b), p) {
+				t.Errorf("_export/%s lacks %s", f, p)
+			}
+		}
+	}
+	sharedBefore, _ := os.ReadFile(filepath.Join(out, "_export", "frr.conf"))
 	before, _ := os.ReadFile(filepath.Join(out, "cust_a", "frr.conf"))
 
 	if code, _, errs = gen(); code != 0 {
 		t.Fatalf("second run: exit %d: %s", code, errs)
 	}
 	sb, _ = os.ReadFile(filepath.Join(out, "summary.json"))
-	if s = readGenSummary(t, sb); s.Customers[s.customer(t, "cust_a")].Status != "unchanged" {
+	if s = readGenSummary(t, sb); s.Customers[s.customer(t, "cust_a")].Status != "unchanged" || s.Export.Status != "unchanged" {
 		t.Errorf("second run: %s", sb)
 	}
 
@@ -162,6 +194,9 @@ func TestGenerate(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(filepath.Join(out, "cust_a", "frr.conf")); string(after) != string(before) {
 		t.Error("refused filter was replaced")
+	}
+	if after, _ := os.ReadFile(filepath.Join(out, "_export", "frr.conf")); s.Export.Status != "unchanged" || string(after) != string(sharedBefore) {
+		t.Errorf("shrink of cust_a: the export set changed (%+v); want cust_a's previous filter announced", s.Export)
 	}
 
 	// --dry-run --diff --force: the diff and summary on stdout, nothing written.
@@ -191,6 +226,10 @@ func TestGenerate(t *testing.T) {
 	s = readGenSummary(t, sb)
 	if a = s.Customers[s.customer(t, "cust_a")]; a.Status != "ok" || a.Entries["ipv4"] != 7 || a.Removed["ipv4"] != 3 || a.Added["ipv4"] != 0 {
 		t.Errorf("--force summary: %s", sb)
+	}
+	// 12 → 9 export entries is 25%: over the guard too, replaced by --force.
+	if e := s.Export; e.Status != "ok" || e.Entries["ipv4"] != 9 || e.Removed["ipv4"] != 3 || len(e.Warnings) == 0 || !strings.Contains(e.Warnings[len(e.Warnings)-1], "--force") {
+		t.Errorf("--force, export: %+v", e)
 	}
 	patch := peer.Require(t, "patch")
 	old := filepath.Join(dir, "old.conf")
@@ -245,10 +284,14 @@ func TestGenerateUnavailableCustomer(t *testing.T) {
 	if got, _ := os.ReadFile(filepath.Join(out, "cust_a", "bird.conf")); string(got) != string(keep) {
 		t.Error("the unavailable customer's file was replaced")
 	}
-	// cust_b's export policy still announces cust_a's previous filter (AS-SUB's
-	// 203.0.113.0/24), not a cone without it.
-	if got, _ := os.ReadFile(filepath.Join(out, "cust_b", "frr.conf")); !strings.Contains(string(got), "203.0.113.0/24") {
-		t.Errorf("cust_b's export lost the unavailable cust_a's prefixes:\n%s", got)
+	// The shared export set still announces cust_a's previous filter (AS-SUB's
+	// 203.0.113.0/24), not a cone without it, and cust_b's new prefix.
+	got, _ := os.ReadFile(filepath.Join(out, "_export", "frr.conf"))
+	if !strings.Contains(string(got), "203.0.113.0/24") || !strings.Contains(string(got), "198.51.100.128/25") {
+		t.Errorf("the export set lost the unavailable cust_a's prefixes or lacks cust_b's new one:\n%s", got)
+	}
+	if e := s.Export; e.Status != "ok" || e.ExitCode != 0 || len(e.PreviousFilters) != 1 || e.PreviousFilters[0] != "cust_a" {
+		t.Errorf("export: %+v; want ok, cust_a announced with its previous filter", e)
 	}
 }
 
