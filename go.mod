@@ -6,6 +6,7 @@ require (
 	github.com/Masterminds/sprig/v3 v3.3.0
 	github.com/google/go-cmp v0.7.0
 	github.com/kentik/patricia v1.2.1
+	github.com/klauspost/compress v1.18.0
 	github.com/netsampler/goflow2/v2 v2.2.6
 	github.com/prometheus/client_model v0.6.3
 	github.com/prometheus/common v0.72.0

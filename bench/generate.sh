@@ -13,8 +13,9 @@
 # bgpfilter: `generate --config C --out DIR --jobs JOBS` from the four RPSL dumps, into a
 # fresh DIR each run (every file is written). "cold" runs with an empty snapshot cache
 # (--cache-dir): it parses the 4 dumps and writes the snapshot; "warm" finds the snapshot.
-# Besides each customer's import lists the files hold the export policies (own space plus
-# every customer's filter) and the session rules; the summary and state files too.
+# Besides each customer's import lists the files hold its export policies and the session
+# rules; the export set they name (own space plus every customer's filter) is written once per
+# target, DIR/_export/<target>.conf; the summary and state files too.
 #
 # bgpq4 loop: for each customer and vendor an IPv4 and an IPv6 prefix list and an as-path
 # list, i.e. CUSTOMERS × 4 × 3 bgpq4 runs, each into its own file, JOBS customers at a time

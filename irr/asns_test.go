@@ -299,3 +299,26 @@ func BenchmarkSnapshotLargeSet(b *testing.B) {
 		}
 	})
 }
+
+// TestSortASNsRanges compares the radix sort with slices.Sort and Compact on random lists of
+// every size around the radix threshold, narrow and full-range values.
+func TestSortASNsRanges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{0, 1, 255, 256, 257, 1000, 5000} {
+		for _, span := range []uint32{10, 300, 70000, 1<<32 - 1} {
+			in := make([]routing.ASN, n)
+			for i := range in {
+				in[i] = routing.ASN(rng.Uint32() % span)
+				if span == 1<<32-1 && i%7 == 0 {
+					in[i] = routing.ASN(1<<32 - 1 - uint32(i%3))
+				}
+			}
+			want := slices.Clone(in)
+			slices.Sort(want)
+			want = slices.Compact(want)
+			if got := sortASNs(slices.Clone(in)); !slices.Equal(got, want) {
+				t.Fatalf("n %d span %d: sortASNs differs from slices.Sort", n, span)
+			}
+		}
+	}
+}

@@ -53,6 +53,7 @@ func BenchmarkLoadSynthetic(b *testing.B) {
 func benchLoad(b *testing.B, path string, size int64, opt LoadOptions) {
 	b.SetBytes(size)
 	b.ReportAllocs()
+	defer reportCPU(b, size, cpuTime())
 	for b.Loop() {
 		ix, rep, err := Load(context.Background(), []string{path}, opt)
 		if err != nil {
@@ -148,4 +149,11 @@ func writeSynthSnapshot(b *testing.B) string {
 		b.Fatal(err)
 	}
 	return snap
+}
+
+// reportCPU reports MB (of RPSL, size per iteration) per CPU-second since start.
+func reportCPU(b *testing.B, size int64, start float64) {
+	if cpu := cpuTime() - start; cpu > 0 && start > 0 {
+		b.ReportMetric(float64(size)*float64(b.N)/1e6/cpu, "MB/cpu-s")
+	}
 }

@@ -3,11 +3,13 @@ package irr
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/bgpfilter/bgpfilter/internal/peer"
 	"github.com/bgpfilter/bgpfilter/internal/synth"
 	"github.com/bgpfilter/bgpfilter/irr/rpsl"
 )
@@ -36,6 +38,7 @@ func fastVsSlow(t testing.TB, data []byte, defSource string) int {
 			t.Fatal(err)
 		}
 		if r, err := prepare(o, defSource); err == nil {
+			noteMultiOrigin(r, o)
 			ref = append(ref, r)
 		}
 	}
@@ -46,9 +49,8 @@ func fastVsSlow(t testing.TB, data []byte, defSource string) int {
 	for i, e := range c.ents {
 		want := ref[i]
 		if e.rec >= 0 {
-			got := &c.recs[e.rec]
-			if got.class != want.class || got.source != want.source || !bytes.Equal(got.text, want.text) {
-				t.Fatalf("object %d: record %s %s %q, want %s %s %q", i, got.class, got.source, got.text, want.class, want.source, want.text)
+			if got, want := recordString(&c.recs[e.rec]), recordString(want); got != want {
+				t.Fatalf("object %d: record\n%s\nwant\n%s", i, got, want)
 			}
 			continue
 		}
@@ -222,4 +224,89 @@ func TestParseFast(t *testing.T) {
 			t.Errorf("parseASNFast(%q) = %v", s, a)
 		}
 	}
+}
+
+// recordString renders every field of r, for comparisons.
+func recordString(r *record) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s %q %q asn=%v autnum=%v member-of=%q mnt-by=%q extra=%v", r.source, r.class, r.key, r.text, r.asn, r.isAutNum, r.memberOf, r.mnts, r.extra)
+	if r.route != nil {
+		fmt.Fprintf(&b, " route=%v", *r.route)
+	}
+	if r.set != nil {
+		fmt.Fprintf(&b, " set=%q %s %q %q", r.set.name, r.set.class, r.set.members, r.set.mbrsByRef)
+	}
+	if r.multi != nil {
+		fmt.Fprintf(&b, " multi=%v", *r.multi)
+	}
+	return b.String()
+}
+
+// TestStoredObjectMatchesScanner: storedObject builds the rpsl.Object the scanner
+// reads, field by field, from every object in stored form of the fixtures and the
+// first part of the RIPE as-set dump (and declines the others).
+func TestStoredObjectMatchesScanner(t *testing.T) {
+	inputs := [][]byte{[]byte(strings.Join(fastCases, "\n"))}
+	for _, p := range []string{"testdata/edge.db", multiDB} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, b)
+	}
+	lines := peer.GunzipLines(t, peer.SharedData(t, "irr/ripe.db.as-set.gz"))
+	inputs = append(inputs, []byte(strings.Join(lines[:min(len(lines), 60000)], "\n")+"\n"))
+	taken := 0
+	for _, in := range inputs {
+		taken += storedVsScanner(t, in)
+	}
+	if taken < 1300 { // the RIPE part has 1,358 as-sets
+		t.Errorf("storedObject took %d objects", taken)
+	}
+}
+
+// storedVsScanner checks storedObject at every object start of data against the
+// scanner and returns how many objects it took.
+func storedVsScanner(t *testing.T, data []byte) int {
+	t.Helper()
+	c := &chunk{}
+	sc := rpsl.NewChunkScanner(nil, "f", 0)
+	pos, line, taken := 0, 0, 0
+	for pos < len(data) {
+		if data[pos] == '\n' {
+			pos, line = pos+1, line+1
+			continue
+		}
+		o, n, end, lines, ok := c.storedObject(data[pos:], "f", line, nil)
+		sc.Reset(data[pos:], line)
+		want, err := sc.Next()
+		rest, l := sc.Rest()
+		if ok {
+			taken++
+			if err != nil {
+				t.Fatalf("line %d: storedObject took an object the scanner refuses: %v", line+1, err)
+			}
+			if got, w := objectString(&o), objectString(want); got != w {
+				t.Fatalf("line %d: storedObject\n%s\nscanner\n%s", line+1, got, w)
+			}
+			if end != len(data)-pos-len(rest) || line+lines != l || !bytes.Equal(data[pos:pos+n], want.AppendText(nil)) {
+				t.Fatalf("line %d: consumed %d bytes, %d lines, text %q; the scanner %d, %d, %q", line+1, end, lines, data[pos:pos+n], len(data)-pos-len(rest), l-line, want.AppendText(nil))
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		pos, line = len(data)-len(rest), l
+	}
+	return taken
+}
+
+// objectString renders every field of o.
+func objectString(o *rpsl.Object) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%q %q %s:%d\n", o.Class, o.Key, o.File, o.Line)
+	for _, a := range o.Attrs {
+		fmt.Fprintf(&b, "  %q %q %q %d\n", a.Name, a.Value, a.Raw, a.Line)
+	}
+	return b.String()
 }

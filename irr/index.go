@@ -174,20 +174,31 @@ func prepare(o *rpsl.Object, defaultSource string) (*record, error) {
 // prepareInto is prepare into *r, with the object text appended to text (so that a
 // batch of records shares one buffer); it returns the extended buffer.
 func prepareInto(r *record, o *rpsl.Object, defaultSource string, text []byte) ([]byte, error) {
+	if err := prepareRecord(r, o, defaultSource); err != nil {
+		return text, err
+	}
+	start := len(text)
+	text = o.AppendText(text)
+	r.text = text[start:len(text):len(text)]
+	return text, nil
+}
+
+// prepareRecord is prepare into *r, without the text.
+func prepareRecord(r *record, o *rpsl.Object, defaultSource string) error {
 	bad := func(format string, args ...any) error {
 		return &ObjectError{File: o.File, Line: o.Line, Msg: fmt.Sprintf("%s %s: ", o.Class, truncKey(o.Key)) + fmt.Sprintf(format, args...)}
 	}
 	src := o.Source()
 	switch n := o.Count("source"); {
 	case n > 1:
-		return text, bad("multiple source attributes")
+		return bad("multiple source attributes")
 	case n == 0 && defaultSource == "":
-		return text, bad("no source attribute")
+		return bad("no source attribute")
 	case n == 0:
 		src = strings.ToUpper(defaultSource)
 	}
 	if !validSourceName(src) {
-		return text, bad("invalid source %q", src)
+		return bad("invalid source %q", src)
 	}
 	*r = record{source: src, class: o.Class}
 	if o.Class != "route" && o.Class != "route6" {
@@ -200,7 +211,7 @@ func prepareInto(r *record, o *rpsl.Object, defaultSource string, text []byte) (
 		// RFC 2622 §5 names only: no control characters or escapes (names reach
 		// terminals and configs), no "::" (it would read as SOURCE::NAME).
 		if !validSetName(o.Class, r.key) {
-			return text, bad("invalid set name (RFC 2622: components of letters, digits, _ and -, or AS numbers, separated by ':', one starting with %s)", map[string]string{"as-set": "AS-", "route-set": "RS-"}[o.Class])
+			return bad("invalid set name (RFC 2622: components of letters, digits, _ and -, or AS numbers, separated by ':', one starting with %s)", map[string]string{"as-set": "AS-", "route-set": "RS-"}[o.Class])
 		}
 		s := &rpslSet{name: strings.Clone(strings.TrimSpace(o.Key)), class: o.Class}
 		for _, a := range o.Attrs {
@@ -219,28 +230,28 @@ func prepareInto(r *record, o *rpsl.Object, defaultSource string, text []byte) (
 	case "aut-num":
 		asn, err := parseRPSLASN(strings.TrimSpace(o.Key))
 		if err != nil {
-			return text, bad("invalid AS number")
+			return bad("invalid AS number")
 		}
 		r.asn, r.isAutNum, r.key = asn, true, asn.String()
 	case "route", "route6":
 		p, err := parseRPSLPrefix(strings.TrimSpace(o.Key))
 		if err != nil || p.Masked() != p {
-			return text, bad("invalid prefix")
+			return bad("invalid prefix")
 		}
 		if (o.Class == "route") != p.Addr().Is4() {
-			return text, bad("address family does not match the class")
+			return bad("address family does not match the class")
 		}
 		// Several origin lines (the DN42 schema allows them) index the object under
 		// each origin: skipping it would silently drop the prefix. Load counts them
 		// (LoadReport.MultiOrigin) and refuses them with Strict.
 		origins := o.GetAll("origin")
 		if len(origins) == 0 {
-			return text, bad("no origin attribute")
+			return bad("no origin attribute")
 		}
 		for i, v := range origins {
 			asn, err := parseRPSLASN(strings.TrimSpace(v))
 			if err != nil {
-				return text, bad("invalid origin %q", truncKey(v))
+				return bad("invalid origin %q", truncKey(v))
 			}
 			if i == 0 {
 				r.rk = routeKey{p: toKey(p), origin: asn}
@@ -251,7 +262,7 @@ func prepareInto(r *record, o *rpsl.Object, defaultSource string, text []byte) (
 		r.route = &r.rk
 	}
 	if r.key == "" && r.route == nil {
-		return text, bad("empty primary key")
+		return bad("empty primary key")
 	}
 	if r.isAutNum || r.route != nil {
 		for _, v := range o.GetAll("member-of") {
@@ -267,10 +278,7 @@ func prepareInto(r *record, o *rpsl.Object, defaultSource string, text []byte) (
 			}
 		}
 	}
-	start := len(text)
-	text = o.AppendText(text)
-	r.text = text[start:len(text):len(text)]
-	return text, nil
+	return nil
 }
 
 // normalizeMember puts a set member in the form IRRd stores it: ASNs and set names in

@@ -2,8 +2,11 @@ package irr
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -79,6 +82,23 @@ func FuzzParallelLoad(f *testing.F) {
 		f.Add(b, uint16(50), false)
 	}
 	f.Add([]byte("route: 192.0.2.0/24\norigin: AS64496\n\n\n\r\n \nroute: 192.0.2.0/24\n+\norigin: AS1\n% c\n\n#x\n\n\x1f\x8b\n"), uint16(3), true)
+	// gzip streams, whole, cut short and with a flipped byte: the parallel load
+	// inflates with klauspost/compress, the serial one with compress/gzip, and both
+	// must fail alike.
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	edge, err := os.ReadFile("testdata/edge.db")
+	if err != nil {
+		f.Fatal(err)
+	}
+	zw.Write(edge)
+	zw.Close()
+	whole := gz.Bytes()
+	flipped := bytes.Clone(whole)
+	flipped[len(flipped)/2] ^= 0x40
+	for _, b := range [][]byte{whole, whole[:len(whole)/2], whole[:len(whole)-4], flipped} {
+		f.Add(b, uint16(100), false)
+	}
 	path := filepath.Join(f.TempDir(), "f.db") // one file per worker process, rewritten
 	f.Fuzz(func(t *testing.T, data []byte, chunk uint16, strict bool) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
@@ -86,4 +106,28 @@ func FuzzParallelLoad(f *testing.F) {
 		}
 		loadBoth(t, []string{path}, LoadOptions{Strict: strict, DefaultSource: "FUZZ"}, int(chunk%512)+1)
 	})
+}
+
+// TestTruncatedGzipFails: a gzip dump cut short (a download that broke off) is an
+// error in both loads, after the objects before the cut: the parallel load took the
+// inflater's io.ErrUnexpectedEOF for the end of the input and loaded such a dump
+// without a word.
+func TestTruncatedGzipFails(t *testing.T) {
+	sets := peer.SharedData(t, "irr/ripe.db.as-set.gz")
+	whole, err := os.ReadFile(sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "cut.db.gz")
+	if err := os.WriteFile(path, whole[:len(whole)/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, serial := range []bool{false, true} {
+		_, rep, err := Load(context.Background(), []string{path}, LoadOptions{serial: serial})
+		if !errors.Is(err, io.ErrUnexpectedEOF) || rep.Objects["as-set"] < 1000 {
+			t.Errorf("serial %v: %d as-sets, error %v; want the objects before the cut and io.ErrUnexpectedEOF", serial, rep.Objects["as-set"], err)
+		}
+	}
+	loadBoth(t, []string{path}, LoadOptions{}, 0)
+	loadBoth(t, []string{path}, LoadOptions{}, 64<<10)
 }

@@ -127,6 +127,7 @@ func BenchmarkLoadRIPE(b *testing.B) {
 	b.SetBytes(size) // uncompressed RPSL bytes
 	b.ResetTimer()
 	b.ReportAllocs()
+	defer reportCPU(b, size, cpuTime())
 	for i := 0; i < b.N; i++ {
 		if _, _, err := Load(context.Background(), paths, LoadOptions{}); err != nil {
 			b.Fatal(err)

@@ -2,7 +2,6 @@ package irr
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"encoding/binary"
 	"errors"
@@ -78,19 +77,18 @@ const (
 	refSize   = 12
 )
 
+// snapWriter appends the varint-coded fields of a snapshot section to b.
 type snapWriter struct {
-	w   *bytes.Buffer
-	buf []byte
+	b []byte
 }
 
 func (w *snapWriter) uint(v uint64) {
-	w.buf = binary.AppendUvarint(w.buf[:0], v)
-	w.w.Write(w.buf)
+	w.b = binary.AppendUvarint(w.b, v)
 }
 
 func (w *snapWriter) str(s string) {
 	w.uint(uint64(len(s)))
-	w.w.WriteString(s)
+	w.b = append(w.b, s...)
 }
 
 func (w *snapWriter) strs(l []string) {
@@ -156,22 +154,18 @@ type keyRef struct {
 }
 
 // strTable builds a string table section: count, count+1 record offsets, records.
+// The records are appended after room for the header, which is filled in last.
 func strTable(keys []string, val func(w *snapWriter, i int)) []byte {
-	w := &snapWriter{w: new(bytes.Buffer)}
-	recs := make([]uint32, 0, len(keys)+1)
 	base := 4 + 4*(len(keys)+1)
+	w := &snapWriter{b: make([]byte, base, base+24*len(keys))}
+	binary.LittleEndian.PutUint32(w.b, uint32(len(keys)))
 	for i, k := range keys {
-		recs = append(recs, uint32(base+w.w.Len()))
+		binary.LittleEndian.PutUint32(w.b[4+4*i:], uint32(len(w.b)))
 		w.str(k)
 		val(w, i)
 	}
-	recs = append(recs, uint32(base+w.w.Len()))
-	out := make([]byte, 0, base+w.w.Len())
-	out = binary.LittleEndian.AppendUint32(out, uint32(len(keys)))
-	for _, r := range recs {
-		out = binary.LittleEndian.AppendUint32(out, r)
-	}
-	return append(out, w.w.Bytes()...)
+	binary.LittleEndian.PutUint32(w.b[4+4*len(keys):], uint32(len(w.b)))
+	return w.b
 }
 
 // WriteSnapshot writes the whole index (every source, not only the default ones) to w.
@@ -191,7 +185,7 @@ func (ix *Index) WriteSnapshot(w io.Writer) error {
 		size += len(b)
 		return off, len(b)
 	}
-	hw := &snapWriter{w: new(bytes.Buffer)}
+	hw := &snapWriter{}
 	names := sortedKeys(ix.srcs)
 	sort.Slice(names, func(i, j int) bool { return ix.srcs[names[i]].idx < ix.srcs[names[j]].idx })
 	type srcHead struct {
@@ -255,7 +249,7 @@ func (ix *Index) WriteSnapshot(w io.Writer) error {
 			hw.uint(uint64(s[1]))
 		}
 	}
-	head := hw.w.Bytes()
+	head := hw.b
 	bw := bufio.NewWriterSize(w, 1<<20)
 	bw.WriteString(SnapshotMagic)
 	bw.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(head))))

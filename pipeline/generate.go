@@ -370,6 +370,9 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 	// neither there nor written keeps its previous files.
 	var missing map[string]error
 	sum.Export, missing = j.export(ctx, cfg, in, results)
+	if e := sum.Export; j.Bar == nil && e.Status != "none" {
+		log.Info("export set", "status", e.Status, "ipv4", e.Entries["ipv4"], "ipv6", e.Entries["ipv6"], "targets", len(e.Targets))
+	}
 	for i := range results {
 		if results[i].err != nil {
 			continue

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bgpfilter/bgpfilter/config"
 	"github.com/bgpfilter/bgpfilter/internal/peer"
 	"github.com/bgpfilter/bgpfilter/policy"
 	"github.com/bgpfilter/bgpfilter/routing"
@@ -316,27 +315,6 @@ func TestLiveExaBGPPolicies(t *testing.T) {
 	rtr := ns.StartStayRTR(t, vrps)
 
 	var y strings.Builder
-	fmt.Fprintf(&y, `local_as: %d
-router_id: 198.18.0.1
-irr: [%q, %q, %q]
-sources: [TEST, RIPE-NONAUTH]
-rpki: %q
-rtr_cache: %s
-self: {prefixes: [192.0.2.0/24, 2001:db8::/32]}
-defaults:
-  prefix_length: {ipv4: [8, 24], ipv6: [16, 48]}
-  max_as_path_length: 32
-  rpki_policy: drop-invalid
-  peerlock: default
-  bogons:
-    asns: true
-    prefixes: true
-    except_asns: [64496-64511, 65536-65551]
-    except_prefixes: [192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32]
-  max_prefix: {action: teardown}
-customers:
-`, exaLocalAS, filepath.Join(root, "render/testdata/livex.db"), peer.SharedData(t, "irr/ripe-nonauth.db.route.gz"),
-		peer.SharedData(t, "irr/ripe-nonauth.db.route6.gz"), vrps, rtr)
 	for _, c := range exaCustomers {
 		fmt.Fprintf(&y, "  - name: %s\n    asn: %s\n", c.name, c.asn)
 		if c.asSet != "" {
@@ -347,21 +325,16 @@ customers:
 		}
 		fmt.Fprintf(&y, "    max_prefix: {ipv4: 2000, ipv6: 2000}\n    sessions: [{address: %s}, {address: %s}]\n", c.addr(false), c.addr(true))
 	}
-	cfgPath := filepath.Join(dir, "bgpfilter.yml")
-	if err := os.WriteFile(cfgPath, []byte(y.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, y.String())
-	}
-	docs, table := buildSessions(t, cfg)
+	head := fmt.Sprintf("local_as: %d\nrouter_id: 198.18.0.1\nirr: [%q, %q, %q]\nsources: [TEST, RIPE-NONAUTH]\nrpki: %q\nrtr_cache: %s\nself: {prefixes: [192.0.2.0/24, 2001:db8::/32]}\n",
+		exaLocalAS, filepath.Join(root, "render/testdata/livex.db"), peer.SharedData(t, "irr/ripe-nonauth.db.route.gz"),
+		peer.SharedData(t, "irr/ripe-nonauth.db.route6.gz"), vrps, rtr)
+	docs, table := liveSessions(t, dir, head, 24, y.String())
 
 	bport := peer.FreePort(t)
 	var birdConf, frrConf strings.Builder
 	// The shared export file first (BIRD includes it, FRR reads it first), then every
 	// customer's policies, import and export.
-	fmt.Fprintf(&birdConf, "log \"%s/bird.log\" all;\nrouter id 198.18.0.2;\nprotocol device {}\ninclude %q;\n", dir, liveExportFile(t, dir, "bird", docs))
+	birdConf.WriteString(liveBIRDHead(t, dir, docs))
 	frrConf.WriteString(liveExport(t, "frr", docs))
 	for _, c := range exaCustomers {
 		d := docs[c.name]
@@ -397,12 +370,7 @@ customers:
 		}
 		frrConf.WriteString(text)
 	}
-	// The rpki block is global in FRR: each customer's file carries it, once is enough.
-	frrText := frrConf.String()
-	if i := strings.Index(frrText, "rpki\n rpki cache "); i >= 0 {
-		block := frrText[i : i+strings.Index(frrText[i:], "exit\n")+len("exit\n")]
-		frrText = frrText[:i+len(block)] + strings.ReplaceAll(frrText[i+len(block):], block, "")
-	}
+	frrText := frrOneRPKI(frrConf.String())
 	t.Logf("configs: BIRD %d lines, FRR %d lines", strings.Count(birdConf.String(), "\n"), strings.Count(frrText, "\n"))
 	b := ns.StartBIRD(t, dir, birdConf.String())
 	f := ns.StartFRR(t, t.TempDir(), peer.FRRConfig{Policy: frrText, Modules: []string{"rpki"}})

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bgpfilter/bgpfilter/config"
 	"github.com/bgpfilter/bgpfilter/internal/peer"
 	"github.com/bgpfilter/bgpfilter/policy"
 	"github.com/bgpfilter/bgpfilter/routing"
@@ -209,27 +208,6 @@ func TestLivePolicies(t *testing.T) {
 	// The config, as an operator writes it.
 	gports := map[string]int{}
 	var y strings.Builder
-	fmt.Fprintf(&y, `local_as: %d
-router_id: 192.0.2.1
-irr: [%q, %q, %q]
-sources: [TEST, RIPE, RIPE-NONAUTH]
-rpki: %q
-rtr_cache: %s
-self: {prefixes: [192.0.2.0/24]}
-defaults:
-  prefix_length: {ipv4: [8, 26], ipv6: [16, 48]}
-  max_as_path_length: 32
-  rpki_policy: drop-invalid
-  peerlock: default
-  bogons:
-    asns: true
-    prefixes: true
-    except_asns: [64496-64511, 65536-65551]
-    except_prefixes: [192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32]
-  max_prefix: {action: teardown}
-customers:
-`, liveAS, filepath.Join(root, "render/testdata/live.db"), peer.SharedData(t, "irr/ripe.db.as-set.gz"),
-		peer.SharedData(t, "irr/ripe-nonauth.db.route.gz"), vrps, rtr)
 	for _, c := range liveCustomers {
 		gports[c.name] = peer.FreePort(t)
 		fmt.Fprintf(&y, "  - name: %s\n    asn: %s\n", c.name, c.asn)
@@ -241,19 +219,14 @@ customers:
 			y.WriteString("    origin_binding: true\n")
 		}
 	}
-	cfgPath := filepath.Join(dir, "bgpfilter.yml")
-	if err := os.WriteFile(cfgPath, []byte(y.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, y.String())
-	}
-	docs, table := buildSessions(t, cfg)
+	head := fmt.Sprintf("local_as: %d\nrouter_id: 192.0.2.1\nirr: [%q, %q, %q]\nsources: [TEST, RIPE, RIPE-NONAUTH]\nrpki: %q\nrtr_cache: %s\nself: {prefixes: [192.0.2.0/24]}\n",
+		liveAS, filepath.Join(root, "render/testdata/live.db"), peer.SharedData(t, "irr/ripe.db.as-set.gz"),
+		peer.SharedData(t, "irr/ripe-nonauth.db.route.gz"), vrps, rtr)
+	docs, table := liveSessions(t, dir, head, 26, y.String())
 	var birdConf, frrConf strings.Builder
 	// The shared export file first, as generate writes it and the README loads it:
 	// BIRD includes it, FRR reads it before the customers' files.
-	fmt.Fprintf(&birdConf, "log \"%s/bird.log\" all;\nrouter id 198.18.0.2;\nprotocol device {}\ninclude %q;\n", dir, liveExportFile(t, dir, "bird", docs))
+	birdConf.WriteString(liveBIRDHead(t, dir, docs))
 	frrConf.WriteString(liveExport(t, "frr", docs))
 	bport := peer.FreePort(t)
 	for _, c := range liveCustomers {
@@ -280,12 +253,7 @@ customers:
 		}
 	}
 
-	// The rpki block is global in FRR: each customer's file carries it, once is enough.
-	frrText := frrConf.String()
-	if i := strings.Index(frrText, "rpki\n rpki cache "); i >= 0 {
-		block := frrText[i : i+strings.Index(frrText[i:], "exit\n")+len("exit\n")]
-		frrText = frrText[:i+len(block)] + strings.ReplaceAll(frrText[i+len(block):], block, "")
-	}
+	frrText := frrOneRPKI(frrConf.String())
 	b := peer.StartBIRD(t, dir, birdConf.String())
 	f := peer.StartFRR(t, t.TempDir(), peer.FRRConfig{Listen: liveFRR, Policy: frrText, Modules: []string{"rpki"}})
 	peer.Eventually(t, "BIRD up", 20*time.Second, b.Up, b.Daemon)

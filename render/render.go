@@ -309,6 +309,7 @@ func funcMap() template.FuncMap {
 	m["jsonEntry"] = jsonEntry
 	rsFuncs(m)
 	m["entries"] = func(string, *PrefixData) (string, error) { return "", errors.New("entries: no renderer") }
+	m["longestMatch"] = longestMatch // junos_lpm.go
 	m["maxLen"] = func(v6 bool) int {
 		if v6 {
 			return 128
