@@ -457,6 +457,89 @@ func TestJunosLongestMatchPolicy(t *testing.T) {
 	lpmMustShadow(t, wrong)
 }
 
+// TestJunosLongestMatchBinding: the same with origin binding (the example transit
+// customer's default), where each origin's entries are a route-filter-list of their
+// own (NAME_ASn, and NAME_NOORIGIN for entries without one) and every list gets its
+// own longest-match repair. Entries get one or two origins of the cone, or none;
+// routes come from a random origin of the cone.
+func TestJunosLongestMatchBinding(t *testing.T) {
+	docs, cfg := exampleDocs(t, nil)
+	_, table := buildSessions(t, cfg)
+	cases := lpmCases(t, 4, 30)
+	wrong, routes := 0, 0
+	for name, es := range cases {
+		s := spaceOf(es)
+		d := *docs["transit_cust"][0]
+		if s.base.Addr().Is6() {
+			d = *docs["transit_cust"][1]
+		}
+		if !d.Session.OriginBinding {
+			t.Fatal("the example transit customer has no origin binding")
+		}
+		cone := d.Origins.ASNs
+		rng := rand.New(rand.NewPCG(17, uint64(len(name))))
+		bound := make([]policy.Entry, len(es))
+		for i, e := range es {
+			switch rng.IntN(10) {
+			case 0:
+				e.Origins = nil
+			case 1:
+				e.Origins = []routing.ASN{cone[0], cone[len(cone)-1]}
+			default:
+				e.Origins = []routing.ASN{cone[rng.IntN(len(cone))]}
+			}
+			bound[i] = e
+		}
+		d.Session.RTRCache = netip.AddrPort{}
+		d.Prefixes.Entries = bound
+		out, err := RenderPolicy("junos", []*policy.Document{&d}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := readJunos(string(out.Text))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, p := range lpmRoutes(rng, s, es, 200) {
+			origin := cone[rng.IntN(len(cone))]
+			path := []routing.ASN{64501}
+			if origin != 64501 {
+				path = append(path, origin)
+			}
+			a := policy.Announcement{Prefix: p, Path: policy.Sequence(path...)}.WithROV(table)
+			dec, err := policy.Evaluate(&d, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			act, term, err := c.evaluate(d.Name, junosRoute{prefix: p, path: path, invalid: a.ROV.State == routing.Invalid})
+			if err != nil {
+				t.Fatal(err)
+			}
+			routes++
+			if dec.Accepted() != (act == "accept") {
+				t.Errorf("%s: %s from AS%d: Evaluate %s (%s), Junos %s by term %q", name, p, origin, dec.Action, dec.Reason, act, term)
+			}
+			if dec.Accepted() && strings.HasPrefix(term, "accept") {
+				var mine, none []policy.Entry // the raw lists of the origin's group and the unbound one
+				for _, e := range bound {
+					if len(e.Origins) == 0 {
+						none = append(none, e)
+					} else if slices.Contains(e.Origins, origin) {
+						mine = append(mine, e)
+					}
+				}
+				okMine, _ := matchRouteList(rawRouteList(mine), p)
+				okNone, _ := matchRouteList(rawRouteList(none), p)
+				if !okMine && !okNone {
+					wrong++
+				}
+			}
+		}
+	}
+	t.Logf("%d cases, %d routes", len(cases), routes)
+	lpmMustShadow(t, wrong)
+}
+
 // TestLongestMatchUnchanged: a set without nested covers comes back as the same
 // PrefixData (no copy), and a shadowed one leaves the input untouched.
 func TestLongestMatchUnchanged(t *testing.T) {
@@ -581,22 +664,91 @@ func rflLines(s string) []string {
 	return out
 }
 
-// BenchmarkLongestMatch: longestMatch over 100,000 random IPv6 entries in sorted order
-// (few of them nested), the cost every Junos route-filter rendering of such a set pays.
+// BenchmarkLongestMatch: longestMatch over 100,000 random sorted IPv6 entries, the
+// cost every Junos route-filter rendering of such a set pays: "nested" (lengths /32
+// to /48 under one /32, so many covers and shadowed prefixes) and "flat" (exact
+// /48s, no cover: the common case, where the set comes back as it was).
 func BenchmarkLongestMatch(b *testing.B) {
-	rng := rand.New(rand.NewPCG(3, 3))
-	var es []policy.Entry
-	for range 100000 {
-		p := lpmSpace6.randomUnder(rng, 32+rng.IntN(17))
-		es = append(es, policy.Entry{PrefixRange: routing.PrefixRange{Prefix: p, Min: p.Bits(), Max: min(128, p.Bits()+rng.IntN(3))}})
+	for _, shape := range []string{"nested", "flat"} {
+		b.Run(shape, func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(3, 3))
+			var es []policy.Entry
+			for range 100000 {
+				bits, extra := 48, 0
+				if shape == "nested" {
+					bits, extra = 32+rng.IntN(17), rng.IntN(3)
+				}
+				p := lpmSpace6.randomUnder(rng, bits)
+				es = append(es, policy.Entry{PrefixRange: routing.PrefixRange{Prefix: p, Min: p.Bits(), Max: p.Bits() + extra}})
+			}
+			es = sortEntries(es)
+			d := newPrefixData(&policy.PrefixFilter{Name: "A", Family: 6, Entries: es})
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if _, err := longestMatch(d); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(es)), "entries")
+			b.ReportMetric(float64(len(lpmGroups(es))), "shadowed")
+		})
 	}
-	es = sortEntries(es)
-	d := newPrefixData(&policy.PrefixFilter{Name: "A", Family: 6, Entries: es})
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		if _, err := longestMatch(d); err != nil {
-			b.Fatal(err)
+}
+
+// TestJunosLongestMatchExport: the shared export set merges the customers' filters
+// without aggregating them, so one customer's range next to another's more-specific
+// is the shadowed shape with no aggregation at all. The Junos export file
+// (RenderExport), read back, accepts exactly the merged set's routes, for the hand-made
+// and aggregated cases split between two customers.
+func TestJunosLongestMatchExport(t *testing.T) {
+	cases := lpmCases(t, 3, 40)
+	cases["customers"] = []policy.Entry{
+		{PrefixRange: routing.PrefixRange{Prefix: netip.MustParsePrefix("203.0.113.0/24"), Min: 24, Max: 26}},
+		{PrefixRange: routing.PrefixRange{Prefix: netip.MustParsePrefix("203.0.113.0/25"), Min: 25, Max: 25}},
+	}
+	wrong := 0
+	for name, es := range cases {
+		fam := 4
+		if es[0].Prefix.Addr().Is6() {
+			fam = 6
+		}
+		var a, b []policy.Entry
+		for i, e := range es {
+			if i%2 == 0 {
+				a = append(a, e)
+			} else {
+				b = append(b, e)
+			}
+		}
+		docs := []*policy.Document{
+			{Customer: "a", Family: fam, Direction: policy.Import, Prefixes: policy.PrefixSet{Entries: a}},
+			{Customer: "b", Family: fam, Direction: policy.Import, Prefixes: policy.PrefixSet{Entries: b}},
+		}
+		set := policy.NewExportSet(fam, policy.PrefixSet{}, docs)
+		out, err := RenderExport("junos", []*policy.ExportSet{set}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := readJunos(string(out.Text))
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, out.Text)
+		}
+		list, ok := c.rfls[policy.ExportSetName(fam)]
+		if !ok || len(c.rfls) != 1 {
+			t.Fatalf("%s: no route-filter-list %s in\n%s", name, policy.ExportSetName(fam), out.Text)
+		}
+		raw := rawRouteList(set.Entries)
+		rng := rand.New(rand.NewPCG(13, uint64(len(name))))
+		for _, p := range lpmRoutes(rng, spaceOf(es), es, 200) {
+			want := inSet(es, p)
+			if got, _ := matchRouteList(list, p); got != want {
+				t.Errorf("%s: %s: Junos %v, set %v", name, p, got, want)
+			}
+			if old, _ := matchRouteList(raw, p); old != want {
+				wrong++
+			}
 		}
 	}
+	lpmMustShadow(t, wrong)
 }
