@@ -2,7 +2,6 @@ package irr
 
 import (
 	"bufio"
-	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -147,12 +146,6 @@ func sortedKeys[K string | routing.ASN, V any](m map[K]V) []K {
 	return out
 }
 
-// keyRef is a route of one origin while its list is sorted for a snapshot.
-type keyRef struct {
-	k pkey
-	r textRef
-}
-
 // strTable builds a string table section: count, count+1 record offsets, records.
 // The records are appended after room for the header, which is filled in last.
 func strTable(keys []string, val func(w *snapWriter, i int)) []byte {
@@ -277,42 +270,9 @@ func (s *source) sections() [numSec][]byte {
 		w.strs(set.members)
 		w.strs(set.mbrsByRef)
 	})
-	// The route tables are most of a snapshot's tables (a million routes): sized once,
-	// the origins sorted once with their lists, each list sorted without a closure.
-	refs := make([]byte, 0, refSize*(s.nroutes[0]+s.nroutes[1]))
-	var tmp []keyRef
-	for f := range s.origin {
-		type asnList struct {
-			a routing.ASN
-			o *originRoutes
-		}
-		lists := make([]asnList, 0, len(s.origin[f]))
-		for a, o := range s.origin[f] {
-			lists = append(lists, asnList{a, o})
-		}
-		slices.SortFunc(lists, func(x, y asnList) int { return cmp.Compare(x.a, y.a) })
-		tab := make([]byte, 0, 12*len(lists))
-		routes := make([]byte, 0, 9*s.nroutes[f])
-		n := 0
-		for _, l := range lists {
-			o := l.o
-			tab = binary.LittleEndian.AppendUint32(tab, uint32(l.a))
-			tab = binary.LittleEndian.AppendUint32(tab, uint32(n))
-			tab = binary.LittleEndian.AppendUint32(tab, uint32(len(o.keys)))
-			n += len(o.keys)
-			// In prefix order: lookups are binary searches, readers need not sort. The
-			// keys of one origin are distinct, so the order is the same for any sort.
-			tmp = tmp[:0]
-			for i, k := range o.keys {
-				tmp = append(tmp, keyRef{k, o.refs[i]})
-			}
-			slices.SortFunc(tmp, func(x, y keyRef) int { return comparePKey(x.k, y.k) })
-			for _, kr := range tmp {
-				routes = appendKey(routes, kr.k)
-				refs = appendRef(refs, kr.r)
-			}
-		}
-		out[secOrigin4+2*f], out[secRoutes4+2*f] = tab, routes
+	tabs, routes, refs := s.originTables()
+	for f := range 2 {
+		out[secOrigin4+2*f], out[secRoutes4+2*f] = tabs[f], routes[f]
 	}
 	out[secRefs] = refs
 	asm := sortedKeys(s.asMemberOf)
