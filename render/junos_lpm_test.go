@@ -457,6 +457,89 @@ func TestJunosLongestMatchPolicy(t *testing.T) {
 	lpmMustShadow(t, wrong)
 }
 
+// TestJunosLongestMatchBinding: the same with origin binding (the example transit
+// customer's default), where each origin's entries are a route-filter-list of their
+// own (NAME_ASn, and NAME_NOORIGIN for entries without one) and every list gets its
+// own longest-match repair. Entries get one or two origins of the cone, or none;
+// routes come from a random origin of the cone.
+func TestJunosLongestMatchBinding(t *testing.T) {
+	docs, cfg := exampleDocs(t, nil)
+	_, table := buildSessions(t, cfg)
+	cases := lpmCases(t, 4, 30)
+	wrong, routes := 0, 0
+	for name, es := range cases {
+		s := spaceOf(es)
+		d := *docs["transit_cust"][0]
+		if s.base.Addr().Is6() {
+			d = *docs["transit_cust"][1]
+		}
+		if !d.Session.OriginBinding {
+			t.Fatal("the example transit customer has no origin binding")
+		}
+		cone := d.Origins.ASNs
+		rng := rand.New(rand.NewPCG(17, uint64(len(name))))
+		bound := make([]policy.Entry, len(es))
+		for i, e := range es {
+			switch rng.IntN(10) {
+			case 0:
+				e.Origins = nil
+			case 1:
+				e.Origins = []routing.ASN{cone[0], cone[len(cone)-1]}
+			default:
+				e.Origins = []routing.ASN{cone[rng.IntN(len(cone))]}
+			}
+			bound[i] = e
+		}
+		d.Session.RTRCache = netip.AddrPort{}
+		d.Prefixes.Entries = bound
+		out, err := RenderPolicy("junos", []*policy.Document{&d}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := readJunos(string(out.Text))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, p := range lpmRoutes(rng, s, es, 200) {
+			origin := cone[rng.IntN(len(cone))]
+			path := []routing.ASN{64501}
+			if origin != 64501 {
+				path = append(path, origin)
+			}
+			a := policy.Announcement{Prefix: p, Path: policy.Sequence(path...)}.WithROV(table)
+			dec, err := policy.Evaluate(&d, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			act, term, err := c.evaluate(d.Name, junosRoute{prefix: p, path: path, invalid: a.ROV.State == routing.Invalid})
+			if err != nil {
+				t.Fatal(err)
+			}
+			routes++
+			if dec.Accepted() != (act == "accept") {
+				t.Errorf("%s: %s from AS%d: Evaluate %s (%s), Junos %s by term %q", name, p, origin, dec.Action, dec.Reason, act, term)
+			}
+			if dec.Accepted() && strings.HasPrefix(term, "accept") {
+				var mine, none []policy.Entry // the raw lists of the origin's group and the unbound one
+				for _, e := range bound {
+					if len(e.Origins) == 0 {
+						none = append(none, e)
+					} else if slices.Contains(e.Origins, origin) {
+						mine = append(mine, e)
+					}
+				}
+				okMine, _ := matchRouteList(rawRouteList(mine), p)
+				okNone, _ := matchRouteList(rawRouteList(none), p)
+				if !okMine && !okNone {
+					wrong++
+				}
+			}
+		}
+	}
+	t.Logf("%d cases, %d routes", len(cases), routes)
+	lpmMustShadow(t, wrong)
+}
+
 // TestLongestMatchUnchanged: a set without nested covers comes back as the same
 // PrefixData (no copy), and a shadowed one leaves the input untouched.
 func TestLongestMatchUnchanged(t *testing.T) {

@@ -79,7 +79,7 @@ func (x *flatIndex) buildRuns(ents []entry, runs []runEnt) ([]runEnt, error) {
 			r.minBits = min(r.minBits, x.nodes[j].bits)
 			r.maxMax = max(r.maxMax, x.nodes[j].maxMax)
 		}
-		if len(runs) > 1<<32-1-(runCap+1) {
+		if uint64(len(runs)) > 1<<32-1-(runCap+1) {
 			return runs, errIndexFull
 		}
 		off := len(runs)
