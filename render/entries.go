@@ -27,6 +27,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,6 +46,26 @@ type EntryView struct {
 	// Name is the list's name, V6 whether it is an IPv6 list.
 	Name string
 	V6   bool
+}
+
+// ASNEntryView is what an ASN-list entry template executes on (`asnEntries NAME
+// ASNS LIST`): one ASN of a list, its place, and the list's name.
+type ASNEntryView struct {
+	ASN         uint32
+	Index       int
+	First, Last bool
+	Name        string
+}
+
+// asnCarrier holds an ASN entry in an EntryView for the compiled programs: the ASN
+// is in Bits (= Min = Max), which the ASN template's sentinel maps to.
+func asnCarrier(asn uint32, i, n int, name string) EntryView {
+	a := int(asn)
+	return EntryView{Line: Line{Bits: a, Min: a, Max: a, Exact: true}, Index: i, First: i == 0, Last: i == n-1, Name: name}
+}
+
+func asnEntryOf(v *EntryView) *ASNEntryView {
+	return &ASNEntryView{ASN: uint32(v.Bits), Index: v.Index, First: v.First, Last: v.Last, Name: v.Name}
 }
 
 // entryShape numbers the classes of entries that take the same path through a
@@ -101,30 +122,38 @@ type entryOp struct {
 // entryProg prints one entry of a shape; nil means "use text/template".
 type entryProg []entryOp
 
-func (p entryProg) append(b []byte, v *EntryView) []byte {
+func (p entryProg) append(b *strings.Builder, v *EntryView) {
+	var num [20]byte
 	for _, op := range p {
-		b = append(b, op.lit...)
+		b.WriteString(op.lit)
 		switch op.slot {
 		case slotPrefix:
-			b = append(b, v.Prefix...)
+			b.WriteString(v.Prefix)
 		case slotName:
-			b = append(b, v.Name...)
+			b.WriteString(v.Name)
 		case slotBits:
-			b = strconv.AppendInt(b, int64(v.Bits), 10)
+			b.Write(strconv.AppendInt(num[:0], int64(v.Bits), 10))
 		case slotMin:
-			b = strconv.AppendInt(b, int64(v.Min), 10)
+			b.Write(strconv.AppendInt(num[:0], int64(v.Min), 10))
 		case slotMax:
-			b = strconv.AppendInt(b, int64(v.Max), 10)
+			b.Write(strconv.AppendInt(num[:0], int64(v.Max), 10))
 		case slotIndex:
-			b = strconv.AppendInt(b, int64(op.k*v.Index+op.c), 10)
+			b.Write(strconv.AppendInt(num[:0], int64(op.k*v.Index+op.c), 10))
 		}
 	}
-	return b
+}
+
+func (p entryProg) String(v *EntryView) string {
+	var b strings.Builder
+	p.append(&b, v)
+	return b.String()
 }
 
 // entryCompiler compiles one entry template of one Renderer.
 type entryCompiler struct {
 	t *template.Template
+	// asn: the template executes on ASNEntryView (carried in an EntryView).
+	asn bool
 	// checked: the parse tree passed checkEntryTemplate.
 	checked bool
 	// global, when set, keys the process-wide program cache: the template is a
@@ -144,27 +173,40 @@ type globalProgKey struct {
 // embedded templates times the shapes): globalProgKey -> entryProg (nil: fall back).
 var globalProgs sync.Map
 
-// entryCompilerFor returns the Renderer's compiler of the entry template name.
-func (r *Renderer) entryCompilerFor(name string) (*entryCompiler, error) {
+// entryCompilerFor returns the Renderer's compiler of the entry template name (for
+// ASNEntryView with asn).
+func (r *Renderer) entryCompilerFor(name string, asn bool) (*entryCompiler, error) {
 	r.entryMu.Lock()
 	defer r.entryMu.Unlock()
-	if c := r.entryComps[name]; c != nil {
+	key := name
+	if asn {
+		key = "asn\x00" + name
+	}
+	if c := r.entryComps[key]; c != nil {
 		return c, nil
 	}
 	t := r.t.Lookup(name)
 	if t == nil || t.Tree == nil {
 		return nil, fmt.Errorf("entries: no template %q", name)
 	}
-	c := &entryCompiler{t: t, progs: map[entryShape]entryProg{}, tried: map[entryShape]bool{}}
+	c := &entryCompiler{t: t, asn: asn, progs: map[entryShape]entryProg{}, tried: map[entryShape]bool{}}
 	c.checked = !r.noCompile && checkEntryTemplate(r.t, name, map[string]bool{})
 	if c.checked && r.builtinOnly {
-		c.global = r.f.dir + "\x00" + name
+		c.global = r.f.dir + "\x00" + key
 	}
 	if r.entryComps == nil {
 		r.entryComps = map[string]*entryCompiler{}
 	}
-	r.entryComps[name] = c
+	r.entryComps[key] = c
 	return c, nil
+}
+
+// exec runs the entry template on v (as an ASNEntryView for an ASN template).
+func (c *entryCompiler) exec(w io.Writer, v *EntryView) error {
+	if c.asn {
+		return c.t.Execute(w, asnEntryOf(v))
+	}
+	return c.t.Execute(w, v)
 }
 
 // program returns the program of shape s (nil: text/template), compiling it with
@@ -178,7 +220,7 @@ func (c *entryCompiler) program(s entryShape, v *EntryView) entryProg {
 		if p, ok := globalProgs.Load(k); ok {
 			return p.(entryProg)
 		}
-		p := compileEntry(c.t, v)
+		p := compileEntry(c, v)
 		globalProgs.Store(k, p)
 		return p
 	}
@@ -186,7 +228,7 @@ func (c *entryCompiler) program(s entryShape, v *EntryView) entryProg {
 	defer c.mu.Unlock()
 	if !c.tried[s] {
 		c.tried[s] = true
-		c.progs[s] = compileEntry(c.t, v)
+		c.progs[s] = compileEntry(c, v)
 	}
 	return c.progs[s]
 }
@@ -197,44 +239,49 @@ func (r *Renderer) entries(name string, d *PrefixData) (string, error) {
 	if d == nil {
 		return "", errors.New("entries: no prefix list")
 	}
-	c, err := r.entryCompilerFor(name)
+	c, err := r.entryCompilerFor(name, false)
 	if err != nil {
 		return "", err
 	}
-	return renderEntries(c, d)
+	n := len(d.Entries)
+	return renderEntries(c, n, 32+len(d.Name), func(i int) EntryView {
+		return EntryView{Line: d.Entries[i], Index: i, First: i == 0, Last: i == n-1, Name: d.Name, V6: d.V6}
+	})
 }
 
-func renderEntries(c *entryCompiler, d *PrefixData) (string, error) {
-	n := len(d.Entries)
-	buf := make([]byte, 0, n*(32+len(d.Name)))
+// asnEntries is the template function `asnEntries NAME ASNS LIST`: every ASN of ASNS
+// printed by the template NAME (executed on an ASNEntryView; LIST is the list's name).
+func (r *Renderer) asnEntries(name string, asns []uint32, list string) (string, error) {
+	c, err := r.entryCompilerFor(name, true)
+	if err != nil {
+		return "", err
+	}
+	n := len(asns)
+	return renderEntries(c, n, 24+len(list), func(i int) EntryView { return asnCarrier(asns[i], i, n, list) })
+}
+
+// renderEntries prints the n entries that view returns, each about per bytes.
+func renderEntries(c *entryCompiler, n, per int, view func(int) EntryView) (string, error) {
+	var b strings.Builder
+	b.Grow(n * per)
 	var progs [entryShapes]entryProg
 	var tried [entryShapes]bool
-	w := &appendWriter{}
-	for i := range d.Entries {
-		v := EntryView{Line: d.Entries[i], Index: i, First: i == 0, Last: i == n-1, Name: d.Name, V6: d.V6}
+	for i := range n {
+		v := view(i)
 		s := shapeOf(&v)
 		if !tried[s] {
 			tried[s] = true
 			progs[s] = c.program(s, &v)
 		}
 		if p := progs[s]; p != nil {
-			buf = p.append(buf, &v)
+			p.append(&b, &v)
 			continue
 		}
-		w.b = buf
-		if err := c.t.Execute(w, &v); err != nil {
+		if err := c.exec(&b, &v); err != nil {
 			return "", fmt.Errorf("entries %s: %w", c.t.Name(), err)
 		}
-		buf = w.b
 	}
-	return string(buf), nil
-}
-
-type appendWriter struct{ b []byte }
-
-func (w *appendWriter) Write(p []byte) (int, error) {
-	w.b = append(w.b, p...)
-	return len(p), nil
+	return b.String(), nil
 }
 
 // Sentinels: two sets, A to build the program and B to check it. The strings hold
@@ -287,19 +334,19 @@ func distinctSorted(xs []int) []int {
 	return out
 }
 
-func execString(t *template.Template, v *EntryView) (string, error) {
+func execString(c *entryCompiler, v *EntryView) (string, error) {
 	var b bytes.Buffer
-	err := t.Execute(&b, v)
+	err := c.exec(&b, v)
 	return b.String(), err
 }
 
 // compileEntry builds the program of real's shape, or nil when the sentinels do not
 // reproduce text/template's output.
-func compileEntry(t *template.Template, real *EntryView) entryProg {
+func compileEntry(c *entryCompiler, real *EntryView) entryProg {
 	var outs [3]string
 	for di := range outs {
 		v := sentinelView(real, 0, di)
-		s, err := execString(t, &v)
+		s, err := execString(c, &v)
 		if err != nil {
 			return nil
 		}
@@ -311,8 +358,8 @@ func compileEntry(t *template.Template, real *EntryView) entryProg {
 		return nil
 	}
 	for _, v := range []EntryView{sentinelView(real, 1, 0), *real} {
-		want, err := execString(t, &v)
-		if err != nil || string(p.append(nil, &v)) != want {
+		want, err := execString(c, &v)
+		if err != nil || p.String(&v) != want {
 			return nil
 		}
 	}
@@ -443,7 +490,7 @@ var (
 	entryBoolFields = map[string]bool{"Exact": true, "HasGE": true, "HasLE": true, "First": true, "Last": true, "V6": true}
 	// entryLenFields may be compared with each other (their order is part of the shape).
 	entryLenFields = map[string]bool{"Bits": true, "Min": true, "Max": true}
-	entryAllFields = map[string]bool{"Prefix": true, "Name": true, "Index": true, "Exact": true, "HasGE": true,
+	entryAllFields = map[string]bool{"ASN": true, "Prefix": true, "Name": true, "Index": true, "Exact": true, "HasGE": true,
 		"HasLE": true, "First": true, "Last": true, "V6": true, "Bits": true, "Min": true, "Max": true}
 	// entryPrintFuncs may be used in printing actions: integer arithmetic, whose
 	// results the sentinel check either reproduces exactly or refuses.

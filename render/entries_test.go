@@ -204,3 +204,72 @@ func TestEntriesFallback(t *testing.T) {
 		})
 	}
 }
+
+// asnEntryTemplates are the ASN-list entry templates (asnEntries) per vendor.
+var asnEntryTemplates = map[string][]string{
+	"iosxr": {"iosxr-origin-entry"},
+	"bird":  {"bird-asn-entry"},
+}
+
+// TestASNEntriesCompiledMatchTemplate: the ASN-list entry templates print the same
+// bytes compiled as through text/template, for lists of 0, 1, 2 and many ASNs
+// (0 and 4294967295 among them), and are compiled.
+func TestASNEntriesCompiledMatchTemplate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 17))
+	for vendor, names := range asnEntryTemplates {
+		fast, err := New(vendor, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow, err := New(vendor, Options{noCompile: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range names {
+			for _, n := range []int{0, 1, 2, 3, 100} {
+				asns := make([]uint32, n)
+				for i := range asns {
+					asns[i] = rng.Uint32()
+				}
+				if n > 2 {
+					asns[0], asns[1] = 0, 4294967295
+				}
+				got, err := fast.asnEntries(name, asns, "C_ORIGINS")
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := slow.asnEntries(name, asns, "C_ORIGINS")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != want {
+					t.Fatalf("%s %s, %d ASNs: compiled output differs:\n%s", vendor, name, n, entryDiff(want, got))
+				}
+				if n > 0 && !strings.Contains(got, fmt.Sprint(asns[n-1])) {
+					t.Fatalf("%s %s: the last ASN %d is missing:\n%s", vendor, name, asns[n-1], got)
+				}
+			}
+			c := fast.entryComps["asn\x00"+name]
+			if c == nil || !c.checked || c.global == "" {
+				t.Fatalf("%s: %s is not compiled", vendor, name)
+			}
+			for i := range 4 {
+				v := asnCarrier(rng.Uint32(), i, 4, "L")
+				if c.program(shapeOf(&v), &v) == nil {
+					t.Fatalf("%s: %s falls back to text/template for entry %d of 4", vendor, name, i)
+				}
+			}
+		}
+	}
+}
+
+func TestNumJoin(t *testing.T) {
+	for _, tc := range []struct {
+		ns   []uint32
+		want string
+	}{{nil, ""}, {[]uint32{64496}, "64496"}, {[]uint32{0, 64496, 4294967295}, "0|64496|4294967295"}} {
+		if got := numJoin("|", tc.ns); got != tc.want {
+			t.Errorf("numJoin(%v) = %q, want %q", tc.ns, got, tc.want)
+		}
+	}
+}

@@ -108,12 +108,16 @@ type asnView struct {
 	Chunks      [][]uint32
 	OtherChunks [][]uint32
 	HasNeighbor bool
-	// Regex is an alternation "(a|b|c)" matching exactly the ASNs of Ranges as whole
-	// numbers, RegexChunks the same split into groups of about 8 ranges.
-	Regex       string
-	RegexChunks []string
 	Empty       bool
 }
+
+// Regex is an alternation "(a|b|c)" matching exactly the ASNs of Ranges as whole
+// numbers. It is made when a template asks (methods, not fields: an origin set of a
+// large cone has thousands of ASNs and no built-in template wants its regex).
+func (v asnView) Regex() string { r, _ := rangesRegex(v.Ranges); return r }
+
+// RegexChunks is Regex split into groups of about 8 ranges.
+func (v asnView) RegexChunks() []string { _, c := rangesRegex(v.Ranges); return c }
 
 type rangeView struct {
 	From, To uint32
@@ -378,6 +382,11 @@ func safeComment(s string) string {
 func originsView(s policy.ASNSet, neighbor routing.ASN) asnView {
 	v := asnView{Name: s.Name, Empty: len(s.ASNs) == 0}
 	var others []uint32
+	if n := len(s.ASNs); n > 0 {
+		// Sized once: a large cone has tens of thousands of origins, per vendor.
+		v.ASNs, v.Ranges, others = make([]uint32, 0, n), make([]rangeView, 0, n), make([]uint32, 0, n)
+		v.Chunks, v.OtherChunks = make([][]uint32, 0, (n+7)/8), make([][]uint32, 0, (n+7)/8)
+	}
 	for _, a := range s.ASNs {
 		if a == neighbor {
 			v.HasNeighbor = true
@@ -393,7 +402,6 @@ func originsView(s policy.ASNSet, neighbor routing.ASN) asnView {
 	for i := 0; i < len(others); i += 8 {
 		v.OtherChunks = append(v.OtherChunks, others[i:min(i+8, len(others))])
 	}
-	v.Regex, v.RegexChunks = rangesRegex(v.Ranges)
 	return v
 }
 
@@ -402,7 +410,6 @@ func rangesView(s policy.ASNRangeSet) asnView {
 	for _, r := range s.Ranges {
 		v.Ranges = append(v.Ranges, rangeView{From: uint32(r.From), To: uint32(r.To), Single: r.From == r.To, Reason: safeComment(r.Reason)})
 	}
-	v.Regex, v.RegexChunks = rangesRegex(v.Ranges)
 	return v
 }
 
