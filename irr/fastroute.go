@@ -68,7 +68,7 @@ func scanFastRoute(data []byte) (fr fastRoute, ok bool) {
 			if string(name) != "route" && string(name) != "route6" {
 				return fr, false
 			}
-			fr.key = attrValue(rest)
+			fr.key = attrValue(len(name), rest)
 			continue
 		}
 		switch string(name) {
@@ -76,10 +76,10 @@ func scanFastRoute(data []byte) (fr fastRoute, ok bool) {
 			if fr.origin != nil {
 				return fr, false // several origins: prepareInto indexes each
 			}
-			fr.origin = attrValue(rest)
+			fr.origin = attrValue(len(name), rest)
 		case "source":
 			fr.nsource++
-			fr.source = attrValue(rest)
+			fr.source = attrValue(len(name), rest)
 		case "member-of":
 			return fr, false
 		}
@@ -129,15 +129,18 @@ func asciiSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
-// attrValue is the value rpsl.Scanner gives a one-line attribute in stored form (see
-// storedForm): the text after the colon without its comment, trimmed.
-func attrValue(rest []byte) []byte {
-	v := bytes.TrimLeft(rest, " ") // the padding
-	if i := bytes.IndexByte(v, '#'); i >= 0 {
-		v = bytes.TrimSpace(v[:i])
+// attrValue is the value rpsl.Scanner gives a one-line attribute whose name has n
+// bytes and whose text after the colon is rest, in stored form (see storedForm): the
+// text after the padding, without its comment, trimmed.
+func attrValue(n int, rest []byte) []byte {
+	if len(rest) == 0 {
+		return []byte{} // present but empty
 	}
-	if v == nil {
-		v = []byte{} // present but empty
+	v := rest[max(15-n, 0):]
+	if i := bytes.IndexByte(v, '#'); i >= 0 {
+		if v = bytes.TrimSpace(v[:i]); v == nil {
+			v = []byte{}
+		}
 	}
 	return v
 }

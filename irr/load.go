@@ -82,7 +82,9 @@ func Load(ctx context.Context, paths []string, opt LoadOptions) (*Index, *LoadRe
 	return ix, rep, nil
 }
 
-// LoadFiles adds RPSL files to ix, as Load does.
+// LoadFiles adds RPSL files to ix, as Load does. ix is complete when it returns; a
+// query made during the load may miss routes the load holds back (see pending.go),
+// while Add, Delete and Apply index them first.
 func (ix *Index) LoadFiles(ctx context.Context, paths []string, opt LoadOptions) (*LoadReport, error) {
 	rep := &LoadReport{Objects: make(map[string]int)}
 	var files []string

@@ -45,13 +45,16 @@ import (
 type exaCustomer struct {
 	name, asn, asSet string
 	noASSet          bool // the config switches the as-set rule off for this customer
-	host             int  // 127.0.0.HOST and 2001:db8:ffff::HOST (the same digits, read as hex)
+	// moreSpecifics sets allow_more_specifics: the filter's entries become ranges up to
+	// the length limit, and the session gets accepted more-specifics of each entry.
+	moreSpecifics bool
+	host          int // 127.0.0.HOST and 2001:db8:ffff::HOST (the same digits, read as hex)
 	// probes are more routes, "PREFIX PATH" with the path as explain reads it.
 	probes []string
 }
 
 var exaCustomers = []exaCustomer{
-	{name: "exa", asn: "64502", asSet: "AS-EXA", host: 21, probes: []string{
+	{name: "exa", asn: "64502", asSet: "AS-EXA", host: 21, moreSpecifics: true, probes: []string{
 		"198.51.100.0/24 64502 64503",                  // RPKI-invalid (ROA AS64502)
 		"203.0.113.0/24 64502 64502 64502 64503",       // accepted, prepends
 		"203.0.113.0/25 64502 64503",                   // longer than /24
@@ -66,7 +69,7 @@ var exaCustomers = []exaCustomer{
 		"2001:db8:2200::/48 64502 {64503,65540} 65540", // an AS_SET in the middle
 		"2001:db8:2100::/40 64502 {64503} 64503",       // a one-member AS_SET: only the as-set rule rejects it
 	}},
-	{name: "solo", asn: "64504", host: 22, probes: []string{
+	{name: "solo", asn: "64504", host: 22, moreSpecifics: true, probes: []string{
 		"192.0.2.0/24 64504 {64504}",                   // ends in an AS_SET: RPKI-invalid (no origin, ROA AS64504)
 		"192.0.2.0/25 64504",                           // longer than /24
 		"203.0.113.0/24 64504",                         // accepted
@@ -78,6 +81,10 @@ var exaCustomers = []exaCustomer{
 }
 
 const exaLocalAS = 64496
+
+// exaMaxV4 is the IPv4 length limit of the config: longer than /24 so that the few
+// documentation /24s of the fixtures have more-specifics to accept.
+const exaMaxV4 = 28
 
 var (
 	exaBIRD4, exaFRR4 = "127.0.0.2", "127.0.0.3"
@@ -187,6 +194,15 @@ func exaRoutes(t *testing.T, d *policy.Document, c exaCustomer, neighbor routing
 		}
 	}
 	limit := d.MaxPathLength
+	// acceptPath is the neighbour, then the entry's first origin in the cone.
+	acceptPath := func(e policy.Entry) policy.ASPath {
+		for _, x := range e.Origins {
+			if x != N && slices.Contains(cone, x) {
+				return policy.ASPath{seq(one(N, x))}
+			}
+		}
+		return policy.ASPath{seq(one(N))}
+	}
 	k := 0
 	path := func(e policy.Entry) policy.ASPath {
 		o := N
@@ -259,14 +275,25 @@ func exaRoutes(t *testing.T, d *policy.Document, c exaCustomer, neighbor routing
 			add(netip.PrefixFrom(e.Prefix.Addr(), e.Max+1), policy.Sequence(N)) // longer than the entry allows
 		}
 	}
+	if c.moreSpecifics {
+		// Up to moreSpecifics distinct more-specifics of every range entry with the
+		// neighbour's own plain path: accepted where no ROA's maxLength forbids them
+		// (then rpki-invalid), so that a customer with a handful of route objects still
+		// has many accepted routes for the routers to agree on.
+		for _, e := range d.Prefixes.Entries {
+			for _, p := range moreSpecifics(e, 12) {
+				add(p, acceptPath(e))
+			}
+		}
+	}
 	b := byte(seed)
 	if d.Family == 4 {
-		add(netip.PrefixFrom(netip.AddrFrom4([4]byte{10, b, 0, 0}), 16), policy.Sequence(N))          // bogon-prefix
-		add(netip.PrefixFrom(netip.AddrFrom4([4]byte{192, 168, b, 0}), 24), policy.Sequence(N))       // bogon-prefix
-		add(netip.PrefixFrom(netip.AddrFrom4([4]byte{100, 64 + b, 0, 0}), 16), policy.Sequence(N))    // bogon-prefix (RFC 6598)
-		add(netip.PrefixFrom(netip.AddrFrom4([4]byte{2 * (b + 10), 0, 0, 0}), 7), policy.Sequence(N)) // too short
-		add(netip.PrefixFrom(netip.AddrFrom4([4]byte{45, b, 1, 0}), 25), policy.Sequence(N))          // too long (the limit is 24)
-		add(netip.PrefixFrom(netip.AddrFrom4([4]byte{45, b, 2, 0}), 24), policy.Sequence(N))          // the longest length, outside the filter
+		add(netip.PrefixFrom(netip.AddrFrom4([4]byte{10, b, 0, 0}), 16), policy.Sequence(N))                   // bogon-prefix
+		add(netip.PrefixFrom(netip.AddrFrom4([4]byte{192, 168, b, 0}), 24), policy.Sequence(N))                // bogon-prefix
+		add(netip.PrefixFrom(netip.AddrFrom4([4]byte{100, 64 + b, 0, 0}), 16), policy.Sequence(N))             // bogon-prefix (RFC 6598)
+		add(netip.PrefixFrom(netip.AddrFrom4([4]byte{2 * (b + 10), 0, 0, 0}), 7), policy.Sequence(N))          // too short
+		add(netip.PrefixFrom(netip.AddrFrom4([4]byte{45, b, 1, 0}), d.PrefixLength.Max+1), policy.Sequence(N)) // too long
+		add(netip.PrefixFrom(netip.AddrFrom4([4]byte{45, b, 2, 0}), d.PrefixLength.Max), policy.Sequence(N))   // the longest length, outside the filter
 	} else {
 		v6 := func(hi uint16, bits int) netip.Prefix {
 			var a [16]byte
@@ -323,12 +350,15 @@ func TestLiveExaBGPPolicies(t *testing.T) {
 		if c.noASSet {
 			y.WriteString("    rules: {as-set: false}\n")
 		}
+		if c.moreSpecifics {
+			y.WriteString("    allow_more_specifics: true\n")
+		}
 		fmt.Fprintf(&y, "    max_prefix: {ipv4: 2000, ipv6: 2000}\n    sessions: [{address: %s}, {address: %s}]\n", c.addr(false), c.addr(true))
 	}
 	head := fmt.Sprintf("local_as: %d\nrouter_id: 198.18.0.1\nirr: [%q, %q, %q]\nsources: [TEST, RIPE-NONAUTH]\nrpki: %q\nrtr_cache: %s\nself: {prefixes: [192.0.2.0/24, 2001:db8::/32]}\n",
 		exaLocalAS, filepath.Join(root, "render/testdata/livex.db"), peer.SharedData(t, "irr/ripe-nonauth.db.route.gz"),
 		peer.SharedData(t, "irr/ripe-nonauth.db.route6.gz"), vrps, rtr)
-	docs, table := liveSessions(t, dir, head, 24, y.String())
+	docs, table := liveSessions(t, dir, head, exaMaxV4, y.String())
 
 	bport := peer.FreePort(t)
 	var birdConf, frrConf strings.Builder
@@ -458,8 +488,8 @@ func TestLiveExaBGPPolicies(t *testing.T) {
 				ers = append(ers, peer.ExaRoute{Prefix: r.prefix, NextHop: c.nextHop(fam == 6), Path: r.segments()})
 			}
 			slices.Sort(s.want)
-			if len(s.routes) < 200 || len(s.want) == 0 {
-				t.Fatalf("%s IPv%d: %d routes, %d accepted: too weak", c.name, fam, len(s.routes), len(s.want))
+			if len(s.routes) < 200 || len(s.want) < 10 {
+				t.Fatalf("%s IPv%d: %d routes, %d accepted: too weak (rules %v, entries %v)", c.name, fam, len(s.routes), len(s.want), s.rules, d.Prefixes.Entries)
 			}
 			t.Logf("%s IPv%d: %d routes, Evaluate accepts %d; deciding rules %v", c.name, fam, len(s.routes), len(s.want), s.rules)
 			sessions = append(sessions, s)
@@ -541,4 +571,38 @@ func TestLiveExaBGPPolicies(t *testing.T) {
 
 func hasSet(p policy.ASPath) bool {
 	return slices.ContainsFunc(p, func(s policy.PathSegment) bool { return s.Type == policy.ASSet })
+}
+
+// moreSpecifics returns up to n distinct prefixes strictly inside e's range (longer
+// than e's prefix, at most e.Max bits), spread evenly over the lengths and over the
+// address space below e's prefix, in a fixed order.
+func moreSpecifics(e policy.Entry, n int) []netip.Prefix {
+	bits := e.Prefix.Bits()
+	lo := max(e.Min, bits+1)
+	if lo > e.Max {
+		return nil
+	}
+	per := (n + e.Max - lo) / (e.Max - lo + 1) // per length, rounded up
+	var out []netip.Prefix
+	for l := lo; l <= e.Max; l++ {
+		count := uint64(1) << min(l-bits, 62)
+		k := min(uint64(per), count)
+		for i := uint64(0); i < k && len(out) < n; i++ {
+			out = append(out, subnet(e.Prefix, l, i*(count/k)+count/k/2))
+		}
+	}
+	return out
+}
+
+// subnet is the j-th subnet of length l of p (j counted from 0, below p's bits).
+func subnet(p netip.Prefix, l int, j uint64) netip.Prefix {
+	s := p.Masked().Addr().AsSlice()
+	for i := 0; i < l-p.Bits() && i < 64; i++ {
+		if j>>(uint(l-p.Bits()-1-i))&1 == 1 {
+			pos := p.Bits() + i
+			s[pos/8] |= 0x80 >> (pos % 8)
+		}
+	}
+	a, _ := netip.AddrFromSlice(s)
+	return netip.PrefixFrom(a, l)
 }
