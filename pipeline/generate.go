@@ -386,6 +386,9 @@ func (j *GenerateJob) run(ctx context.Context, sum *GenerateSummary, now func() 
 	}
 	exports := [2]*policy.ExportSet{{Family: 4}, {Family: 6}}
 
+	// Every document is built: bound the heap for the rendering's garbage (irr.go).
+	boundBatchHeap()
+
 	// Phase 3: render each customer, jobs at a time (CPU-bound), and write it: the
 	// staged writes wait for fsyncs, not CPU, so up to generateWriters more customers
 	// are being written while the next ones render.

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -278,6 +279,28 @@ func oneShotGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
+}
+
+// minBatchHeapLimit is the smallest soft heap limit boundBatchHeap sets.
+const minBatchHeapLimit = 1536 << 20
+
+// boundBatchHeap caps the heap of a batch job (generate) that churns through far
+// more garbage than it keeps: with oneShotGC's GOGC=400 the heap of a 1,000-customer
+// run grew to 3 GB over ~0.4-0.6 GB live. The soft limit (runtime/debug.SetMemoryLimit)
+// is three times what is live when called, at least minBatchHeapLimit; the GC runs
+// more often only near it (measured: half the peak RSS for 9 % more CPU). GOMEMLIMIT
+// or GOGC from the environment wins.
+func boundBatchHeap() {
+	if os.Getenv("GOMEMLIMIT") != "" || os.Getenv("GOGC") != "" {
+		return
+	}
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	limit := int64(minBatchHeapLimit)
+	if s[0].Value.Kind() == metrics.KindUint64 {
+		limit = max(limit, 3*int64(s[0].Value.Uint64()))
+	}
+	debug.SetMemoryLimit(limit)
 }
 
 // openRemote builds the Querier for whois servers: one whois.Client per server, tried

@@ -285,12 +285,18 @@ func (x *flatIndex) covers(i int, hi, lo uint64, bits uint8) bool {
 }
 
 // interval4 returns the interval of the IPv4 address a: the last interval start
-// not after a, found by a binary search inside a's directory window. Unlike the
+// not after a, found by a binary search inside a's /16 bucket. Unlike the
 // batched steps (States, le16) it branches on the keys: for one lookup at a time
 // the branch predictor's guess issues the next step's load early, which measured
 // 10-20 % faster than the branch-free step (BENCHMARKS.md, RPKI).
+//
+// It searches the whole /16 bucket (at most a few hundred keys) and ignores the
+// directory's child nodes, whose loads depend on each other: for one lookup at a
+// time the speculated search steps overlap better (BENCHMARKS.md, RPKI).
 func (x *flatIndex) interval4(a uint32) int {
-	k, n := x.window(uint64(a) << 32)
+	b := a >> (32 - dirBits4)
+	k := int(x.dir[b].start) - 1
+	n := int(x.dir[b+1].start) - k
 	keys := x.k4[k : k+n]
 	v := uint16(a)
 	base := 0
