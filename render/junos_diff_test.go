@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -142,38 +141,22 @@ func junosRoutes(d *policy.Document, leaks []liveRoute) []junosCase {
 // leakRoutes6 reads up to n IPv6 announcements with plain AS_SEQUENCE paths from the
 // RIS update dump of 2016-08-11 (the RouteViews dump leakRoutes reads has none).
 func leakRoutes6(t *testing.T, n int) []liveRoute {
-	lines := peer.GunzipLines(t, peer.SharedData(t, "mrt/expected/ris.updates.20160811.1600.gz.bgpdump-m.txt.gz"))
 	seen := map[netip.Prefix]bool{}
 	var out []liveRoute
-	for _, l := range lines {
-		f := strings.Split(l, "|")
-		if len(f) < 7 || f[2] != "A" {
-			continue
+	bgpdumpAnnouncements(t, "mrt/expected/ris.updates.20160811.1600.gz.bgpdump-m.txt.gz", func(p netip.Prefix, aspath string) bool {
+		if !p.Addr().Is6() || seen[p] {
+			return true
 		}
-		p, err := netip.ParsePrefix(f[5])
-		if err != nil || !p.Addr().Is6() || seen[p] {
-			continue
+		if path, ok := plainPath(aspath); ok && len(path) > 0 {
+			seen[p] = true
+			out = append(out, liveRoute{prefix: p, after: path})
 		}
-		var path []routing.ASN
-		for _, a := range strings.Fields(f[6]) {
-			v, err := strconv.ParseUint(a, 10, 32)
-			if err != nil {
-				path = nil
-				break
-			}
-			path = append(path, routing.ASN(v))
-		}
-		if len(path) == 0 {
-			continue
-		}
-		seen[p] = true
-		out = append(out, liveRoute{prefix: p, after: path})
-		if len(out) == n {
-			return out
-		}
+		return len(out) < n
+	})
+	if len(out) < n {
+		t.Fatalf("only %d IPv6 leak routes", len(out))
 	}
-	t.Fatalf("only %d IPv6 leak routes", len(out))
-	return nil
+	return out
 }
 
 // upperHalf is the first address of the upper half of p.
@@ -496,15 +479,7 @@ func TestJunosLongestMatchGap(t *testing.T) {
 	for bits := 24; bits <= 32; bits++ {
 		for off := 0; off < 256; off += 1 << (32 - bits) {
 			p := netip.PrefixFrom(addrPlus(base.Addr(), uint64(off)), bits)
-			a := policy.Announcement{Prefix: p, Path: policy.Sequence(path...)}.WithROV(table)
-			dec, err := policy.Evaluate(&d, a)
-			if err != nil {
-				t.Fatal(err)
-			}
-			act, term, err := c.evaluate(d.Name, junosRoute{prefix: p, path: path, invalid: a.ROV.State == routing.Invalid})
-			if err != nil {
-				t.Fatal(err)
-			}
+			dec, act, term := junosAndModel(t, c, &d, table, p, path)
 			if dec.Accepted() != (act == "accept") {
 				t.Errorf("%s: Evaluate %s (%s), Junos %s by term %q", p, dec.Action, dec.Reason, act, term)
 			}
@@ -517,4 +492,20 @@ func TestJunosLongestMatchGap(t *testing.T) {
 		t.Fatalf("Evaluate rejects %s (%s): the fixture changed", p, dec.Reason)
 	}
 	t.Logf("%d routes under %s agree", checked, base)
+}
+
+// junosAndModel decides one route with a plain AS path twice: by policy.Evaluate on d and
+// by the reader's evaluation c of d's rendered Junos policy.
+func junosAndModel(t *testing.T, c *junosConfig, d *policy.Document, table *rpki.Table, p netip.Prefix, path []routing.ASN) (dec policy.Decision, act, term string) {
+	t.Helper()
+	a := policy.Announcement{Prefix: p, Path: policy.Sequence(path...)}.WithROV(table)
+	dec, err := policy.Evaluate(d, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	act, term, err = c.evaluate(d.Name, junosRoute{prefix: p, path: path, invalid: a.ROV.State == routing.Invalid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dec, act, term
 }

@@ -433,15 +433,7 @@ func TestJunosLongestMatchPolicy(t *testing.T) {
 		raw := rawRouteList(es)
 		rng := rand.New(rand.NewPCG(11, uint64(len(name))))
 		for _, p := range lpmRoutes(rng, s, es, 200) {
-			a := policy.Announcement{Prefix: p, Path: policy.Sequence(path...)}.WithROV(table)
-			dec, err := policy.Evaluate(&d, a)
-			if err != nil {
-				t.Fatal(err)
-			}
-			act, term, err := c.evaluate(d.Name, junosRoute{prefix: p, path: path, invalid: a.ROV.State == routing.Invalid})
-			if err != nil {
-				t.Fatal(err)
-			}
+			dec, act, term := junosAndModel(t, c, &d, table, p, path)
 			routes++
 			if dec.Accepted() != (act == "accept") {
 				t.Errorf("%s: %s: Evaluate %s (%s), Junos %s by term %q", name, p, dec.Action, dec.Reason, act, term)
@@ -506,15 +498,7 @@ func TestJunosLongestMatchBinding(t *testing.T) {
 			if origin != 64501 {
 				path = append(path, origin)
 			}
-			a := policy.Announcement{Prefix: p, Path: policy.Sequence(path...)}.WithROV(table)
-			dec, err := policy.Evaluate(&d, a)
-			if err != nil {
-				t.Fatal(err)
-			}
-			act, term, err := c.evaluate(d.Name, junosRoute{prefix: p, path: path, invalid: a.ROV.State == routing.Invalid})
-			if err != nil {
-				t.Fatal(err)
-			}
+			dec, act, term := junosAndModel(t, c, &d, table, p, path)
 			routes++
 			if dec.Accepted() != (act == "accept") {
 				t.Errorf("%s: %s from AS%d: Evaluate %s (%s), Junos %s by term %q", name, p, origin, dec.Action, dec.Reason, act, term)

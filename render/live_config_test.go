@@ -2,13 +2,17 @@ package render
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/bgpfilter/bgpfilter/config"
+	"github.com/bgpfilter/bgpfilter/internal/peer"
 	"github.com/bgpfilter/bgpfilter/policy"
+	"github.com/bgpfilter/bgpfilter/routing"
 	"github.com/bgpfilter/bgpfilter/rpki"
 )
 
@@ -65,4 +69,39 @@ func frrOneRPKI(text string) string {
 	}
 	block := text[i : i+strings.Index(text[i:], "exit\n")+len("exit\n")]
 	return text[:i+len(block)] + strings.ReplaceAll(text[i+len(block):], block, "")
+}
+
+// bgpdumpAnnouncements calls fn with the prefix and the AS path text of every
+// announcement ("A" line with a valid prefix) of a `bgpdump -m` file under
+// ../shared/data/mrt, in file order, until fn returns false: the leaked full-table
+// routes of the live and read-back tests.
+func bgpdumpAnnouncements(t *testing.T, rel string, fn func(p netip.Prefix, aspath string) bool) {
+	t.Helper()
+	for _, l := range peer.GunzipLines(t, peer.SharedData(t, rel)) {
+		f := strings.Split(l, "|")
+		if len(f) < 7 || f[2] != "A" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f[5])
+		if err != nil {
+			continue
+		}
+		if !fn(p, f[6]) {
+			return
+		}
+	}
+}
+
+// plainPath parses an AS path of plain ASNs (one AS_SEQUENCE); false when a token
+// is not a 32-bit ASN (an AS_SET, say).
+func plainPath(s string) ([]routing.ASN, bool) {
+	var path []routing.ASN
+	for _, a := range strings.Fields(s) {
+		v, err := strconv.ParseUint(a, 10, 32)
+		if err != nil {
+			return nil, false
+		}
+		path = append(path, routing.ASN(v))
+	}
+	return path, true
 }

@@ -129,25 +129,20 @@ func (r exaRoute) segments() []peer.ExaSegment {
 // ../shared/data/mrt (a "full table" a customer might leak), AS_SETs included,
 // without AS64496 (the routers' own AS, which they drop as a loop).
 func exaLeaks(t *testing.T, rel string, v6 bool) []exaRoute {
-	lines := peer.GunzipLines(t, peer.SharedData(t, rel))
 	seen := map[netip.Prefix]bool{}
 	var out []exaRoute
-	for _, l := range lines {
-		f := strings.Split(l, "|")
-		if len(f) < 7 || f[2] != "A" {
-			continue
+	bgpdumpAnnouncements(t, rel, func(p netip.Prefix, aspath string) bool {
+		if p.Addr().Is6() != v6 || seen[p] || p != p.Masked() {
+			return true
 		}
-		p, err := netip.ParsePrefix(f[5])
-		if err != nil || p.Addr().Is6() != v6 || seen[p] || p != p.Masked() {
-			continue
-		}
-		path, err := policy.ParseASPath(f[6])
+		path, err := policy.ParseASPath(aspath)
 		if err != nil || path.Len() > 20 || slices.Contains(path.ASNs(), exaLocalAS) {
-			continue
+			return true
 		}
 		seen[p] = true
 		out = append(out, exaRoute{prefix: p, path: path})
-	}
+		return true
+	})
 	if min := map[bool]int{false: 1000, true: 90}[v6]; len(out) < min {
 		t.Fatalf("%s: only %d IPv%s leak routes", rel, len(out), map[bool]string{false: "4", true: "6"}[v6])
 	}

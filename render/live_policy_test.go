@@ -82,34 +82,20 @@ func (r liveRoute) path(neighbor routing.ASN) policy.ASPath {
 // update dump (a "full table" a customer might leak), without AS64496 (the routers'
 // own AS, which they drop as a loop).
 func leakRoutes(t *testing.T) []liveRoute {
-	lines := peer.GunzipLines(t, peer.SharedData(t, "mrt/expected/routeviews.updates.20260222.1530.bgpdump-m.txt.gz"))
 	seen := map[netip.Prefix]bool{}
 	var out []liveRoute
-	for _, l := range lines {
-		f := strings.Split(l, "|")
-		if len(f) < 7 || f[2] != "A" {
-			continue
+	bgpdumpAnnouncements(t, "mrt/expected/routeviews.updates.20260222.1530.bgpdump-m.txt.gz", func(p netip.Prefix, aspath string) bool {
+		if !p.Addr().Is4() || seen[p] || p.Bits() > 24 {
+			return true
 		}
-		p, err := netip.ParsePrefix(f[5])
-		if err != nil || !p.Addr().Is4() || seen[p] || p.Bits() > 24 {
-			continue
-		}
-		var path []routing.ASN
-		ok := true
-		for _, a := range strings.Fields(f[6]) {
-			n, err := strconv.ParseUint(a, 10, 32)
-			if err != nil || n == liveAS {
-				ok = false
-				break
-			}
-			path = append(path, routing.ASN(n))
-		}
-		if !ok || len(path) == 0 || len(path) > 20 {
-			continue
+		path, ok := plainPath(aspath)
+		if !ok || len(path) == 0 || len(path) > 20 || slices.Contains(path, liveAS) {
+			return true
 		}
 		seen[p] = true
 		out = append(out, liveRoute{prefix: p, after: path})
-	}
+		return true
+	})
 	if len(out) < 1000 {
 		t.Fatalf("only %d leak routes", len(out))
 	}
