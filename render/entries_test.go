@@ -74,14 +74,7 @@ var entryTemplates = map[string][]string{
 func TestEntriesCompiledMatchTemplate(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	for _, vendor := range PolicyVendors {
-		fast, err := New(vendor, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		slow, err := New(vendor, Options{noCompile: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		fast, slow := compiledAndPlain(t, vendor)
 		for _, tmpl := range entryTemplates[vendor] {
 			for _, family := range []int{4, 6} {
 				for _, n := range []int{0, 1, 2, 3, 50, 400} {
@@ -217,14 +210,7 @@ var asnEntryTemplates = map[string][]string{
 func TestASNEntriesCompiledMatchTemplate(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 17))
 	for vendor, names := range asnEntryTemplates {
-		fast, err := New(vendor, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		slow, err := New(vendor, Options{noCompile: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		fast, slow := compiledAndPlain(t, vendor)
 		for _, name := range names {
 			for _, n := range []int{0, 1, 2, 3, 100} {
 				asns := make([]uint32, n)
@@ -272,4 +258,18 @@ func TestNumJoin(t *testing.T) {
 			t.Errorf("numJoin(%v) = %q, want %q", tc.ns, got, tc.want)
 		}
 	}
+}
+
+// compiledAndPlain returns two renderers of vendor: one with the compiled entry
+// programs, one that prints every entry through text/template (the reference).
+func compiledAndPlain(t *testing.T, vendor string) (fast, slow *Renderer) {
+	t.Helper()
+	fast, err := New(vendor, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slow, err = New(vendor, Options{noCompile: true}); err != nil {
+		t.Fatal(err)
+	}
+	return fast, slow
 }
